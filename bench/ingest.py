@@ -1,0 +1,257 @@
+"""Ingest benchmark: how close does ``scan_folder`` come to the cost of YAML parsing alone?
+
+Usage::
+
+    python bench/ingest.py [--files 10000] [--repeat 3] [--keep DIR]
+
+Generates ``--files`` seed-shaped article files (see ``tests/data/seed.md``) in a temporary
+folder, then reports medians over ``--repeat`` runs of:
+
+(a) the floor: read every file and parse its frontmatter with ``yaml.CSafeLoader`` in one
+    process - the least any ingest must do;
+(b) a full ``scan_folder`` into a fresh database with ``workers=1``;
+(c) the same with the default workers (one per core);
+(d) a re-scan of the unchanged folder, in seconds.
+
+Targets: (b) >= 0.9x floor, (c) >= 1.5x floor on two cores, (d) <= 0.5 s for 10,000 files.
+This is a script, not a test: timings depend on the machine, so nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+# Runnable as a plain script from a checkout, without installing the package first.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from storage.db import open_db  # noqa: E402
+from storage.ingest import scan_folder  # noqa: E402
+
+TOPICS = [
+    "AI", "Computer Vision", "Privacy", "Security", "Climate", "Energy", "Elections", "EU",
+    "China", "USA", "Health", "Vaccines", "Space", "Robotics", "Startups", "Markets",
+    "Crypto", "Semiconductors", "Cloud", "Open Source", "Education", "Transport", "EVs",
+    "Aviation", "Football", "Tennis", "Music", "Film", "Books", "Science", "Physics",
+    "Biology", "Oceans", "Agriculture", "Housing", "Labour", "Law", "Media", "Gaming",
+    "Telecoms",
+]  # fmt: skip
+PROVIDERS = [
+    ("Euronews", "euronews.com"), ("Government Technology", "govtech.com"),
+    ("The Times", "thetimes.co.uk"), ("Reuters", "reuters.com"), ("BBC", "bbc.co.uk"),
+    ("Le Monde", "lemonde.fr"), ("Der Spiegel", "spiegel.de"), ("Ars Technica", "arstechnica.com"),
+]  # fmt: skip
+WORDS = (
+    "the debate has been inevitably shaped by developments in china where party rolled out "
+    "massive sophisticated network of facial recognition cameras to monitor country population "
+    "following one district civil liberties lawsuit what was initially an month moratorium new "
+    "york state department education drafting recommendations schools platform used markets "
+    "itself privacy tool working from photo that you upload scours internet for your likeness "
+    "presents results logic is if can find images parliament vote ban public spaces rejecting "
+    "targeted exemptions police migration border security lawmakers committee plenary"
+).split()
+BASE_TIME = datetime(2023, 6, 14, 11, 29, tzinfo=UTC)
+SECURED = "FbtjbGRSuUc4FgHtXe9OrAvCeGlMH3zGZogA7G5/tlQf4ttcPphbLSW6nhe/jrgPJARsGWbeqrncFL2proI4eM"
+
+
+def _sentence(rng: random.Random, low: int, high: int) -> str:
+    words = rng.choices(WORDS, k=rng.randint(low, high))
+    return " ".join(words).capitalize()
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _when(rng: random.Random) -> str:
+    moment = BASE_TIME - timedelta(minutes=rng.randint(0, 60 * 24 * 30))
+    return moment.strftime("%Y-%m-%dT%H:%M:00Z")
+
+
+def _image(rng: random.Random, domain: str, indent: str) -> str:
+    key = "%032x" % rng.getrandbits(128)
+    return (
+        f'{indent}- url: "https://static.{domain}/articles/stories/{key[:2]}/{key[2:4]}/'
+        f'1000x563_cmsv2_{key}.jpg"\n'
+        f"{indent}  width: 1000\n{indent}  height: 563\n{indent}  isCached: true\n"
+    )
+
+
+def make_article(index: int, rng: random.Random) -> str:
+    """One file shaped like the seed: same fields, similar sizes, a unique webUrl."""
+    name, domain = rng.choice(PROVIDERS)
+    slug = "-".join(rng.choices(WORDS, k=8))
+    url = f"https://www.{domain}/my-europe/2023/06/{index % 28 + 1:02d}/{slug}-{index}"
+    lines = [
+        "---",
+        "category: news",
+        f"title: {_quote(_sentence(rng, 8, 18))}",
+        f"excerpt: {_quote(_sentence(rng, 25, 45) + '.')}",
+        f"publishedDateTime: {_when(rng)}",
+        f"originalUrl: {_quote(url)}",
+        f"webUrl: {_quote(url)}",
+        "type: article",
+        f"quality: {rng.randint(0, 100)}",
+        f"heat: {rng.choice([-1, -1, rng.randint(0, 500)])}",
+        f"published: {rng.choice(['true', 'false'])}",
+        "",
+        "provider:",
+        f"  name: {name}",
+        f"  domain: {domain}",
+        "",
+        "topics:",
+        *(f"  - {topic}" for topic in rng.sample(TOPICS, rng.randint(1, 4))),
+        "",
+        "images:",
+        _image(rng, domain, "  ").rstrip("\n"),
+    ]
+    related = rng.randint(0, 3)
+    if related:
+        lines += ["", "related:"]
+        for position in range(related):
+            r_name, r_domain = rng.choice(PROVIDERS)
+            r_url = f"https://www.{r_domain}/story/{index}-{position}-" + "-".join(
+                rng.choices(WORDS, k=6)
+            )
+            lines += [
+                f"  - title: {_quote(_sentence(rng, 6, 12))}",
+                f"    excerpt: {_quote(_sentence(rng, 25, 40) + '.')}",
+                f"    publishedDateTime: {_when(rng)}",
+                f"    webUrl: {_quote(r_url)}",
+                f"    ampWebUrl: {_quote(r_url + '?_amp=true')}",
+                "    type: article",
+                "    provider:",
+                f"      name: {r_name}",
+                f"      domain: {r_domain}",
+                f"    quality: {rng.randint(0, 100)}",
+                "    images:",
+                _image(rng, r_domain, "      ").rstrip("\n"),
+            ]
+    lines += ["", f"secured: {_quote(SECURED * 4 + ';DpHhkjWn2dlqE+Au2kyygA==')}", "---", ""]
+    # Most files carry no or a short body, like the seed; one in twenty is a long read.
+    if rng.random() < 0.05:
+        paragraphs = [_sentence(rng, 60, 120) + "." for _ in range(rng.randint(10, 40))]
+        lines.append("\n\n".join(paragraphs))
+    elif rng.random() < 0.5:
+        lines.append(_sentence(rng, 20, 60) + ".")
+    return "\n".join(lines) + "\n"
+
+
+def generate(folder: Path, count: int, seed: int = 2023) -> int:
+    """Write ``count`` articles in subfolders of 1,000; return the total bytes written."""
+    rng = random.Random(seed)
+    old = time.time() - 3600  # older than the scan's settle time, so nothing is deferred
+    total = 0
+    for index in range(count):
+        sub = folder / f"batch-{index // 1000:03d}"
+        sub.mkdir(exist_ok=True)
+        path = sub / f"article-{index:06d}.md"
+        data = make_article(index, rng).encode("utf-8")
+        path.write_bytes(data)
+        os.utime(path, (old, old))
+        total += len(data)
+    return total
+
+
+def floor(folder: Path) -> int:
+    """Read each file and parse its frontmatter with the C safe loader: the least possible."""
+    count = 0
+    for directory, _, names in os.walk(folder):
+        for name in names:
+            with open(os.path.join(directory, name), "rb") as handle:
+                text = handle.read().decode("utf-8")
+            end = text.index("\n---", 3)
+            yaml.load(text[4:end], Loader=yaml.CSafeLoader)
+            count += 1
+    return count
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--files", type=int, default=10_000, help="articles to generate")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measure (median)")
+    parser.add_argument("--keep", type=Path, help="generate into DIR and keep it (for profiling)")
+    args = parser.parse_args(argv)
+    if args.files < 1 or args.repeat < 1:
+        parser.error("--files and --repeat must be at least 1")
+
+    print(f"machine:  {platform.platform()}")
+    print(f"cpu:      {cpu_model()} x {os.cpu_count()} cores")
+    print(f"python:   {platform.python_implementation()} {platform.python_version()}")
+    print(f"sqlite:   {sqlite3.sqlite_version}   libyaml: {yaml.__with_libyaml__}")
+
+    work = Path(tempfile.mkdtemp(prefix="newsdigest-bench-"))
+    folder = args.keep or work / "articles"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        size = generate(folder, args.files)
+        print(f"files:    {args.files} ({size / args.files / 1024:.1f} KiB average)")
+
+        floor_runs = [timed(lambda: floor(folder)) for _ in range(args.repeat)]
+
+        def ingest(workers: int | None, run: int) -> tuple[float, float]:
+            """One full scan into a fresh database, then a re-scan of the unchanged folder."""
+            db = open_db(work / f"bench-{workers}-{run}.db")
+            try:
+                full = timed(lambda: scan_folder(db, folder, workers=workers))
+                rescan = timed(lambda: scan_folder(db, folder, workers=workers))
+                count = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+                if count != args.files:
+                    raise SystemExit(f"stored {count} articles, expected {args.files}")
+            finally:
+                db.close()
+            return full, rescan
+
+        single = [ingest(1, run) for run in range(args.repeat)]
+        multi = [ingest(None, run) for run in range(args.repeat)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    a = args.files / statistics.median(floor_runs)
+    b = args.files / statistics.median(full for full, _ in single)
+    c = args.files / statistics.median(full for full, _ in multi)
+    d = statistics.median(rescan for _, rescan in single + multi)
+    cores = os.cpu_count() or 1
+    print()
+    print(f"{'measure':<44}{'result':>14}{'target':>14}")
+    print(f"{'(a) floor: read + CSafeLoader, 1 process':<44}{a:>8.0f} f/s{'':>14}")
+    print(f"{'(b) scan_folder, workers=1':<44}{b:>8.0f} f/s{'>= 0.9x (a)':>14}")
+    print(f"{f'(c) scan_folder, default workers ({cores})':<44}{c:>8.0f} f/s{'>= 1.5x (a)':>14}")
+    print(f"{'(d) re-scan, unchanged folder':<44}{d:>10.3f} s{'<= 0.5 s':>14}")
+    print(f"{'(b)/(a)':<44}{b / a:>10.2f} x{'>= 0.90':>14}")
+    print(f"{'(c)/(a)':<44}{c / a:>10.2f} x{'>= 1.50':>14}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

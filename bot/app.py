@@ -1,0 +1,174 @@
+"""Wiring only: build the Application, register handlers in order, start and stop services."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import admin, digests, membership, readers, related, topics
+from bot.context import BotContext, Services
+from bot.errors import on_error
+from bot.jobs import DIGEST_TICK_SECONDS, job_digest_tick, job_scan
+from bot.ratelimit import PriorityRateLimiter
+from bot.request import AiohttpRequest
+from bot.sender import OutboxSender
+from bot.settings import Settings
+from bot.store import Store
+
+_LOGGER = logging.getLogger(__name__)
+
+READER_COMMANDS = [
+    BotCommand("start", "Subscribe to the daily digest"),
+    BotCommand("topics", "Choose your topics"),
+    BotCommand("digest", "What is new for you, now"),
+    BotCommand("related", "Other coverage of a story: /related <link or words>"),
+    BotCommand("time", "When your digest comes: /time HH:MM"),
+    BotCommand("timezone", "Your time zone: /timezone Area/City"),
+    BotCommand("settings", "Your topics, time and zone"),
+    BotCommand("stop", "Unsubscribe"),
+    BotCommand("help", "What I can do"),
+]
+ADMIN_COMMANDS = [
+    BotCommand("breaking", "Push an item now: /breaking <link or text>"),
+    BotCommand("stats", "Readers, articles, outbox, last scan"),
+]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+App = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+def build_application(settings: Settings) -> App:
+    token = settings.require_token()
+    limiter = PriorityRateLimiter(settings.rate)
+    application: App = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{settings.api_url}/bot")
+        .base_file_url(f"{settings.api_url}/file/bot")
+        .request(AiohttpRequest(pool_size=96))
+        .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=40.0))
+        .rate_limiter(limiter)
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["settings"] = settings
+    application.bot_data["limiter"] = limiter
+    _register_handlers(application)
+    return application
+
+
+def _register_handlers(application: App) -> None:
+    private = filters.ChatType.PRIVATE
+    # 1. Reader commands (private chats).
+    for name, callback in [
+        ("start", readers.cmd_start),
+        ("stop", readers.cmd_stop),
+        ("help", readers.cmd_help),
+        ("settings", readers.cmd_settings),
+        ("time", readers.cmd_time),
+        ("timezone", readers.cmd_timezone),
+        ("topics", topics.cmd_topics),
+        ("digest", digests.cmd_digest),
+        ("related", related.cmd_related),
+        # 2. Admin commands: every handler checks the sender against NEWSDIGEST_ADMINS.
+        ("breaking", admin.cmd_breaking),
+        ("stats", admin.cmd_stats),
+    ]:
+        application.add_handler(CommandHandler(name, callback, filters=private))
+    # 3. Buttons, by callback-data prefix.
+    application.add_handler(CallbackQueryHandler(topics.on_topics_button, pattern=r"^t[ptxd]"))
+    application.add_handler(CallbackQueryHandler(related.on_related_button, pattern=r"^rel:"))
+    application.add_handler(CallbackQueryHandler(digests.on_more_button, pattern=r"^digest:more$"))
+    application.add_handler(CallbackQueryHandler(admin.on_push_button, pattern=r"^push:"))
+    application.add_handler(CallbackQueryHandler(_on_stale_button))
+    # 4. Blocked / unblocked.
+    application.add_handler(
+        ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    # 5. Anything else in a private chat gets a pointer to /help.
+    application.add_handler(
+        MessageHandler(private & (filters.COMMAND | filters.TEXT), readers.on_unknown)
+    )
+    application.add_error_handler(on_error)
+
+
+async def _on_stale_button(update: Update, context: BotContext) -> None:
+    """Every callback query is answered, even one from a keyboard we no longer know."""
+    if update.callback_query is not None:
+        await update.callback_query.answer("This button is out of date.")
+
+
+async def _post_init(application: App) -> None:
+    settings: Settings = application.bot_data["settings"]
+    store = Store(settings.db_path, name="main")
+    background = Store(settings.db_path, name="background", migrate=False)
+    await store.open()  # applies migrations once, before the second connection opens
+    await background.open()
+    sender = OutboxSender(application.bot, store, on_recorded=admin.PushProgress(application))
+    application.bot_data["services"] = Services(
+        settings=settings,
+        store=store,
+        background=background,
+        sender=sender,
+        limiter=application.bot_data.get("limiter"),
+    )
+    sender.start()
+    await _register_commands(application, settings)
+    jobs = application.job_queue
+    assert jobs is not None, "python-telegram-bot[job-queue] is required"
+    jobs.run_repeating(job_scan, interval=settings.scan_interval, first=0.0, name="scan")
+    jobs.run_repeating(job_digest_tick, interval=DIGEST_TICK_SECONDS, first=1.0, name="digest-tick")
+    _LOGGER.info("newsdigest started: %r", settings)
+
+
+async def _register_commands(application: App, settings: Settings) -> None:
+    """The command menu; admins get theirs in their own chats. Failure is not fatal."""
+    bot = application.bot
+    try:
+        await bot.set_my_commands(READER_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        for admin_id in settings.admins:
+            try:
+                await bot.set_my_commands(
+                    READER_COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
+                )
+            except TelegramError as exc:
+                _LOGGER.warning("admin %s command menu not set: %s", admin_id, exc.message)
+    except TelegramError as exc:
+        _LOGGER.warning("command menu not registered: %s", exc.message)
+
+
+async def _post_shutdown(application: App) -> None:
+    services = application.bot_data.get("services")
+    if not isinstance(services, Services):
+        return
+    await services.sender.stop()
+    await services.background.close()
+    await services.store.close()
+    _LOGGER.info("newsdigest stopped")
+
+
+def run_bot(settings: Settings) -> int:
+    """``newsdigest run``: long polling until SIGINT/SIGTERM."""
+    application = build_application(settings)
+    application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+    return 0

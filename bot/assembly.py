@@ -1,0 +1,132 @@
+"""From the store to outgoing digests: the glue run on the store's thread.
+
+Pure work (ranking, clustering, rendering) happens in ``digest``; this module only
+reads what it needs, calls it, and writes the result back in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from digest.assemble import Digest, DigestPool
+from digest.render import RenderedMessage, render_digest
+from storage.db import to_db_time
+from storage.outbox import (
+    PRIORITY_ANSWER,
+    PRIORITY_DIGEST,
+    OutgoingMessage,
+    commit_digests,
+    delivered_among,
+    delivered_to,
+    enqueue,
+)
+from storage.readers import DigestDone, Reader, compute_next_digest, due_readers, mark_digest_sent
+from storage.search import candidates_since
+
+DIGEST_CAP = 10
+
+
+def keyboard(message: RenderedMessage) -> dict[str, Any] | None:
+    """A rendered keyboard as Bot API JSON (what the outbox stores)."""
+    if not message.buttons:
+        return None
+    return {
+        "inline_keyboard": [
+            [{"text": b.label, "callback_data": b.callback_data} for b in row]
+            for row in message.buttons
+        ]
+    }
+
+
+def digest_messages(
+    digest: Digest, reader: Reader, now: datetime, *, kind: str, priority: int
+) -> list[OutgoingMessage]:
+    """Render a digest for a reader; each part carries the articles it shows."""
+    zone = ZoneInfo(reader.timezone)
+    heading = f"Your digest · {now.astimezone(zone):%a %d %b}"
+    rendered = render_digest(digest, tz=zone, heading=heading, now=now)
+    entries = {entry.lead.id: entry for entry in digest.entries}
+    messages = []
+    for part in rendered:
+        shown: list[int] = []
+        for row in part.buttons:
+            for button in row:
+                kind_, _, value = button.callback_data.partition(":")
+                if kind_ == "rel" and value.isdigit() and int(value) in entries:
+                    entry = entries[int(value)]
+                    shown.append(entry.lead.id)
+                    shown.extend(a.id for a in entry.also)
+        messages.append(
+            OutgoingMessage(
+                chat_id=reader.chat_id,
+                text=part.text,
+                kind=kind,
+                priority=priority,
+                reply_markup=keyboard(part),
+                article_ids=tuple(shown),
+            )
+        )
+    return messages
+
+
+def run_digest_tick(db: Database, now: datetime, *, cap: int = DIGEST_CAP) -> int:
+    """Assemble and queue the digests of every reader now due; return how many were queued."""
+    due = due_readers(db, now)
+    if not due:
+        return 0
+    since = min(reader.window_start(now) for reader in due)
+    pool = DigestPool(candidates_since(db, to_db_time(since)), now)
+    delivered = delivered_among(db, to_db_time(since))
+    outgoing: list[OutgoingMessage] = []
+    done: list[DigestDone] = []
+    for reader in due:
+        digest = pool.assemble(
+            reader.topic_ids,
+            reader.window_start(now),
+            exclude_ids=delivered.get(reader.chat_id, ()),
+            cap=cap,
+        )
+        if digest.entries:
+            outgoing.extend(
+                digest_messages(digest, reader, now, kind="digest", priority=PRIORITY_DIGEST)
+            )
+        done.append(
+            DigestDone(
+                chat_id=reader.chat_id,
+                # One catch-up digest after downtime: the next time is after *now*.
+                next_digest_at=compute_next_digest(reader.digest_time, reader.timezone, now),
+                sent=bool(digest.entries),
+                exhausted=digest.more == 0,
+            )
+        )
+    commit_digests(db, outgoing, done, now)
+    return sum(1 for d in done if d.sent)
+
+
+@dataclass(frozen=True, slots=True)
+class OnDemand:
+    queued: int  # messages queued (0: nothing new)
+    since: datetime  # the window start, for "nothing new since …"
+
+
+def queue_digest_now(
+    db: Database, reader: Reader, now: datetime, *, cap: int = DIGEST_CAP
+) -> OnDemand:
+    """``/digest``: the same assembly for one reader, queued ahead of scheduled digests."""
+    since = reader.window_start(now)
+    pool = DigestPool(candidates_since(db, to_db_time(since)), now)
+    digest = pool.assemble(
+        reader.topic_ids, since, exclude_ids=delivered_to(db, reader.chat_id), cap=cap
+    )
+    if not digest.entries:
+        return OnDemand(0, reader.last_digest_at or since)
+    messages = digest_messages(digest, reader, now, kind="digest", priority=PRIORITY_ANSWER)
+    with db.atomic():
+        enqueue(db, messages, now)
+        mark_digest_sent(db, reader.chat_id, now, exhausted=digest.more == 0)
+    return OnDemand(len(messages), since)

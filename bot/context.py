@@ -1,0 +1,48 @@
+"""The services every handler and job reaches through its typed context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.ratelimit import PriorityRateLimiter
+from bot.sender import OutboxSender
+from bot.settings import Settings
+from bot.store import Store
+
+
+@dataclass
+class Services:
+    """Created once in ``post_init``, closed in ``post_shutdown``."""
+
+    settings: Settings
+    store: Store  # answers to readers and the sender
+    background: Store  # folder scans and digest ticks, so they never delay an answer
+    sender: OutboxSender
+    limiter: PriorityRateLimiter | None = None
+    error_reports: dict[int, float] = field(default_factory=dict)  # admin -> last report time
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """``context.services`` instead of string lookups in ``bot_data`` everywhere."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+
+    @property
+    def services(self) -> Services:
+        services = self.bot_data.get("services")
+        if not isinstance(services, Services):
+            raise RuntimeError("services are not initialised (post_init has not run)")
+        return services
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings

@@ -1,0 +1,46 @@
+"""/digest and the "More" button: the reader's digest, now, through the outbox."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot.assembly import queue_digest_now
+from bot.context import BotContext
+from bot.readers import active_reader, format_local
+from bot.replies import answer
+from storage.db import utcnow
+
+_LOGGER = logging.getLogger(__name__)
+
+
+async def send_digest_now(update: Update, context: BotContext) -> None:
+    reader = await active_reader(update, context)
+    if reader is None:
+        return
+    now = utcnow()
+    result = await context.services.store.run(queue_digest_now, reader, now)
+    if result.queued:
+        _LOGGER.info("reader %s: on-demand digest queued (%d parts)", reader.chat_id, result.queued)
+        context.services.sender.wake()
+        return
+    await answer(
+        update,
+        f"Nothing new since {format_local(result.since, reader.timezone)}. "
+        "Your next digest will have what arrives meanwhile; /topics widens what you get.",
+    )
+
+
+async def cmd_digest(update: Update, context: BotContext) -> None:
+    """Send what is new for this reader now."""
+    await send_digest_now(update, context)
+
+
+async def on_more_button(update: Update, context: BotContext) -> None:
+    """The "More (N)" button under a digest: the next stories."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    await send_digest_now(update, context)

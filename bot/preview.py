@@ -1,0 +1,76 @@
+"""``newsdigest preview``: the digest a reader would get, printed, no token needed."""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot.settings import Settings
+from digest.assemble import DigestPool
+from digest.render import render_digest
+from storage.db import open_db, to_db_time, utcnow
+from storage.ingest import ScanError, scan_folder
+from storage.readers import topic_ids_by_names
+from storage.search import candidates_since
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 3600}
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
+_TAG = re.compile(r"</?[a-z][^>]*>")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90m``, ``24h``, ``7d``, ``2w`` (a bare number is hours)."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 90m, 24h or 7d")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def html_to_text(markup: str) -> str:
+    """Telegram HTML → terminal text: links as "title [url]", tags dropped, entities decoded."""
+    text = _TAG.sub("", _LINK.sub(lambda m: f"{m.group(2)} [\x00{m.group(1)}\x00]", markup))
+    return html.unescape(text.replace("\x00", ""))
+
+
+def cmd_preview(settings: Settings, topics: str, since: str, limit: int, as_html: bool) -> int:
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        print(f"newsdigest preview: --since: {exc}", file=sys.stderr)
+        return 2
+    if limit < 1:
+        print("newsdigest preview: --limit must be at least 1", file=sys.stderr)
+        return 2
+    db = open_db(settings.db_path)
+    try:
+        if settings.articles_dir.is_dir():
+            try:
+                scan_folder(db, settings.articles_dir, wait_for_recent=True)
+            except ScanError as exc:
+                print(f"newsdigest preview: {exc}", file=sys.stderr)
+        names = [n.strip() for n in topics.split(",") if n.strip()]
+        topic_ids, unknown = topic_ids_by_names(db, names)
+        if unknown:
+            print(f"newsdigest preview: unknown topics: {', '.join(unknown)}", file=sys.stderr)
+            if not topic_ids:
+                return 2
+        now = utcnow()
+        start = now - window
+        pool = DigestPool(candidates_since(db, to_db_time(start)), now)
+    finally:
+        db.close()
+    digest = pool.assemble(frozenset(topic_ids), start, cap=limit)
+    if not digest.entries:
+        print(f"No articles stored in the last {since} for those topics.")
+        print(f"Put article files in {settings.articles_dir} or run `newsdigest ingest DIR`.")
+        return 0
+    zone = ZoneInfo(settings.timezone)
+    heading = "Digest preview" + (f" · {', '.join(names)}" if names else " · all topics")
+    for part in render_digest(digest, tz=zone, heading=heading, now=now):
+        print(part.text if as_html else html_to_text(part.text))
+        print()
+    return 0

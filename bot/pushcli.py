@@ -1,0 +1,62 @@
+"""``newsdigest breaking PATH.md|webUrl``: queue a push for the running bot to deliver."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.settings import Settings
+from digest.parse import MAX_FILE_BYTES, ArticleError, parse_article_bytes
+from digest.render import render_breaking
+from digest.urls import is_http_url
+from storage.articles import save_articles
+from storage.db import open_db, utcnow
+from storage.pushes import create_push, start_push
+from storage.search import article_by_url
+
+
+def cmd_breaking(settings: Settings, target: str) -> int:
+    path = Path(target)
+    db = open_db(settings.db_path)
+    try:
+        if path.is_file():
+            try:
+                if path.stat().st_size > MAX_FILE_BYTES:
+                    raise ArticleError(f"file too large (limit {MAX_FILE_BYTES} bytes)")
+                article = parse_article_bytes(path.read_bytes())
+            except ArticleError as exc:
+                print(f"newsdigest breaking: {path}: rejected: {exc}", file=sys.stderr)
+                return 1
+            save_articles(db, [(article, str(path.resolve()))], utcnow())
+            url = article.web_url
+        elif is_http_url(target):
+            url = target
+        else:
+            print(
+                f"newsdigest breaking: {target!r} is neither an article file nor an http(s) URL",
+                file=sys.stderr,
+            )
+            return 2
+        stored = article_by_url(db, url)
+        if stored is None:
+            print(
+                f"newsdigest breaking: no stored article at {url}; pass the article file instead",
+                file=sys.stderr,
+            )
+            return 1
+        now = utcnow()
+        push = create_push(
+            db,
+            created_by=None,
+            article_id=stored.id,
+            text=render_breaking(stored, tz=ZoneInfo(settings.timezone)),
+            topic_ids=stored.topic_ids,
+            now=now,
+        )
+        queued = start_push(db, push.id, stored.topic_ids, now) or 0
+    finally:
+        db.close()
+    print(f"Breaking push #{push.id} queued for {queued} readers: {stored.title}")
+    print("The running `newsdigest run` delivers it.")
+    return 0

@@ -1,0 +1,218 @@
+"""Subscription and settings: /start, /stop, /time, /timezone, /settings, /help, fallbacks."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.context import BotContext
+from bot.replies import answer
+from bot.settings import parse_hhmm, parse_timezone
+from digest.render import escape
+from storage.db import utcnow
+from storage.readers import (
+    ACTIVE,
+    STOPPED,
+    Reader,
+    get_reader,
+    set_schedule,
+    set_status,
+    subscribe,
+    topics_by_ids,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+HELP_TEXT = (
+    "<b>newsdigest</b> sends you one digest of the news in your topics each day.\n\n"
+    "/topics — choose your topics (none chosen = everything)\n"
+    "/digest — what is new for you, right now\n"
+    "/related &lt;link or words&gt; — other coverage of a story\n"
+    "/time HH:MM — when your daily digest comes (e.g. /time 07:30)\n"
+    "/timezone Area/City — your time zone (e.g. /timezone Europe/Berlin)\n"
+    "/settings — your topics, time and zone\n"
+    "/stop — unsubscribe (/start brings you back with the same settings)\n"
+    "/help — this message"
+)
+ADMIN_HELP = (
+    "\n\n<b>Admin</b>\n"
+    "/breaking &lt;link or text&gt; — push an item now, after a preview\n"
+    "/stats — readers, articles, outbox, last scan"
+)
+NOT_SUBSCRIBED = "You are not subscribed yet. Send /start to begin."
+
+
+def format_local(moment: datetime | None, zone: str) -> str:
+    if moment is None:
+        return "—"
+    return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b, %H:%M}"
+
+
+async def active_reader(update: Update, context: BotContext) -> Reader | None:
+    """The reader behind this chat, or None after telling them to /start."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    reader = await context.services.store.run(get_reader, chat.id)
+    if reader is None or reader.status != ACTIVE:
+        await answer(update, NOT_SUBSCRIBED)
+        return None
+    return reader
+
+
+async def cmd_start(update: Update, context: BotContext) -> None:
+    """Subscribe (or come back with the old settings) and point at the next step."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    settings = context.settings
+    reader, is_new = await context.services.store.run(
+        subscribe,
+        chat.id,
+        user_id=user.id if user else None,
+        first_name=user.first_name if user else "",
+        username=user.username if user else None,
+        default_time=f"{settings.digest_time:%H:%M}",
+        default_timezone=settings.timezone,
+        now=utcnow(),
+    )
+    _LOGGER.info("reader %s %s", chat.id, "subscribed" if is_new else "re-activated")
+    name = escape(user.first_name) if user and user.first_name else "there"
+    when = f"{reader.digest_time} ({escape(reader.timezone)})"
+    if is_new:
+        text = (
+            f"Hello, {name}! I send you one digest of the news in your topics every day, "
+            f"at {when}.\n\nNext step: pick your topics with /topics (with none chosen you "
+            "get everything). /help lists all commands."
+        )
+    else:
+        text = (
+            f"Welcome back, {name}! Your settings are as you left them: digest at {when}. "
+            "/settings shows them."
+        )
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Pick topics", callback_data="tp:0")]])
+    await answer(update, text, markup)
+
+
+async def cmd_stop(update: Update, context: BotContext) -> None:
+    """Unsubscribe; the settings are kept for a later /start."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    known = await context.services.store.run(set_status, chat.id, STOPPED, utcnow())
+    if not known:
+        await answer(update, NOT_SUBSCRIBED)
+        return
+    _LOGGER.info("reader %s stopped", chat.id)
+    await answer(
+        update,
+        "You are unsubscribed: no more digests. Send /start any time to come back "
+        "with the same topics and time.",
+    )
+
+
+async def cmd_time(update: Update, context: BotContext) -> None:
+    """/time HH:MM — when the daily digest comes."""
+    reader = await active_reader(update, context)
+    if reader is None:
+        return
+    args = context.args or []
+    if len(args) != 1:
+        await answer(
+            update,
+            f"Your digest comes at {reader.digest_time} ({escape(reader.timezone)}).\n"
+            "To change it, send the time as HH:MM, e.g. <code>/time 07:30</code>.",
+        )
+        return
+    try:
+        at = parse_hhmm(args[0])
+    except ValueError:
+        await answer(
+            update,
+            f"“{escape(args[0][:40])}” is not a time of day. Use 24-hour HH:MM, "
+            "e.g. <code>/time 07:30</code> or <code>/time 18:00</code>.",
+        )
+        return
+    updated = await context.services.store.run(
+        set_schedule, reader.chat_id, utcnow(), digest_time=f"{at:%H:%M}"
+    )
+    await answer(
+        update,
+        f"Done: your digest comes daily at {updated.digest_time} ({escape(updated.timezone)}). "
+        f"Next: {format_local(updated.next_digest_at, updated.timezone)}.",
+    )
+
+
+async def cmd_timezone(update: Update, context: BotContext) -> None:
+    """/timezone Area/City — the zone the digest time is in."""
+    reader = await active_reader(update, context)
+    if reader is None:
+        return
+    args = context.args or []
+    if len(args) != 1:
+        await answer(
+            update,
+            f"Your time zone is {escape(reader.timezone)}.\nTo change it, send an IANA zone "
+            "name, e.g. <code>/timezone Europe/Berlin</code> or <code>/timezone "
+            "America/New_York</code>.",
+        )
+        return
+    try:
+        zone = parse_timezone(args[0])
+    except ValueError:
+        await answer(
+            update,
+            f"“{escape(args[0][:60])}” is not a time zone I know. Use an IANA name like "
+            "<code>/timezone Europe/Berlin</code>, <code>/timezone Asia/Tokyo</code> or "
+            "<code>/timezone UTC</code>.",
+        )
+        return
+    updated = await context.services.store.run(
+        set_schedule, reader.chat_id, utcnow(), timezone=zone.key
+    )
+    await answer(
+        update,
+        f"Done: time zone {escape(updated.timezone)}. Your digest comes at "
+        f"{updated.digest_time}; next: {format_local(updated.next_digest_at, updated.timezone)}.",
+    )
+
+
+async def cmd_settings(update: Update, context: BotContext) -> None:
+    """Show topics, digest time, zone and the next digest."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    reader = await context.services.store.run(get_reader, chat.id)
+    if reader is None:
+        await answer(update, NOT_SUBSCRIBED)
+        return
+    topics = await context.services.store.run(topics_by_ids, reader.topic_ids)
+    topic_text = ", ".join(escape(t.name) for t in topics) or "all topics (none chosen)"
+    status = {"active": "subscribed", "stopped": "unsubscribed (/start to resume)"}.get(
+        reader.status, reader.status
+    )
+    await answer(
+        update,
+        "<b>Your settings</b>\n"
+        f"Status: {status}\n"
+        f"Topics: {topic_text}\n"
+        f"Daily digest: {reader.digest_time} ({escape(reader.timezone)})\n"
+        f"Next digest: {format_local(reader.next_digest_at, reader.timezone)}\n"
+        f"Last digest: {format_local(reader.last_digest_at, reader.timezone)}\n\n"
+        "Change with /topics, /time, /timezone.",
+    )
+
+
+async def cmd_help(update: Update, context: BotContext) -> None:
+    """List the commands (admins also see theirs)."""
+    user = update.effective_user
+    is_admin = user is not None and user.id in context.settings.admins
+    await answer(update, HELP_TEXT + (ADMIN_HELP if is_admin else ""))
+
+
+async def on_unknown(update: Update, context: BotContext) -> None:
+    """Unknown commands and plain text get a pointer to /help."""
+    await answer(update, "I did not understand that. /help lists what I can do.")

@@ -1,0 +1,137 @@
+"""/related <link or words> and the 🔗 buttons under digest entries."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+from telegram import Update
+
+from bot.context import BotContext
+from bot.replies import answer
+from digest.cluster import titles_match
+from digest.model import Candidate
+from digest.render import RelatedItem, escape, render_related
+from digest.urls import is_http_url, normalize_url
+from storage.readers import get_reader
+from storage.search import (
+    article_by_id,
+    article_by_url,
+    articles_by_ids,
+    frontmatter_related,
+    linked_articles,
+    search,
+    title_matches,
+)
+
+_LOGGER = logging.getLogger(__name__)
+MAX_ITEMS = 15
+USAGE = (
+    "Send a stored article's link or a few words, e.g.\n"
+    "<code>/related https://example.com/story</code>\n<code>/related facial recognition</code>"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedAnswer:
+    heading: str
+    items: tuple[RelatedItem, ...]
+    found: bool  # False: the link is not stored or nothing matched
+
+
+def _item(c: Candidate) -> RelatedItem:
+    return RelatedItem(
+        title=c.title, web_url=c.web_url, provider=c.provider, published_at=c.published_at
+    )
+
+
+def related_for_article(db: Database, article: Candidate) -> RelatedAnswer:
+    """The file's own related list, stored articles on the same story, else the nearest by FTS."""
+    seen = {article.url}
+    items: list[RelatedItem] = []
+    for link in frontmatter_related(db, article.id):
+        key = normalize_url(link.web_url)
+        if key not in seen:
+            seen.add(key)
+            items.append(RelatedItem(link.title, link.web_url, link.provider, link.published_at))
+    same_story = linked_articles(db, article) + [
+        c
+        for c in articles_by_ids(db, title_matches(db, article))
+        if titles_match(c.title, article.title)
+    ]
+    for other in same_story:
+        if other.url not in seen:
+            seen.add(other.url)
+            items.append(_item(other))
+    if not items:
+        items = [_item(c) for c in search(db, article.title, limit=5, exclude_id=article.id)]
+    return RelatedAnswer(article.title, tuple(items[:MAX_ITEMS]), True)
+
+
+def find_related(db: Database, text: str) -> RelatedAnswer:
+    query = text.strip()
+    if is_http_url(query):
+        article = article_by_url(db, query)
+        if article is None:
+            return RelatedAnswer(query, (), False)
+        return related_for_article(db, article)
+    results = search(db, query, limit=MAX_ITEMS)
+    return RelatedAnswer(query, tuple(_item(c) for c in results), bool(results))
+
+
+def related_by_id(db: Database, article_id: int) -> RelatedAnswer | None:
+    article = article_by_id(db, article_id)
+    return None if article is None else related_for_article(db, article)
+
+
+async def _reader_zone(update: Update, context: BotContext) -> ZoneInfo:
+    chat = update.effective_chat
+    reader = await context.services.store.run(get_reader, chat.id) if chat else None
+    return ZoneInfo(reader.timezone if reader else context.settings.timezone)
+
+
+async def _send(update: Update, context: BotContext, result: RelatedAnswer) -> None:
+    zone = await _reader_zone(update, context)
+    for text in render_related(result.heading, result.items, tz=zone):
+        await answer(update, text)
+
+
+async def cmd_related(update: Update, context: BotContext) -> None:
+    """/related <webUrl or words>: other coverage of a story, or a full-text search."""
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await answer(update, "Which story? " + USAGE)
+        return
+    result = await context.services.store.run(find_related, text[:500])
+    if not result.found:
+        if is_http_url(text):
+            reply = (
+                "I have no article stored at that link. Try a few words from its title "
+                "instead, e.g. <code>/related facial recognition ban</code>."
+            )
+        else:
+            reply = (
+                f"Nothing matches “{escape(text[:100])}”. Try fewer or other words, "
+                "or paste a stored article's link."
+            )
+        await answer(update, reply)
+        return
+    await _send(update, context, result)
+
+
+async def on_related_button(update: Update, context: BotContext) -> None:
+    """rel:<article id> under a digest entry: the same answer as /related <its link>."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    _, _, value = query.data.partition(":")
+    result = (
+        await context.services.store.run(related_by_id, int(value)) if value.isdigit() else None
+    )
+    if result is None:
+        await query.answer("That story is no longer stored.", show_alert=True)
+        return
+    await query.answer()
+    await _send(update, context, result)

@@ -1,0 +1,38 @@
+"""Sending answers to readers: HTML, no link previews, never a crash on a stale message."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+_LOGGER = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+async def answer(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Reply in the chat the update came from (HTML already escaped by the caller)."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(
+        text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+    )
+
+
+async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit in place, skipping an edit that would change nothing (Telegram answers 400)."""
+    if message.text_html == text and message.reply_markup == markup:
+        return
+    try:
+        await message.edit_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+        _LOGGER.debug("edit skipped: message not modified")

@@ -1,0 +1,124 @@
+"""/topics: an inline keyboard of every known topic; taps toggle and edit it in place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.context import BotContext
+from bot.readers import NOT_SUBSCRIBED, active_reader
+from bot.replies import answer, edit
+from digest.render import escape
+from storage.readers import ACTIVE, Topic, all_topics, clear_topics, get_reader, toggle_topic
+
+PAGE_SIZE = 10  # two columns of five: fits a phone screen
+LABEL_CHARS = 30
+SELECTED = "✅ "
+
+
+def _label(topic: Topic, selected: bool) -> str:
+    name = topic.name if len(topic.name) <= LABEL_CHARS else topic.name[: LABEL_CHARS - 1] + "…"
+    return (SELECTED if selected else "") + name
+
+
+def topics_view(
+    topics: Sequence[Topic], selected: frozenset[int], page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The message text and keyboard for one page. Callback data carries ids, not names."""
+    pages = max(1, -(-len(topics) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    chosen = [t.name for t in topics if t.id in selected]
+    if not topics:
+        text = "No topics yet: no articles have been stored. Try again later."
+    else:
+        summary = ", ".join(escape(n) for n in chosen) if chosen else "none — you get everything"
+        text = (
+            "<b>Pick your topics</b>\nTap to select or unselect. With none selected you get "
+            f"every story.\n\nSelected: {summary}"
+        )
+    shown = topics[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    rows: list[list[InlineKeyboardButton]] = []
+    for i in range(0, len(shown), 2):
+        rows.append(
+            [
+                InlineKeyboardButton(_label(t, t.id in selected), callback_data=f"tt:{t.id}:{page}")
+                for t in shown[i : i + 2]
+            ]
+        )
+    if pages > 1:
+        rows.append(
+            [
+                InlineKeyboardButton("◀", callback_data=f"tp:{(page - 1) % pages}"),
+                InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=f"tp:{page}"),
+                InlineKeyboardButton("▶", callback_data=f"tp:{(page + 1) % pages}"),
+            ]
+        )
+    footer = [InlineKeyboardButton("Done", callback_data="td")]
+    if chosen:
+        footer.insert(0, InlineKeyboardButton("Clear all", callback_data=f"tx:{page}"))
+    rows.append(footer)
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def cmd_topics(update: Update, context: BotContext) -> None:
+    """Show the topic picker."""
+    reader = await active_reader(update, context)
+    if reader is None:
+        return
+    topics = await context.services.store.run(all_topics)
+    text, markup = topics_view(topics, reader.topic_ids, 0)
+    await answer(update, text, markup)
+
+
+async def on_topics_button(update: Update, context: BotContext) -> None:
+    """tp:<page> page, tt:<topic id>:<page> toggle, tx:<page> clear, td done."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    chat = update.effective_chat
+    store = context.services.store
+    reader = await store.run(get_reader, chat.id) if chat else None
+    if reader is None or reader.status != ACTIVE:
+        await query.answer(NOT_SUBSCRIBED, show_alert=True)
+        return
+    action, _, rest = query.data.partition(":")
+    note = None
+    page = 0
+    try:
+        if action == "tt":
+            topic_text, _, page_text = rest.partition(":")
+            page = int(page_text or 0)
+            now_selected = await store.run(toggle_topic, reader.chat_id, int(topic_text))
+            note = {True: "Added", False: "Removed", None: "That topic no longer exists"}[
+                now_selected
+            ]
+        elif action == "tx":
+            page = int(rest or 0)
+            await store.run(clear_topics, reader.chat_id)
+            note = "Cleared: you get every story"
+        elif action == "tp":
+            page = int(rest or 0)
+        elif action == "td":
+            await query.answer()
+            reader = await store.run(get_reader, reader.chat_id)
+            topics = await store.run(all_topics)
+            names = [t.name for t in topics if reader and t.id in reader.topic_ids]
+            chosen = ", ".join(escape(n) for n in names) or "everything (no topic chosen)"
+            if isinstance(query.message, Message):
+                await edit(
+                    query.message, f"Your topics: {chosen}\n\n/digest shows what is new.", None
+                )
+            return
+    except ValueError:
+        await query.answer("That button is out of date: send /topics again.")
+        return
+    await query.answer(note)
+    reader = await store.run(get_reader, reader.chat_id)
+    topics = await store.run(all_topics)
+    text, markup = topics_view(topics, reader.topic_ids if reader else frozenset(), page)
+    message = query.message
+    if isinstance(message, Message):
+        await edit(message, text, markup)
+    else:
+        await answer(update, text, markup)

@@ -1,0 +1,241 @@
+"""Assemble per-reader digests from one shared, precomputed pool.
+
+A tick has thousands of new articles and up to ~100,000 readers, so everything that does
+not depend on the reader is done once in :class:`DigestPool` and each reader's digest is
+a handful of big-int bit operations:
+
+* Every article gets a bit by rank (bit 0 = best). A reader's eligible set is
+  ``OR(topic masks) & ingested-after-since mask & ~excluded bits``; walking set bits
+  from the lowest visits articles best first.
+* Articles of one story (see :mod:`digest.cluster`) share a cluster mask, so the first
+  eligible member leads and the walk removes the whole cluster in one step; the other
+  eligible members become the entry's "also" links.
+* ``more`` (stories not shown) must count distinct stories, not articles. A second bit
+  layout places each cluster's members in adjacent bits; there, "does this cluster have
+  an eligible member" for all clusters at once is one addition: adding ``LOW`` (all but
+  each block's top bit) to ``eligible & LOW`` carries into a block's top bit exactly when
+  some lower bit of that block is set, and no carry leaves a block. So::
+
+      stories = popcount((((E & LOW) + LOW) | E) & TOP)
+
+  which equals popcount(E) minus the eligible non-best members whose better member is
+  also eligible, computed without looking at individual clusters.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from digest.cluster import cluster_stories
+from digest.model import Candidate
+from digest.rank import rank
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    # Exact integer instants: cheaper to bisect than aware datetimes, with none of the
+    # rounding a float timestamp would bring at the boundary.
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One story in a digest: the best eligible article and other eligible coverage."""
+
+    lead: Candidate
+    also: tuple[Candidate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A reader's digest: shown stories, how many more there are, and every article shown."""
+
+    entries: tuple[Entry, ...]
+    more: int
+    article_ids: frozenset[int]
+
+
+class DigestPool:
+    """Ranked, clustered, bit-indexed candidates of one tick; assembles digests."""
+
+    __slots__ = (
+        "_all",
+        "_all_pos",
+        "_articles",
+        "_cluster_mask",
+        "_full_entry",
+        "_full_ids",
+        "_id_bits",
+        "_ids",
+        "_low",
+        "_since",
+        "_since_pos",
+        "_solo",
+        "_times",
+        "_top",
+        "_topic_masks",
+    )
+
+    def __init__(self, cands: Iterable[Candidate], now: datetime) -> None:
+        ranked = rank(cands, now)
+        n = len(ranked)
+        self._articles: tuple[Candidate, ...] = tuple(ranked)
+        cluster_ids = cluster_stories(ranked)
+
+        # Members per cluster in rank order; dict order = order of each cluster's best.
+        members: dict[int, list[int]] = {}
+        for bit, cid in enumerate(cluster_ids):
+            members.setdefault(cid, []).append(bit)
+
+        # Cluster layout: each cluster a block of adjacent positions (see module doc).
+        pos = [0] * n
+        low = top = 0
+        start = 0
+        for group in members.values():
+            for offset, bit in enumerate(group):
+                pos[bit] = start + offset
+            top |= 1 << (start + len(group) - 1)
+            low |= ((1 << (len(group) - 1)) - 1) << start
+            start += len(group)
+        self._low, self._top = low, top
+
+        self._cluster_mask = [0] * n  # rank layout; 0 for a story with one article
+        # Entries are immutable, so the ones that do not depend on the reader are built
+        # once here: each article alone, and each cluster's best with all its mates (the
+        # entry whenever the whole cluster is eligible).
+        self._ids = [c.id for c in ranked]
+        self._solo = [Entry(c, ()) for c in ranked]
+        self._full_entry = list(self._solo)
+        self._full_ids: list[tuple[int, ...]] = [(c.id,) for c in ranked]
+        for group in members.values():
+            if len(group) > 1:
+                mask = sum(1 << b for b in group)
+                for b in group:
+                    self._cluster_mask[b] = mask
+                best = group[0]
+                self._full_entry[best] = Entry(ranked[best], tuple(ranked[b] for b in group[1:]))
+                self._full_ids[best] = tuple(ranked[b].id for b in group)
+
+        self._all = (1 << n) - 1
+        self._all_pos = self._all
+        self._id_bits = {c.id: (1 << bit, 1 << pos[bit]) for bit, c in enumerate(ranked)}
+
+        topic_masks: dict[int, tuple[int, int]] = {}
+        for bit, c in enumerate(ranked):
+            for topic in c.topic_ids:
+                by_rank, by_pos = topic_masks.get(topic, (0, 0))
+                topic_masks[topic] = (by_rank | 1 << bit, by_pos | 1 << pos[bit])
+        self._topic_masks = topic_masks
+
+        # "Ingested after T" = a suffix of the articles sorted by ingestion time, one mask
+        # per distinct instant (a tick ingests in batches, so there are few of them).
+        # since[k] holds the articles ingested strictly after times[k - 1]; since[0] is all.
+        micros = [_micros(c.ingested_at) for c in ranked]
+        order = sorted(range(n), key=micros.__getitem__)
+        times = sorted(set(micros))
+        since = [0] * (len(times) + 1)
+        since_pos = [0] * (len(times) + 1)
+        acc = acc_pos = 0
+        i = n - 1
+        for k in range(len(times) - 1, -1, -1):
+            since[k + 1], since_pos[k + 1] = acc, acc_pos
+            while i >= 0 and micros[order[i]] == times[k]:
+                acc |= 1 << order[i]
+                acc_pos |= 1 << pos[order[i]]
+                i -= 1
+        since[0], since_pos[0] = acc, acc_pos
+        self._times, self._since, self._since_pos = times, since, since_pos
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    @property
+    def articles(self) -> tuple[Candidate, ...]:
+        """The pool's candidates, best first (index = bit)."""
+        return self._articles
+
+    def assemble(
+        self,
+        topic_ids: frozenset[int],
+        since: datetime,
+        exclude_ids: Collection[int] = (),
+        cap: int = 10,
+    ) -> Digest:
+        """The digest for one reader.
+
+        Eligible: in one of ``topic_ids`` (any topic when empty; unknown ids add nothing),
+        ingested strictly after ``since``, and not in ``exclude_ids``. At most ``cap``
+        stories, best first, each with its other eligible coverage.
+        """
+        if topic_ids:
+            elig = elig_pos = 0
+            masks = self._topic_masks
+            for topic in topic_ids:
+                pair = masks.get(topic)
+                if pair is not None:
+                    elig |= pair[0]
+                    elig_pos |= pair[1]
+        else:
+            elig, elig_pos = self._all, self._all_pos
+        k = bisect_right(self._times, _micros(since))
+        elig &= self._since[k]
+        elig_pos &= self._since_pos[k]
+        if exclude_ids:
+            # OR the excluded bits together first: one and-not on the big masks instead of
+            # one per excluded article.
+            gone = gone_pos = 0
+            id_bits = self._id_bits
+            for article_id in exclude_ids:
+                pair = id_bits.get(article_id)
+                if pair is not None:
+                    gone |= pair[0]
+                    gone_pos |= pair[1]
+            if gone:
+                elig &= ~gone
+                elig_pos &= ~gone_pos
+
+        entries: list[Entry] = []
+        shown: list[int] = []
+        walk = elig
+        cluster_mask, ids, solo = self._cluster_mask, self._ids, self._solo
+        while walk and len(entries) < cap:
+            low = walk & -walk
+            bit = low.bit_length() - 1
+            mask = cluster_mask[bit]
+            if not mask:  # a story with one article
+                walk ^= low
+                entries.append(solo[bit])
+                shown.append(ids[bit])
+                continue
+            # ``bit`` is the best eligible member, so the other eligible ones rank below it
+            # and are all still in ``walk``: drop the whole story from the walk at once.
+            mates = mask & elig
+            walk ^= mates
+            if mates == mask:
+                entries.append(self._full_entry[bit])
+                shown.extend(self._full_ids[bit])
+            elif mates == low:
+                entries.append(solo[bit])
+                shown.append(ids[bit])
+            else:
+                also: list[Candidate] = []
+                rest = mates ^ low
+                while rest:
+                    one = rest & -rest
+                    also.append(self._articles[one.bit_length() - 1])
+                    rest ^= one
+                entries.append(Entry(self._articles[bit], tuple(also)))
+                shown.append(ids[bit])
+                shown.extend(c.id for c in also)
+
+        more = 0
+        if walk:
+            low_mask = self._low
+            stories = ((((elig_pos & low_mask) + low_mask) | elig_pos) & self._top).bit_count()
+            more = stories - len(entries)
+        return Digest(tuple(entries), more, frozenset(shown))

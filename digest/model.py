@@ -1,0 +1,75 @@
+"""Plain value types shared by the parser, the digest assembly and storage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    name: str
+    domain: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedLink:
+    """Other coverage of the same story, as listed in an article's ``related``."""
+
+    title: str
+    url: str  # normalised webUrl (see digest.urls.normalize_url)
+    web_url: str  # as written in the file, already checked to be http(s)
+    excerpt: str = ""
+    published_at: datetime | None = None
+    provider: Provider | None = None
+    quality: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One validated article file. Every string is untrusted text: escape before output."""
+
+    url: str  # normalised webUrl: the story key
+    web_url: str
+    title: str
+    published_at: datetime  # timezone-aware, UTC
+    excerpt: str = ""
+    original_url: str | None = None
+    quality: int | None = None
+    heat: int | None = None  # -1 in files means "unknown"; stored as None
+    published: bool | None = None
+    provider: Provider | None = None
+    topics: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    related: tuple[RelatedLink, ...] = ()
+    category: str | None = None
+    kind: str | None = None  # the file's ``type``
+    secured: str | None = None
+    body: str = ""
+    extra: Mapping[str, object] = field(default_factory=dict)  # unknown fields, JSON-safe
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A stored article as the digest assembly sees it."""
+
+    id: int
+    url: str
+    web_url: str
+    title: str
+    published_at: datetime
+    ingested_at: datetime
+    excerpt: str = ""
+    provider: str = ""
+    quality: int | None = None
+    heat: int | None = None
+    topic_ids: frozenset[int] = frozenset()
+    related_urls: frozenset[str] = frozenset()  # normalised

@@ -1,0 +1,388 @@
+"""Parse and validate one article file: Markdown with YAML frontmatter.
+
+Files come from an upstream pipeline and are never trusted. Every failure is an
+:class:`ArticleError` whose message says what is wrong, so the caller can report
+the file and go on. YAML goes through the safe loader only (libyaml's when present);
+alias bombs are caught by bounding the expanded size of the loaded structure.
+
+Errors::
+
+    ArticleError
+    ├── FileRejected      -- empty, too large, binary, not UTF-8
+    ├── FrontmatterError  -- missing or unparseable YAML, not a mapping, too complex
+    └── FieldError        -- a required field is missing or a field has the wrong type
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import frontmatter
+import yaml
+
+from digest.model import Article, Image, Provider, RelatedLink
+from digest.urls import is_http_url, normalize_url
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_YAML_NODES = 20_000  # a real article has ~100; billion-laughs expands to 10**9
+MAX_TITLE_CHARS = 1_000
+MAX_TOPICS = 50
+MAX_TOPIC_CHARS = 100
+MAX_RELATED = 100
+MAX_IMAGES = 50
+
+_KNOWN_FIELDS = frozenset(
+    {
+        "title", "excerpt", "publishedDateTime", "webUrl", "originalUrl", "quality", "heat",
+        "published", "provider", "topics", "images", "related", "secured", "category", "type",
+    }
+)  # fmt: skip
+
+
+class ArticleError(ValueError):
+    """The file cannot become an article; ``str(error)`` is the reason."""
+
+
+class FileRejected(ArticleError):
+    pass
+
+
+class FrontmatterError(ArticleError):
+    pass
+
+
+class FieldError(ArticleError):
+    pass
+
+
+class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
+    """The safe loader: plain data only, no Python object tags."""
+
+
+class _Handler(frontmatter.YAMLHandler):  # type: ignore[misc]
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=_Loader)
+
+
+_HANDLER = _Handler()
+
+
+def decode_article_bytes(data: bytes) -> str:
+    """Bytes of a file → text, refusing what cannot be an article."""
+    if not data.strip():
+        raise FileRejected("empty file")
+    if len(data) > MAX_FILE_BYTES:
+        raise FileRejected(f"file too large ({len(data)} bytes, limit {MAX_FILE_BYTES})")
+    if b"\x00" in data:
+        raise FileRejected("binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    return text.removeprefix("\ufeff")
+
+
+def parse_article_bytes(data: bytes) -> Article:
+    """Parse a file's bytes into an :class:`Article` or raise :class:`ArticleError`."""
+    return parse_article_text(decode_article_bytes(data))
+
+
+def parse_article_text(text: str) -> Article:
+    metadata, body = _load_frontmatter(text)
+    return _build_article(metadata, body)
+
+
+def _load_frontmatter(text: str) -> tuple[dict[str, Any], str]:
+    stripped = text.lstrip()
+    if not _HANDLER.detect(stripped):
+        raise FrontmatterError("no YAML frontmatter (the file must start with a '---' line)")
+    try:
+        fm, body = _HANDLER.split(stripped)
+    except ValueError:
+        raise FrontmatterError("frontmatter is not closed by a '---' line") from None
+    try:
+        metadata = _HANDLER.load(fm)
+    except yaml.constructor.ConstructorError as exc:
+        problem = exc.problem or "unsupported YAML tag"
+        raise FrontmatterError(f"YAML tag not allowed: {problem}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        # +2: the mark counts from 0 inside the frontmatter, after the opening "---" line.
+        where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise FrontmatterError(f"invalid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise FrontmatterError("YAML nested too deeply") from None
+    if metadata is None:
+        raise FrontmatterError("frontmatter is empty")
+    if not isinstance(metadata, dict):
+        raise FrontmatterError(
+            f"frontmatter must be a mapping of fields, not a {type(metadata).__name__}"
+        )
+    _check_size(metadata)
+    return metadata, body.strip()
+
+
+def _check_size(root: object) -> None:
+    """Count nodes as if aliases were expanded; stop early past the budget."""
+    budget = MAX_YAML_NODES
+    stack: list[object] = [root]
+    while stack:
+        node = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise FrontmatterError(
+                f"YAML structure too large (over {MAX_YAML_NODES} nodes once aliases are "
+                "expanded; an alias bomb?)"
+            )
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple | set):
+            stack.extend(node)
+
+
+def _build_article(meta: dict[str, Any], body: str) -> Article:
+    title = _required_str(meta, "title")
+    if len(title) > MAX_TITLE_CHARS:
+        raise FieldError(f"title too long ({len(title)} characters, limit {MAX_TITLE_CHARS})")
+    web_url = _required_url(meta, "webUrl")
+    published_at = _required_datetime(meta, "publishedDateTime")
+    original_url = _optional_str(meta, "originalUrl")
+    provider = _provider(meta.get("provider"), "provider")
+    return Article(
+        url=normalize_url(web_url),
+        web_url=web_url,
+        title=title,
+        published_at=published_at,
+        excerpt=_optional_str(meta, "excerpt") or "",
+        original_url=original_url if is_http_url(original_url) else None,
+        quality=_optional_int(meta, "quality"),
+        heat=_heat(meta),
+        published=_optional_bool(meta, "published"),
+        provider=provider,
+        topics=_topics(meta.get("topics")),
+        images=_images(meta.get("images")),
+        related=_related(meta.get("related")),
+        category=_optional_str(meta, "category"),
+        kind=_optional_str(meta, "type"),
+        secured=_optional_str(meta, "secured"),
+        body=body,
+        extra={str(k): _json_safe(v) for k, v in meta.items() if k not in _KNOWN_FIELDS},
+    )
+
+
+def _required_str(meta: Mapping[str, Any], name: str) -> str:
+    if name not in meta or meta[name] is None:
+        raise FieldError(f"missing required field '{name}'")
+    value = meta[name]
+    if not isinstance(value, str):
+        raise FieldError(f"'{name}' must be a string, not {_type_name(value)}")
+    value = value.strip()
+    if not value:
+        raise FieldError(f"'{name}' is empty")
+    return value
+
+
+def _required_url(meta: Mapping[str, Any], name: str) -> str:
+    value = _required_str(meta, name)
+    if not is_http_url(value):
+        raise FieldError(f"'{name}' must be an absolute http(s) URL, got {value[:80]!r}")
+    return value
+
+
+def _required_datetime(meta: Mapping[str, Any], name: str) -> datetime:
+    if name not in meta or meta[name] is None:
+        raise FieldError(f"missing required field '{name}'")
+    parsed = parse_datetime(meta[name])
+    if parsed is None:
+        raise FieldError(
+            f"'{name}' is not an ISO 8601 date-time (e.g. 2023-06-14T11:29:00Z): "
+            f"{str(meta[name])[:60]!r}"
+        )
+    return parsed
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """YAML timestamp or ISO 8601 string → aware UTC datetime; ``None`` when invalid."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not 10 <= len(text) <= 40:
+            return None
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _optional_str(meta: Mapping[str, Any], name: str) -> str | None:
+    value = meta.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FieldError(f"'{name}' must be a string, not {_type_name(value)}")
+    return value.strip()
+
+
+def _optional_int(meta: Mapping[str, Any], name: str) -> int | None:
+    value = meta.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FieldError(f"'{name}' must be a number, not {_type_name(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise FieldError(f"'{name}' must be a finite number")
+    if abs(value) > 1_000_000_000:
+        raise FieldError(f"'{name}' is out of range: {value}")
+    return round(value)
+
+
+def _heat(meta: Mapping[str, Any]) -> int | None:
+    heat = _optional_int(meta, "heat")
+    return None if heat is None or heat < 0 else heat
+
+
+def _optional_bool(meta: Mapping[str, Any], name: str) -> bool | None:
+    value = meta.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise FieldError(f"'{name}' must be true or false, not {_type_name(value)}")
+    return value
+
+
+def _provider(value: object, where: str) -> Provider | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise FieldError(f"'{where}' must be a mapping with name and domain")
+    name = value.get("name")
+    domain = value.get("domain")
+    if name is not None and not isinstance(name, str):
+        raise FieldError(f"'{where}.name' must be a string, not {_type_name(name)}")
+    if domain is not None and not isinstance(domain, str):
+        raise FieldError(f"'{where}.domain' must be a string, not {_type_name(domain)}")
+    name = (name or "").strip()[:200]
+    domain = (domain or "").strip()[:200]
+    if not name and not domain:
+        return None
+    return Provider(name=name or domain, domain=domain)
+
+
+def _topics(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise FieldError(f"'topics' must be a list of strings, not {_type_name(value)}")
+    seen: dict[str, str] = {}
+    for item in value:
+        if not isinstance(item, str):
+            raise FieldError(f"'topics' must be a list of strings; found {_type_name(item)}")
+        topic = " ".join(item.split())  # trims and folds inner whitespace
+        if not topic:
+            continue
+        if len(topic) > MAX_TOPIC_CHARS:
+            raise FieldError(f"topic too long ({len(topic)} characters, limit {MAX_TOPIC_CHARS})")
+        seen.setdefault(topic.casefold(), topic)
+    if len(seen) > MAX_TOPICS:
+        raise FieldError(f"too many topics ({len(seen)}, limit {MAX_TOPICS})")
+    return tuple(seen.values())
+
+
+def _list_of_mappings(value: object, name: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FieldError(f"'{name}' must be a list, not {_type_name(value)}")
+    for item in value:
+        if not isinstance(item, dict):
+            raise FieldError(f"'{name}' entries must be mappings; found {_type_name(item)}")
+    return value
+
+
+def _images(value: object) -> tuple[Image, ...]:
+    images = []
+    for item in _list_of_mappings(value, "images")[:MAX_IMAGES]:
+        url = item.get("url")
+        if not is_http_url(url):
+            continue  # an image we cannot link to is simply not shown
+        width, height = item.get("width"), item.get("height")
+        images.append(
+            Image(
+                url=url,
+                width=width if isinstance(width, int) and not isinstance(width, bool) else None,
+                height=height if isinstance(height, int) and not isinstance(height, bool) else None,
+            )
+        )
+    return tuple(images)
+
+
+def _related(value: object) -> tuple[RelatedLink, ...]:
+    links: list[RelatedLink] = []
+    seen: set[str] = set()
+    for index, item in enumerate(_list_of_mappings(value, "related")[:MAX_RELATED]):
+        title, web_url = item.get("title"), item.get("webUrl")
+        # A related entry we cannot show or link is dropped, not fatal: it is secondary data.
+        if not isinstance(title, str) or not title.strip() or not is_http_url(web_url):
+            continue
+        url = normalize_url(web_url)
+        if url in seen:
+            continue
+        seen.add(url)
+        excerpt = item.get("excerpt")
+        quality = item.get("quality")
+        provider = item.get("provider")
+        links.append(
+            RelatedLink(
+                title=title.strip()[:MAX_TITLE_CHARS],
+                url=url,
+                web_url=web_url,
+                excerpt=excerpt.strip()[:2000] if isinstance(excerpt, str) else "",
+                published_at=parse_datetime(item.get("publishedDateTime")),
+                provider=_provider(provider, f"related[{index}].provider")
+                if isinstance(provider, dict)
+                else None,
+                quality=round(quality)
+                if isinstance(quality, int | float)
+                and not isinstance(quality, bool)
+                and math.isfinite(quality)
+                else None,
+            )
+        )
+    return tuple(links)
+
+
+def _json_safe(value: object) -> object:
+    """Unknown fields are kept for reference only, converted to JSON-safe plain values."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_json_safe(v) for v in value]
+    return str(value)
+
+
+def _type_name(value: object) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", int: "a number",
+             float: "a number", bool: "a boolean", type(None): "null"}  # fmt: skip
+    return names.get(type(value), type(value).__name__)

@@ -1,0 +1,1 @@
+"""Every database access of newsdigest: functions that take the ``Database`` first."""

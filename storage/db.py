@@ -1,0 +1,46 @@
+"""Opening the SQLite file, and the one time format stored in it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from storage.schema import MIGRATIONS
+
+_DB_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def open_db(path: Path | str, *, migrate: bool = True) -> Database:
+    """Open (creating if needed) the database in WAL mode and apply pending migrations.
+
+    WAL lets the bot read while the folder scan writes; ``busy_timeout`` makes a
+    writer wait for the other instead of failing with "database is locked".
+    """
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = Database(str(path)) if str(path) != ":memory:" else Database(memory=True)
+    db.execute("PRAGMA busy_timeout = 10000")
+    if str(path) != ":memory:":
+        db.enable_wal()
+    db.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL mode
+    db.execute("PRAGMA foreign_keys = ON")
+    if migrate:
+        MIGRATIONS.apply(db)
+    return db
+
+
+def to_db_time(moment: datetime) -> str:
+    """Aware datetime → fixed-width UTC text, so string order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the database")
+    return moment.astimezone(UTC).strftime(_DB_TIME)
+
+
+def from_db_time(text: str) -> datetime:
+    return datetime.strptime(text, _DB_TIME).replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

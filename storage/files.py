@@ -1,0 +1,117 @@
+"""The index of scanned files (to skip unchanged ones) and the record of rejected files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from storage.db import to_db_time
+
+
+@dataclass(frozen=True, slots=True)
+class KnownFile:
+    size: int
+    mtime_ns: int
+    sha256: str
+    status: str  # "ok" | "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    status: str
+    article_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    path: str
+    reason: str
+    rejected_at: str = ""
+
+
+def known_files(db: Database, under: str) -> dict[str, KnownFile]:
+    """Files indexed below the folder ``under`` (an absolute path), by path."""
+    prefix = under.rstrip("/") + "/"
+    rows = db.execute(
+        "SELECT path, size, mtime_ns, sha256, status FROM files WHERE substr(path, 1, ?) = ?",
+        (len(prefix), prefix),
+    )
+    return {path: KnownFile(size, mtime, sha, status) for path, size, mtime, sha, status in rows}
+
+
+def record_files(
+    db: Database, records: Sequence[FileRecord], rejections: Sequence[Rejection], now: datetime
+) -> None:
+    """Remember files as scanned; keep the rejection record in step with each file's status."""
+    now_text = to_db_time(now)
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, article_url, status, "
+            "scanned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r.path, r.size, r.mtime_ns, r.sha256, r.article_url, r.status, now_text)
+                for r in records
+            ],
+        )
+        db.conn.executemany(
+            "DELETE FROM rejected_files WHERE path = ?",
+            [(r.path,) for r in records if r.status == "ok"],
+        )
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO rejected_files (path, reason, rejected_at) VALUES (?, ?, ?)",
+            [(r.path, r.reason, now_text) for r in rejections],
+        )
+
+
+def forget_files(db: Database, paths: Iterable[str]) -> None:
+    """Files gone from the folder: drop them from the index (their articles stay)."""
+    with db.atomic():
+        db.conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
+        db.conn.executemany("DELETE FROM rejected_files WHERE path = ?", [(p,) for p in paths])
+
+
+def rejections_for(db: Database, paths: Iterable[str]) -> list[Rejection]:
+    wanted = list(paths)
+    found: list[Rejection] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.extend(
+            Rejection(path, reason, at)
+            for path, reason, at in db.execute(
+                f"SELECT path, reason, rejected_at FROM rejected_files WHERE path IN ({marks})",
+                chunk,
+            )
+        )
+    return sorted(found, key=lambda r: r.path)
+
+
+def recent_rejections(db: Database, limit: int = 5) -> list[Rejection]:
+    return [
+        Rejection(path, reason, at)
+        for path, reason, at in db.execute(
+            "SELECT path, reason, rejected_at FROM rejected_files "
+            "ORDER BY rejected_at DESC, path LIMIT ?",
+            (limit,),
+        )
+    ]
+
+
+def count_rejections(db: Database) -> int:
+    return int(db.execute("SELECT count(*) FROM rejected_files").fetchone()[0])
+
+
+def set_state(db: Database, key: str, value: str) -> None:
+    db.table("state").upsert({"key": key, "value": value}, pk="key")
+
+
+def get_state(db: Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])

@@ -1,0 +1,326 @@
+"""Scan the articles folder: parse new or changed files, store them, report the rest.
+
+The same :func:`scan_folder` serves ``newsdigest ingest`` and the running bot's
+periodic scan. Unchanged files cost one ``stat`` (size and mtime match the index).
+Changed files are read, hashed and parsed - in worker processes when there are
+many, since YAML parsing is the cost and SQLite writes are cheap - and written in
+batches, each batch one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import stat
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from digest.parse import MAX_FILE_BYTES, ArticleError, parse_article_bytes
+from storage.articles import ArticleRows, article_rows, save_article_rows
+from storage.db import to_db_time, utcnow
+from storage.files import (
+    FileRecord,
+    KnownFile,
+    Rejection,
+    forget_files,
+    known_files,
+    record_files,
+    rejections_for,
+    set_state,
+)
+
+ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+MIN_FILE_AGE = 2.0  # seconds: younger files may still be being written
+PARALLEL_THRESHOLD = 400  # below this many files, worker start-up costs more than it saves
+CHUNK_FILES = 100
+BATCH_ROWS = 1_000
+
+ProgressFn = Callable[[int, int], None]
+
+
+class ScanError(Exception):
+    """The folder itself cannot be scanned (missing, not a directory, unreadable)."""
+
+
+@dataclass
+class ScanReport:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)  # newly rejected in this scan
+    still_rejected: list[Rejection] = field(default_factory=list)  # unchanged, rejected before
+    deferred: list[str] = field(default_factory=list)  # still being written: next scan
+    removed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def all_rejected(self) -> list[Rejection]:
+        return sorted(self.rejected + self.still_rejected, key=lambda r: r.path)
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    rows: ArticleRows | None = None
+    error: str | None = None
+    same_content: bool = False  # touched, but the bytes are what we stored
+    moved: bool = False  # changed while we read it: try again next scan
+
+
+def scan_folder(
+    db: Database,
+    folder: Path,
+    *,
+    workers: int | None = None,
+    min_age: float = MIN_FILE_AGE,
+    wait_for_recent: bool = False,
+    progress: ProgressFn | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> ScanReport:
+    """Bring the store in line with ``folder``; see the module docstring.
+
+    ``workers``: parser processes (``None`` = one per core, ``0`` or ``1`` = in-process).
+    ``wait_for_recent``: wait (up to ``min_age``) for files younger than ``min_age`` to
+    settle instead of deferring them to the next scan - for the one-shot CLI.
+    """
+    started = time.monotonic()
+    root = _resolve_folder(folder)
+    report = ScanReport()
+    known = known_files(db, str(root))
+    seen, not_regular = _list_files(root)
+    seen_paths = {s.path for s in seen}
+    report.rejected.extend(not_regular)
+
+    todo: list[_Seen] = []
+    unchanged_rejected: list[str] = []
+    for item in seen:
+        old = known.get(item.path)
+        if old is not None and old.size == item.size and old.mtime_ns == item.mtime_ns:
+            report.unchanged += 1
+            if old.status == "rejected":
+                unchanged_rejected.append(item.path)
+        else:
+            todo.append(item)
+    todo, report.deferred = _settle(todo, min_age, wait_for_recent)
+
+    gone = [path for path in known if path not in seen_paths]
+    if gone:
+        forget_files(db, gone)
+        report.removed = len(gone)
+
+    unchanged_rejected += _process(db, todo, known, report, workers, progress, now)
+    report.still_rejected = rejections_for(db, unchanged_rejected)
+    set_state(db, "last_scan_at", to_db_time(now()))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _resolve_folder(folder: Path) -> Path:
+    try:
+        root = folder.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise ScanError(f"articles folder {str(folder)!r} does not exist") from exc
+    if not root.is_dir():
+        raise ScanError(f"articles folder {str(folder)!r} is not a directory")
+    return root
+
+
+def _list_files(root: Path) -> tuple[list[_Seen], list[Rejection]]:
+    """Article files below ``root``; hidden names are skipped (pipelines write temp files so)."""
+    found: list[_Seen] = []
+    refused: list[Rejection] = []
+    stack = [str(root)]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError as exc:
+            if directory == str(root):
+                raise ScanError(f"cannot read articles folder {directory!r}: {exc}") from exc
+            refused.append(Rejection(directory, f"cannot read directory: {exc.strerror}"))
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name.endswith("~"):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+                continue
+            if os.path.splitext(entry.name)[1].lower() not in ARTICLE_SUFFIXES:
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue  # vanished between listing and stat
+            if not stat.S_ISREG(info.st_mode):
+                kind = "symbolic link" if stat.S_ISLNK(info.st_mode) else "special file"
+                refused.append(Rejection(entry.path, f"not a regular file ({kind})"))
+                continue
+            found.append(_Seen(entry.path, info.st_size, info.st_mtime_ns))
+    found.sort(key=lambda s: s.path)
+    return found, refused
+
+
+def _settle(todo: list[_Seen], min_age: float, wait: bool) -> tuple[list[_Seen], list[str]]:
+    """Hold back files modified in the last ``min_age`` seconds: they may be half-written."""
+    if min_age <= 0:
+        return todo, []
+    cutoff = time.time_ns() - int(min_age * 1e9)
+    recent = [s for s in todo if s.mtime_ns > cutoff]
+    if not recent:
+        return todo, []
+    ready = [s for s in todo if s.mtime_ns <= cutoff]
+    if not wait:
+        return ready, [s.path for s in recent]
+    youngest = max(s.mtime_ns for s in recent)
+    time.sleep(max(0.0, min(min_age, (youngest - cutoff) / 1e9)))
+    deferred = []
+    for item in recent:
+        try:
+            info = os.stat(item.path, follow_symlinks=False)
+        except OSError:
+            continue
+        if info.st_size == item.size and info.st_mtime_ns == item.mtime_ns:
+            ready.append(item)
+        else:
+            deferred.append(item.path)
+    ready.sort(key=lambda s: s.path)
+    return ready, deferred
+
+
+def _process(
+    db: Database,
+    todo: Sequence[_Seen],
+    known: dict[str, KnownFile],
+    report: ScanReport,
+    workers: int | None,
+    progress: ProgressFn | None,
+    now: Callable[[], datetime],
+) -> list[str]:
+    """Parse and store ``todo``; return the paths found rejected before and unchanged since."""
+    jobs = [
+        (s.path, s.size, s.mtime_ns, known[s.path].sha256 if s.path in known else None)
+        for s in todo
+    ]
+    chunks = [jobs[i : i + CHUNK_FILES] for i in range(0, len(jobs), CHUNK_FILES)]
+    pending_rows: list[ArticleRows] = []
+    pending_files: list[FileRecord] = []
+    pending_rejections: list[Rejection] = []
+    same_rejected: list[str] = []
+    done = 0
+
+    def flush() -> None:
+        if pending_rows:
+            saved = save_article_rows(db, pending_rows, now())
+            report.new += saved.inserted
+            report.updated += saved.updated
+        record_files(db, pending_files, pending_rejections, now())
+        pending_rows.clear()
+        pending_files.clear()
+        pending_rejections.clear()
+
+    for outcomes in _examine_all(chunks, workers):
+        for out in outcomes:
+            if out.moved:
+                report.deferred.append(out.path)
+                continue
+            if out.same_content:
+                report.unchanged += 1
+                old = known[out.path]
+                pending_files.append(
+                    FileRecord(out.path, out.size, out.mtime_ns, out.sha256, old.status)
+                )
+                if old.status == "rejected":
+                    same_rejected.append(out.path)
+                continue
+            if out.rows is not None:
+                pending_rows.append(out.rows)
+                pending_files.append(
+                    FileRecord(out.path, out.size, out.mtime_ns, out.sha256, "ok", out.rows.url)
+                )
+            else:
+                rejection = Rejection(out.path, out.error or "unreadable")
+                report.rejected.append(rejection)
+                pending_rejections.append(rejection)
+                pending_files.append(
+                    FileRecord(out.path, out.size, out.mtime_ns, out.sha256, "rejected")
+                )
+        done += len(outcomes)
+        if len(pending_files) >= BATCH_ROWS:
+            flush()
+        if progress is not None:
+            progress(done, len(jobs))
+    flush()
+    return same_rejected
+
+
+def _examine_all(
+    chunks: list[list[tuple[str, int, int, str | None]]], workers: int | None
+) -> Iterator[list[_Outcome]]:
+    total = sum(len(c) for c in chunks)
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count <= 1 or total < PARALLEL_THRESHOLD:
+        for chunk in chunks:
+            yield examine_files(chunk)
+        return
+    with _executor(count) as pool:
+        yield from pool.map(examine_files, chunks)
+
+
+def _executor(count: int) -> Executor:
+    # forkserver: workers start from a clean process, not a fork of a threaded bot.
+    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method))
+
+
+def examine_files(jobs: Sequence[tuple[str, int, int, str | None]]) -> list[_Outcome]:
+    """Read, hash and parse files. Runs in worker processes: plain values in and out."""
+    return [_examine(path, size, mtime_ns, old_sha) for path, size, mtime_ns, old_sha in jobs]
+
+
+def _examine(path: str, size: int, mtime_ns: int, old_sha: str | None) -> _Outcome:
+    if size > MAX_FILE_BYTES:
+        return _Outcome(
+            path, size, mtime_ns, "", error=f"file too large ({size} bytes, limit {MAX_FILE_BYTES})"
+        )
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+            info = os.fstat(handle.fileno())
+    except OSError as exc:
+        return _Outcome(path, size, mtime_ns, "", error=f"cannot read file: {exc.strerror}")
+    if (
+        info.st_size != size
+        or info.st_mtime_ns != mtime_ns
+        or len(data) != min(size, MAX_FILE_BYTES + 1)
+    ):
+        return _Outcome(path, size, mtime_ns, "", moved=True)
+    sha = hashlib.sha256(data).hexdigest()
+    if sha == old_sha:
+        return _Outcome(path, size, mtime_ns, sha, same_content=True)
+    try:
+        article = parse_article_bytes(data)
+    except ArticleError as exc:
+        return _Outcome(path, size, mtime_ns, sha, error=str(exc))
+    except Exception as exc:
+        return _Outcome(
+            path, size, mtime_ns, sha, error=f"unreadable article ({type(exc).__name__})"
+        )
+    return _Outcome(path, size, mtime_ns, sha, rows=article_rows(article, path))

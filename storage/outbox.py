@@ -1,0 +1,261 @@
+"""The outbox: every digest and breaking message is written here first, then sent.
+
+A row is ``pending`` until Telegram returns its ``message_id`` (``sent``), or it ends
+``failed`` (Telegram refused it: the reason is kept) or ``dropped`` (the reader blocked
+the bot). Articles carried by a row are reserved in ``deliveries`` when it is queued,
+so no later digest repeats them; a row that fails releases them again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.db import to_db_time
+from storage.readers import BLOCKED, DigestDone, migrate_chat, write_schedule_advances
+
+PRIORITY_ANSWER = 0
+PRIORITY_BREAKING = 1
+PRIORITY_DIGEST = 2
+
+PENDING, SENT, FAILED, DROPPED = "pending", "sent", "failed", "dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    chat_id: int
+    text: str
+    kind: str  # "digest" | "breaking" | "answer"
+    priority: int
+    reply_markup: dict[str, Any] | None = None
+    article_ids: tuple[int, ...] = ()
+    push_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    id: int
+    chat_id: int
+    text: str
+    priority: int
+    kind: str
+    attempts: int
+    reply_markup: dict[str, Any] | None = None
+    push_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    outbox_id: int
+    chat_id: int
+    outcome: str  # "sent" | "retry" | "failed" | "blocked" | "migrated"
+    message_id: int | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+    new_chat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSummary:
+    blocked_chats: tuple[int, ...] = ()
+    pushes_touched: frozenset[int] = field(default_factory=frozenset)
+
+
+def enqueue(db: Database, messages: Sequence[OutgoingMessage], now: datetime) -> list[int]:
+    """Queue messages (in order) and reserve their articles for their readers."""
+    with db.atomic():
+        return _enqueue(db, messages, to_db_time(now))
+
+
+def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -> list[int]:
+    ids: list[int] = []
+    conn = db.conn
+    for message in messages:
+        (outbox_id,) = conn.execute(
+            "INSERT INTO outbox (chat_id, priority, kind, text, reply_markup, push_id, status, "
+            "attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING id",
+            (
+                message.chat_id,
+                message.priority,
+                message.kind,
+                message.text,
+                json.dumps(message.reply_markup) if message.reply_markup else None,
+                message.push_id,
+                PENDING,
+                now_text,
+            ),
+        ).fetchone()
+        ids.append(outbox_id)
+        if message.article_ids:
+            conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (chat_id, article_id, outbox_id, via, queued_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (message.chat_id, a, outbox_id, message.kind, now_text)
+                    for a in message.article_ids
+                ],
+            )
+    return ids
+
+
+def commit_digests(
+    db: Database, messages: Sequence[OutgoingMessage], done: Sequence[DigestDone], now: datetime
+) -> None:
+    """Queue a tick's digests and advance those readers' schedules in one transaction.
+
+    A crash before the commit loses neither: the readers are still due and are
+    assembled again; after it, the outbox holds the messages.
+    """
+    now_text = to_db_time(now)
+    with db.atomic():
+        _enqueue(db, messages, now_text)
+        write_schedule_advances(db, done, now_text)
+
+
+def pending_batch(
+    db: Database, now: datetime, *, limit: int, skip_ids: Iterable[int] = ()
+) -> list[QueuedMessage]:
+    """The next pending messages, most urgent first, oldest first within a priority."""
+    skip = set(skip_ids)
+    rows = db.execute(
+        "SELECT id, chat_id, text, priority, kind, attempts, reply_markup, push_id FROM outbox "
+        "WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?) "
+        # A chat waiting to retry one message waits with all its later ones: order holds.
+        "AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE status = 'pending' "
+        "AND not_before > ?) ORDER BY priority, id LIMIT ?",
+        (to_db_time(now), to_db_time(now), limit + len(skip)),
+    ).fetchall()
+    return [
+        QueuedMessage(
+            id=row[0],
+            chat_id=row[1],
+            text=row[2],
+            priority=row[3],
+            kind=row[4],
+            attempts=row[5],
+            reply_markup=json.loads(row[6]) if row[6] else None,
+            push_id=row[7],
+        )
+        for row in rows
+        if row[0] not in skip
+    ][:limit]
+
+
+def next_retry_at(db: Database) -> str | None:
+    row = db.execute(
+        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before IS NOT NULL"
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def record_results(db: Database, results: Sequence[SendResult], now: datetime) -> RecordSummary:
+    """Write what Telegram answered, in one transaction."""
+    now_text = to_db_time(now)
+    blocked: list[int] = []
+    with db.atomic():
+        conn = db.conn
+        sent = [r for r in results if r.outcome == "sent"]
+        conn.executemany(
+            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, "
+            "attempts = attempts + 1 WHERE id = ?",
+            [(r.message_id, now_text, r.outbox_id) for r in sent],
+        )
+        conn.executemany(
+            "UPDATE deliveries SET sent_at = ? WHERE outbox_id = ?",
+            [(now_text, r.outbox_id) for r in sent],
+        )
+        for r in results:
+            if r.outcome == "retry":
+                conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ? "
+                    "WHERE id = ?",
+                    (to_db_time(r.retry_at) if r.retry_at else None, r.error, r.outbox_id),
+                )
+            elif r.outcome == "failed":
+                conn.execute(
+                    "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? "
+                    "WHERE id = ?",
+                    (r.error, r.outbox_id),
+                )
+                conn.execute("DELETE FROM deliveries WHERE outbox_id = ?", (r.outbox_id,))
+            elif r.outcome == "blocked":
+                _drop_chat(db, r.chat_id, r.error or "blocked", now_text)
+                blocked.append(r.chat_id)
+            elif r.outcome == "migrated" and r.new_chat_id is not None:
+                migrate_chat(db, r.chat_id, r.new_chat_id)
+    pushes = frozenset(
+        push_id
+        for (push_id,) in db.execute(
+            f"SELECT DISTINCT push_id FROM outbox WHERE push_id IS NOT NULL AND id IN "
+            f"({','.join('?' * len(results)) or 'NULL'})",
+            [r.outbox_id for r in results],
+        )
+    )
+    return RecordSummary(blocked_chats=tuple(blocked), pushes_touched=pushes)
+
+
+def _drop_chat(db: Database, chat_id: int, reason: str, now_text: str) -> None:
+    """A reader blocked the bot (or the chat is gone): stop, and drop what was queued."""
+    conn = db.conn
+    conn.execute(
+        "UPDATE readers SET status = ?, updated_at = ? WHERE chat_id = ?",
+        (BLOCKED, now_text, chat_id),
+    )
+    conn.execute(
+        "DELETE FROM deliveries WHERE outbox_id IN "
+        "(SELECT id FROM outbox WHERE chat_id = ? AND status = 'pending')",
+        (chat_id,),
+    )
+    conn.execute(
+        "UPDATE outbox SET status = 'dropped', last_error = ? "
+        "WHERE chat_id = ? AND status = 'pending'",
+        (reason, chat_id),
+    )
+
+
+def drop_chat(db: Database, chat_id: int, reason: str, now: datetime) -> None:
+    with db.atomic():
+        _drop_chat(db, chat_id, reason, to_db_time(now))
+
+
+def outbox_counts(db: Database) -> dict[str, int]:
+    counts = {PENDING: 0, SENT: 0, FAILED: 0, DROPPED: 0}
+    counts.update(
+        dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
+    )
+    return counts
+
+
+def push_counts(db: Database, push_id: int) -> dict[str, int]:
+    counts = {PENDING: 0, SENT: 0, FAILED: 0, DROPPED: 0}
+    counts.update(
+        dict(
+            db.execute(
+                "SELECT status, count(*) FROM outbox WHERE push_id = ? GROUP BY status", (push_id,)
+            ).fetchall()
+        )
+    )
+    return counts
+
+
+def delivered_among(db: Database, since_text: str) -> dict[int, set[int]]:
+    """Per chat, the articles ingested after ``since_text`` already sent or queued to it."""
+    delivered: dict[int, set[int]] = {}
+    for chat_id, article_id in db.execute(
+        "SELECT d.chat_id, d.article_id FROM deliveries d JOIN articles a ON a.id = d.article_id "
+        "WHERE a.ingested_at > ?",
+        (since_text,),
+    ):
+        delivered.setdefault(chat_id, set()).add(article_id)
+    return delivered
+
+
+def delivered_to(db: Database, chat_id: int) -> set[int]:
+    return {
+        a for (a,) in db.execute("SELECT article_id FROM deliveries WHERE chat_id = ?", (chat_id,))
+    }

@@ -1,0 +1,171 @@
+"""The schema, as ``sqlite_utils`` migrations. Add new steps at the end; never edit old ones."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("newsdigest")
+
+
+@MIGRATIONS()
+def m001_articles(db: Database) -> None:
+    db.table("articles").create(
+        {
+            "id": int,
+            "url": str,  # normalised webUrl: one row per story
+            "web_url": str,
+            "original_url": str,
+            "title": str,
+            "excerpt": str,
+            "body": str,
+            "published_at": str,
+            "ingested_at": str,
+            "updated_at": str,
+            "quality": int,
+            "heat": int,
+            "published": int,
+            "provider_name": str,
+            "provider_domain": str,
+            "category": str,
+            "kind": str,
+            "secured": str,
+            "images": str,  # JSON
+            "extra": str,  # JSON: unknown frontmatter fields, kept but never used
+            "source_path": str,
+        },
+        pk="id",
+        not_null={"url", "web_url", "title", "published_at", "ingested_at"},
+    )
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["ingested_at"])
+    db.table("articles").create_index(["published_at"])
+    db.table("topics").create({"id": int, "name": str}, pk="id", not_null={"name"})
+    db.execute("CREATE UNIQUE INDEX idx_topics_name ON topics(name COLLATE NOCASE)")
+    db.table("article_topics").create(
+        {"article_id": int, "topic_id": int},
+        pk=("article_id", "topic_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("topic_id", "topics", "id")],
+    )
+    db.table("article_topics").create_index(["topic_id", "article_id"])
+    db.table("related_links").create(
+        {
+            "article_id": int,
+            "position": int,
+            "url": str,
+            "web_url": str,
+            "title": str,
+            "excerpt": str,
+            "published_at": str,
+            "provider_name": str,
+            "provider_domain": str,
+            "quality": int,
+        },
+        pk=("article_id", "position"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.table("related_links").create_index(["url"])
+    db.table("articles").enable_fts(["title", "excerpt", "body"], create_triggers=True, tokenize="porter")
+
+
+@MIGRATIONS()
+def m002_files(db: Database) -> None:
+    db.table("files").create(
+        {
+            "path": str,
+            "size": int,
+            "mtime_ns": int,
+            "sha256": str,
+            "article_url": str,
+            "status": str,  # "ok" | "rejected"
+            "scanned_at": str,
+        },
+        pk="path",
+    )
+    db.table("rejected_files").create({"path": str, "reason": str, "rejected_at": str}, pk="path")
+    db.table("rejected_files").create_index(["rejected_at"])
+    db.table("state").create({"key": str, "value": str}, pk="key")
+
+
+@MIGRATIONS()
+def m003_readers(db: Database) -> None:
+    db.table("readers").create(
+        {
+            "chat_id": int,
+            "user_id": int,
+            "username": str,
+            "first_name": str,
+            "status": str,  # "active" | "stopped" | "blocked"
+            "digest_time": str,  # HH:MM in the reader's zone
+            "timezone": str,
+            "next_digest_at": str,  # UTC instant of the next scheduled digest
+            "last_digest_at": str,
+            "digest_since": str,  # window start: articles ingested after it are "new"
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="chat_id",
+        not_null={"status", "digest_time", "timezone"},
+    )
+    db.table("readers").create_index(["status", "next_digest_at"])
+    db.table("reader_topics").create(
+        {"chat_id": int, "topic_id": int},
+        pk=("chat_id", "topic_id"),
+        foreign_keys=[("chat_id", "readers", "chat_id"), ("topic_id", "topics", "id")],
+    )
+    db.table("reader_topics").create_index(["topic_id"])
+
+
+@MIGRATIONS()
+def m004_delivery(db: Database) -> None:
+    db.table("pushes").create(
+        {
+            "id": int,
+            "created_by": int,
+            "article_id": int,
+            "text": str,
+            "audience": int,
+            "status": str,  # "preview" | "sending" | "cancelled"
+            "preview_chat_id": int,
+            "preview_message_id": int,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db.table("outbox").create(
+        {
+            "id": int,
+            "chat_id": int,
+            "priority": int,  # 0 answers, 1 breaking, 2 digests: lower goes first
+            "kind": str,
+            "text": str,
+            "reply_markup": str,  # JSON
+            "push_id": int,
+            "status": str,  # "pending" | "sent" | "failed" | "dropped"
+            "attempts": int,
+            "not_before": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+            "message_id": int,
+        },
+        pk="id",
+        not_null={"chat_id", "priority", "kind", "text", "status"},
+        defaults={"attempts": 0},
+    )
+    db.execute("CREATE INDEX idx_outbox_pending ON outbox(priority, id) WHERE status = 'pending'")
+    db.table("outbox").create_index(["push_id", "status"])
+    db.table("outbox").create_index(["chat_id", "status"])
+    db.table("deliveries").create(
+        {
+            "chat_id": int,
+            "article_id": int,
+            "outbox_id": int,
+            "via": str,  # "digest" | "breaking"
+            "queued_at": str,
+            "sent_at": str,
+        },
+        pk=("chat_id", "article_id"),
+    )
+    db.table("deliveries").create_index(["article_id"])
+    db.table("deliveries").create_index(["outbox_id"])

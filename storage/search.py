@@ -1,0 +1,181 @@
+"""Reading articles back: by URL or id, related coverage, full-text search, digest candidates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from digest.model import Candidate
+from digest.urls import is_http_url, normalize_url
+from storage.db import from_db_time
+
+_CANDIDATE_COLUMNS = (
+    "a.id, a.url, a.web_url, a.title, a.published_at, a.ingested_at, a.excerpt, "
+    "a.provider_name, a.quality, a.heat"
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_WORDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedCoverage:
+    """One link of other coverage: from the frontmatter's ``related`` or a stored article."""
+
+    title: str
+    web_url: str
+    provider: str
+    published_at: datetime | None
+    article_id: int | None = None  # set when the link is a stored article
+
+
+def _candidates(db: Database, where: str, params: Sequence[object]) -> list[Candidate]:
+    rows = db.execute(
+        f"SELECT {_CANDIDATE_COLUMNS} FROM articles a WHERE {where}", params
+    ).fetchall()
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    topics: dict[int, set[int]] = {}
+    related: dict[int, set[str]] = {}
+    for chunk in _chunks(ids, 900):
+        marks = ",".join("?" * len(chunk))
+        for article_id, topic_id in db.execute(
+            f"SELECT article_id, topic_id FROM article_topics WHERE article_id IN ({marks})", chunk
+        ):
+            topics.setdefault(article_id, set()).add(topic_id)
+        for article_id, url in db.execute(
+            f"SELECT article_id, url FROM related_links WHERE article_id IN ({marks})", chunk
+        ):
+            related.setdefault(article_id, set()).add(url)
+    return [
+        Candidate(
+            id=row[0],
+            url=row[1],
+            web_url=row[2],
+            title=row[3],
+            published_at=from_db_time(row[4]),
+            ingested_at=from_db_time(row[5]),
+            excerpt=row[6] or "",
+            provider=row[7] or "",
+            quality=row[8],
+            heat=row[9],
+            topic_ids=frozenset(topics.get(row[0], ())),
+            related_urls=frozenset(related.get(row[0], ())),
+        )
+        for row in rows
+    ]
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def candidates_since(db: Database, since_text: str) -> list[Candidate]:
+    """Every article ingested after ``since_text``: the pool a digest tick ranks."""
+    return _candidates(db, "a.ingested_at > ?", (since_text,))
+
+
+def article_by_id(db: Database, article_id: int) -> Candidate | None:
+    found = _candidates(db, "a.id = ?", (article_id,))
+    return found[0] if found else None
+
+
+def article_by_url(db: Database, url: str) -> Candidate | None:
+    if not is_http_url(url):
+        return None
+    found = _candidates(db, "a.url = ?", (normalize_url(url),))
+    return found[0] if found else None
+
+
+def articles_by_ids(db: Database, ids: Sequence[int]) -> list[Candidate]:
+    found: list[Candidate] = []
+    for chunk in _chunks(list(ids), 900):
+        found.extend(_candidates(db, f"a.id IN ({','.join('?' * len(chunk))})", chunk))
+    order = {article_id: i for i, article_id in enumerate(ids)}
+    return sorted(found, key=lambda c: order[c.id])
+
+
+def frontmatter_related(db: Database, article_id: int) -> list[RelatedCoverage]:
+    """The article's own ``related`` list, in file order."""
+    return [
+        RelatedCoverage(
+            title=title,
+            web_url=web_url,
+            provider=provider or "",
+            published_at=from_db_time(published) if published else None,
+        )
+        for title, web_url, provider, published in db.execute(
+            "SELECT title, web_url, provider_name, published_at FROM related_links "
+            "WHERE article_id = ? ORDER BY position",
+            (article_id,),
+        )
+    ]
+
+
+def linked_articles(db: Database, article: Candidate, limit: int = 20) -> list[Candidate]:
+    """Stored articles on the same story through related links, either way or shared."""
+    urls = sorted(article.related_urls)
+    marks = ",".join("?" * len(urls)) or "NULL"
+    ids = [
+        row[0]
+        for row in db.execute(
+            f"SELECT id FROM articles WHERE url IN ({marks}) "
+            "UNION SELECT article_id FROM related_links WHERE url = ? "
+            f"UNION SELECT article_id FROM related_links WHERE url IN ({marks}) LIMIT ?",
+            (*urls, article.url, *urls, limit + 1),
+        )
+        if row[0] != article.id
+    ]
+    return articles_by_ids(db, ids[:limit])
+
+
+def fts_query(text: str, *, any_word: bool = False) -> str | None:
+    """User words → a safe FTS5 query (each word quoted), or None when there are none."""
+    words = _WORD.findall(text.lower())[:MAX_QUERY_WORDS]
+    if not words:
+        return None
+    joiner = " OR " if any_word else " "
+    return joiner.join(f'"{word}"' for word in words)
+
+
+def search(
+    db: Database, text: str, *, limit: int = 10, exclude_id: int | None = None
+) -> list[Candidate]:
+    """Full-text search (bm25) over title, excerpt and body; all words first, then any word."""
+    for any_word in (False, True):
+        query = fts_query(text, any_word=any_word)
+        if query is None:
+            return []
+        ids = [
+            rowid
+            for (rowid,) in db.execute(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+                "ORDER BY bm25(articles_fts, 10.0, 3.0, 1.0) LIMIT ?",
+                (query, limit + 1),
+            )
+            if rowid != exclude_id
+        ][:limit]
+        if ids:
+            return articles_by_ids(db, ids)
+    return []
+
+
+def title_matches(db: Database, article: Candidate, limit: int = 10) -> list[int]:
+    """Ids of stored articles whose title words match this one's (for near-identical titles)."""
+    query = fts_query(article.title, any_word=True)
+    if query is None:
+        return []
+    return [
+        rowid
+        for (rowid,) in db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+            "ORDER BY bm25(articles_fts) LIMIT ?",
+            (f"title : ({query})", limit + 1),
+        )
+        if rowid != article.id
+    ][:limit]

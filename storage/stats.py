@@ -1,0 +1,38 @@
+"""The figures behind /stats, gathered in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from storage.articles import count_articles
+from storage.files import Rejection, count_rejections, get_state, recent_rejections
+from storage.outbox import outbox_counts
+from storage.readers import ReaderCounts, next_digests, reader_counts
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    readers: ReaderCounts
+    articles: int
+    topics: int
+    rejected_files: int
+    recent_rejections: list[Rejection]
+    outbox: dict[str, int]
+    last_scan_at: str | None
+    next_digests: list[tuple[int, datetime]]
+
+
+def gather_stats(db: Database) -> Stats:
+    return Stats(
+        readers=reader_counts(db),
+        articles=count_articles(db),
+        topics=int(db.execute("SELECT count(*) FROM topics").fetchone()[0]),
+        rejected_files=count_rejections(db),
+        recent_rejections=recent_rejections(db, 5),
+        outbox=outbox_counts(db),
+        last_scan_at=get_state(db, "last_scan_at"),
+        next_digests=next_digests(db, 5),
+    )

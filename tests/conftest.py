@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from storage.db import open_db
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def seed_bytes() -> bytes:
+    """The real article file from the upstream pipeline."""
+    return (DATA / "seed.md").read_bytes()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "newsdigest.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[Database]:
+    """A migrated database on a temporary SQLite file (WAL, like production)."""
+    database = open_db(db_path)
+    yield database
+    database.close()

@@ -1,0 +1,114 @@
+"""Run the real Application against the local Bot API stand-in, as `newsdigest run` does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.settings import Settings
+from tests.botapi import FakeBotApi
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+ADMIN_ID = 9001
+
+
+def write_article(
+    folder: Path,
+    name: str,
+    *,
+    title: str,
+    url: str,
+    topics: Iterable[str] = ("AI",),
+    published: str = "2026-11-25T08:00:00Z",
+    quality: int = 50,
+    heat: int = -1,
+    excerpt: str = "An excerpt.",
+    related: Iterable[tuple[str, str, str]] = (),
+    provider: str = "Example News",
+) -> Path:
+    """An article file with an old mtime (the scan skips files still being written)."""
+    lines = [
+        "---",
+        f"title: {title!r}".replace("'", '"') if '"' not in title else f"title: '{title}'",
+        f'excerpt: "{excerpt}"',
+        f"publishedDateTime: {published}",
+        f'webUrl: "{url}"',
+        f"quality: {quality}",
+        f"heat: {heat}",
+        "provider:",
+        f"  name: {provider}",
+        "  domain: example.com",
+        "topics:",
+        *[f"  - {t}" for t in topics],
+    ]
+    related = list(related)
+    if related:
+        lines.append("related:")
+        for r_title, r_url, r_provider in related:
+            lines += [
+                f'  - title: "{r_title}"',
+                f'    webUrl: "{r_url}"',
+                "    provider:",
+                f"      name: {r_provider}",
+                "      domain: other.example",
+            ]
+    lines += ["---", "", "Body text of the article."]
+    path = folder / name
+    path.write_text("\n".join(lines), encoding="utf-8")
+    age(path)
+    return path
+
+
+def age(path: Path, seconds: float = 60.0) -> None:
+    old = time.time() - seconds
+    os.utime(path, (old, old))
+
+
+def make_settings(api: FakeBotApi, tmp: Path, **overrides: Any) -> Settings:
+    articles = tmp / "articles"
+    articles.mkdir(exist_ok=True)
+    if not any(articles.iterdir()):
+        shutil.copy(DATA / "seed.md", articles / "seed.md")
+        age(articles / "seed.md")
+    settings = Settings(
+        bot_token=api.token,
+        api_url=api.base_url,
+        db_path=tmp / "newsdigest.db",
+        articles_dir=articles,
+        admins=frozenset({ADMIN_ID}),
+        timezone="UTC",
+        digest_time=dtime(8, 0),
+        scan_interval=0.5,
+        rate=200.0,
+    )
+    return replace(settings, **overrides)
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[Any]:
+    """Start the Application like run_polling does (post_init included), stop it cleanly."""
+    application = build_application(settings)
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES
+    )
+    await application.start()
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+        await application.shutdown()
