@@ -55,7 +55,8 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 App = Application[Any, BotContext, Any, Any, Any, Any]
 
 
-def build_application(settings: Settings) -> App:
+def build_application(settings: Settings, *, digest_tick: float = DIGEST_TICK_SECONDS) -> App:
+    """The bot, ready for ``run_polling``. ``digest_tick``: seconds between schedule checks."""
     token = settings.require_token()
     limiter = PriorityRateLimiter(settings.rate)
     application: App = (
@@ -73,6 +74,7 @@ def build_application(settings: Settings) -> App:
     )
     application.bot_data["settings"] = settings
     application.bot_data["limiter"] = limiter
+    application.bot_data["digest_tick"] = digest_tick
     _register_handlers(application)
     return application
 
@@ -137,7 +139,8 @@ async def _post_init(application: App) -> None:
     jobs = application.job_queue
     assert jobs is not None, "python-telegram-bot[job-queue] is required"
     jobs.run_repeating(job_scan, interval=settings.scan_interval, first=0.0, name="scan")
-    jobs.run_repeating(job_digest_tick, interval=DIGEST_TICK_SECONDS, first=1.0, name="digest-tick")
+    tick = application.bot_data["digest_tick"]
+    jobs.run_repeating(job_digest_tick, interval=tick, first=min(1.0, tick), name="digest-tick")
     _LOGGER.info("newsdigest started: %r", settings)
 
 

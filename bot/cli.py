@@ -74,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging()
+    # RetryAfter.retry_after as a timedelta (PTB 22's future default), without a warning per 429.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:

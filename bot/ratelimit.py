@@ -3,7 +3,8 @@
 PTB's ``AIORateLimiter`` (the ``rate-limiter`` extra) throttles all calls alike;
 here a reader's answer must overtake a 100,000-message push, so the global bucket
 serves waiters by priority (``rate_limit_args``: 0 answers — the default — then
-breaking, then digests). Each chat is also paced (about 1/s, short bursts allowed),
+breaking, then digests). Queued sends are also paced per chat (about 1/s, short bursts
+allowed),
 and a 429 pauses *every* send for the ``retry_after`` Telegram asks before retrying.
 """
 
@@ -166,7 +167,9 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         attempt = 0
         while True:
             if limited:
-                if isinstance(chat_id, int | str):
+                # Answers to a reader's own command are not paced per chat: one reply per
+                # command is a conversation, not a flood. Queued sends are.
+                if priority > PRIORITY_ANSWER and isinstance(chat_id, int | str):
                     await self.pacer.acquire(chat_id)
                 await self.bucket.acquire(priority)
             try:

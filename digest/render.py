@@ -21,6 +21,7 @@ comes from an article is untrusted, so the rules here are strict:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -101,16 +102,28 @@ def escape_attr(text: str) -> str:
     return escape(text).replace('"', "&quot;")
 
 
+# A digest tick renders the same few thousand articles for many readers, so the
+# per-string work (URL checks, cleaning) is memoised; the caches hold only strings.
+@functools.lru_cache(maxsize=16384)
+def _href(url: str) -> str | None:
+    """The escaped href for a usable http(s) URL, else None."""
+    if not is_http_url(url):
+        return None
+    href = escape_attr(url)
+    return href if utf16_len(href) <= MAX_HREF else None
+
+
 def link(url: str, label: str) -> str:
     """``<a href="url">label</a>`` for a usable http(s) URL, else just the escaped label."""
     text = escape(label)
-    href = escape_attr(url)
-    if not is_http_url(url) or utf16_len(href) > MAX_HREF:
+    href = _href(url)
+    if href is None:
         return text
     # Telegram drops a link with no visible text; show the address instead.
     return f'<a href="{href}">{text if text.strip() else href}</a>'
 
 
+@functools.lru_cache(maxsize=16384)
 def _clean(text: str, limit: int) -> str:
     """Untrusted single-line text: no bidi overrides, whitespace collapsed, ≤ limit chars."""
     text = " ".join(_BIDI_CONTROLS.sub("", _UNSAFE.sub("", text)).split())

@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import os
+
+# PTB 22 warns on every RetryAfter unless it may hand out timedeltas; with warnings as
+# errors that warning would replace the 429 under test.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 from collections.abc import Iterator
 from pathlib import Path
 

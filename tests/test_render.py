@@ -353,7 +353,7 @@ def test_fifty_huge_entries_split_between_entries_only() -> None:
                 title=f"{i} " + "🚀&<" * 5000,
                 excerpt="long & <excerpt> " * 1000,
                 provider="P" * 500,
-                web_url=f"https://example.com/{i}?" + "&q" * 900,
+                web_url=f"https://example.com/{i}?" + ("q" * 2000 if i % 2 == 0 else "&q" * 900),
             ),
             tuple(article(1000 * i + k, provider="&" * 100) for k in range(1, 20)),
         )
@@ -374,6 +374,15 @@ def test_fifty_huge_entries_split_between_entries_only() -> None:
         # Every block of the message is whole: heading, numbered entry or the "more" line.
         assert len(held) + ("Your digest" in blocks[0]) + ("more</i>" in blocks[-1]) == len(blocks)
         numbers += held
+        # Blocks are built so that a cut can only reach the excerpt: the title link and the
+        # provider/time line of every entry survive.
+        for block in blocks:
+            if block.startswith("<b>") and ".</b>" in block:
+                head, meta = block.split("\n")[:2]
+                assert meta.startswith("<i>") and meta.endswith("</i>")
+                number = int(head[3 : head.index(".</b>")])
+                # Over-long hrefs (odd numbers here) degrade to a plain title.
+                assert head.endswith("</a>") == (number % 2 == 0)
         buttons = [b for row in m.buttons for b in row]
         callbacks += [b.callback_data for b in buttons if b.callback_data.startswith("rel:")]
         assert [b.label for b in buttons if b.callback_data.startswith("rel:")] == [

@@ -136,7 +136,7 @@ class _Parser:
 
     # -- helpers ---------------------------------------------------------------------------
     def byte_offset(self, index: int) -> int:
-        # Only computed on the tag/error paths, so the O(n) slice is fine.
+        # Only computed when raising, so the O(n) slice costs nothing on valid input.
         return len(self.src[:index].encode("utf-8"))
 
     def fail(self, message: str, index: int, detail: str = "") -> HtmlParseError:

@@ -93,9 +93,9 @@ def make_settings(api: FakeBotApi, tmp: Path, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings) -> AsyncIterator[Any]:
+async def running_bot(settings: Settings, *, digest_tick: float = 0.5) -> AsyncIterator[Any]:
     """Start the Application like run_polling does (post_init included), stop it cleanly."""
-    application = build_application(settings)
+    application = build_application(settings, digest_tick=digest_tick)
     await application.initialize()
     if application.post_init is not None:
         await application.post_init(application)
