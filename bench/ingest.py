@@ -38,8 +38,8 @@ import yaml
 # Runnable as a plain script from a checkout, without installing the package first.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage.db import open_db  # noqa: E402
-from storage.ingest import scan_folder  # noqa: E402
+from storage.db import open_db
+from storage.ingest import scan_folder
 
 TOPICS = [
     "AI", "Computer Vision", "Privacy", "Security", "Climate", "Energy", "Elections", "EU",
@@ -54,15 +54,7 @@ PROVIDERS = [
     ("The Times", "thetimes.co.uk"), ("Reuters", "reuters.com"), ("BBC", "bbc.co.uk"),
     ("Le Monde", "lemonde.fr"), ("Der Spiegel", "spiegel.de"), ("Ars Technica", "arstechnica.com"),
 ]  # fmt: skip
-WORDS = (
-    "the debate has been inevitably shaped by developments in china where party rolled out "
-    "massive sophisticated network of facial recognition cameras to monitor country population "
-    "following one district civil liberties lawsuit what was initially an month moratorium new "
-    "york state department education drafting recommendations schools platform used markets "
-    "itself privacy tool working from photo that you upload scours internet for your likeness "
-    "presents results logic is if can find images parliament vote ban public spaces rejecting "
-    "targeted exemptions police migration border security lawmakers committee plenary"
-).split()
+WORDS = ["the", "debate", "has", "been", "inevitably", "shaped", "by", "developments", "in", "china", "where", "party", "rolled", "out", "massive", "sophisticated", "network", "of", "facial", "recognition", "cameras", "to", "monitor", "country", "population", "following", "one", "district", "civil", "liberties", "lawsuit", "what", "was", "initially", "an", "month", "moratorium", "new", "york", "state", "department", "education", "drafting", "recommendations", "schools", "platform", "used", "markets", "itself", "privacy", "tool", "working", "from", "photo", "that", "you", "upload", "scours", "internet", "for", "your", "likeness", "presents", "results", "logic", "is", "if", "can", "find", "images", "parliament", "vote", "ban", "public", "spaces", "rejecting", "targeted", "exemptions", "police", "migration", "border", "security", "lawmakers", "committee", "plenary"]
 BASE_TIME = datetime(2023, 6, 14, 11, 29, tzinfo=UTC)
 SECURED = "FbtjbGRSuUc4FgHtXe9OrAvCeGlMH3zGZogA7G5/tlQf4ttcPphbLSW6nhe/jrgPJARsGWbeqrncFL2proI4eM"
 

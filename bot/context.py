@@ -25,7 +25,7 @@ class Services:
     error_reports: dict[int, float] = field(default_factory=dict)  # admin -> last report time
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+class BotContext(CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """``context.services`` instead of string lookups in ``bot_data`` everywhere."""
 
     def __init__(

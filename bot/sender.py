@@ -21,7 +21,6 @@ from datetime import timedelta
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import ExtBot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -31,6 +30,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.ext import ExtBot
 
 from bot.store import Store
 from storage.db import utcnow
@@ -46,7 +46,7 @@ RecordedHook = Callable[[RecordSummary], Awaitable[None]]
 class OutboxSender:
     def __init__(
         self,
-        bot: ExtBot[None],
+        bot: ExtBot[int],
         store: Store,
         *,
         concurrency: int = 64,

@@ -2,8 +2,15 @@
 
 Files come from an upstream pipeline and are never trusted. Every failure is an
 :class:`ArticleError` whose message says what is wrong, so the caller can report
-the file and go on. YAML goes through the safe loader only (libyaml's when present);
-alias bombs are caught by bounding the expanded size of the loaded structure.
+the file and go on. YAML goes through the safe loader only (libyaml's when present):
+no tag outside the YAML core schema is ever constructed.
+
+Loading is the cost of ingestion, so the frontmatter is turned into Python values by
+:class:`_Builder` rather than PyYAML's generic constructor: libyaml still scans, parses
+and composes the node graph, and the plain nodes (strings, lists, mappings - nearly all
+of an article) are converted directly, everything else by PyYAML's own safe constructor.
+The builder also measures the structure as if every alias were expanded, without
+expanding anything, so an alias bomb is refused after a handful of nodes.
 
 Errors::
 
@@ -16,18 +23,25 @@ Errors::
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeGuard
+from urllib.parse import urlsplit
 
-import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from digest.model import Article, Image, Provider, RelatedLink
-from digest.urls import is_http_url, normalize_url
+from digest.urls import MAX_URL_LENGTH, normalize_url
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_YAML_NODES = 20_000  # a real article has ~100; billion-laughs expands to 10**9
+# Without aliases the text in the YAML cannot exceed the file; with them it can, hugely.
+MAX_YAML_CHARS = MAX_FILE_BYTES
+MAX_YAML_DEPTH = 50  # a real article nests 4 deep
 MAX_TITLE_CHARS = 1_000
 MAX_TOPICS = 50
 MAX_TOPIC_CHARS = 100
@@ -58,24 +72,203 @@ class FieldError(ArticleError):
     pass
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
 class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
     """The safe loader: plain data only, no Python object tags."""
 
+    def resolve(self, kind: type[Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        # Same answer as yaml.resolver.Resolver.resolve (the safe loader has no path
+        # resolvers), faster: libyaml calls this for every node of every file, and the
+        # plain scalars of articles - field names, numbers, dates - repeat endlessly.
+        if kind is ScalarNode:
+            if implicit[0]:
+                assert value is not None
+                tag = _PLAIN_TAGS.get(value)
+                if tag is None:
+                    tag = _implicit_tag(value)
+                    if len(value) <= 32:
+                        if len(_PLAIN_TAGS) >= 10_000:
+                            _PLAIN_TAGS.clear()
+                        _PLAIN_TAGS[value] = tag
+                return tag
+            return _STR_TAG
+        return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
 
-class _Handler(frontmatter.YAMLHandler):  # type: ignore[misc]
+    def construct_lenient_timestamp(self, node: ScalarNode) -> object:
+        # A timestamp-shaped scalar that is not a real date (2023-13-45) stays text, so
+        # the field check can say which field holds a bad date instead of failing the YAML.
+        try:
+            return SafeConstructor.construct_yaml_timestamp(self, node)
+        except ValueError:
+            return str(node.value)
+
+
+_Loader.add_constructor(_TIMESTAMP_TAG, _Loader.construct_lenient_timestamp)
+_WILDCARD: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    _Loader.yaml_implicit_resolvers.get(None, [])
+)
+_IMPLICIT: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    first: (*resolvers, *_WILDCARD)
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+    if first is not None
+}
+_PLAIN_TAGS: dict[str, str] = {}  # plain scalar text → its tag; it depends on the text only
+
+
+def _implicit_tag(value: str) -> str:
+    for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+        if regexp.match(value):
+            return tag
+    return _STR_TAG
+
+
+# Scalar tags converted by calling the safe constructor's function for them directly.
+_SCALAR_CONSTRUCTORS = {
+    tag: _Loader.yaml_constructors[tag]
+    for tag in (
+        "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float", _TIMESTAMP_TAG,
+    )
+}  # fmt: skip
+
+
+class _Handler(YAMLHandler):
     def load(self, fm: str, **kwargs: object) -> Any:
-        return yaml.load(fm, Loader=_Loader)
+        loader = _Loader(fm)
+        try:
+            node = loader.get_single_node()
+            return None if node is None else _Builder(loader).value(node)
+        finally:
+            loader.dispose()
 
 
 _HANDLER = _Handler()
 
 
+class _Builder:
+    """Composed YAML nodes → plain values, measuring the size with aliases expanded.
+
+    Each container is built once (an alias shares the object, as with PyYAML) and its
+    expanded size - nodes and characters - is remembered, so a parent's size is the sum
+    of its children's: exact for any alias graph, found without expanding anything.
+    """
+
+    __slots__ = ("_done", "_loader", "_open")
+
+    def __init__(self, loader: _Loader) -> None:
+        self._loader = loader
+        self._done: dict[Node, tuple[object, int, int]] = {}
+        self._open: set[Node] = set()
+
+    def value(self, root: Node) -> object:
+        return self._build(root, 0)[0]
+
+    def _build(self, node: Node, depth: int) -> tuple[object, int, int]:
+        kind = type(node)
+        if kind is ScalarNode:
+            if node.tag == _STR_TAG:
+                return node.value, 1, len(node.value)
+            construct = _SCALAR_CONSTRUCTORS.get(node.tag)
+            if construct is not None:
+                return construct(self._loader, node), 1, len(node.value)
+        done = self._done.get(node)
+        if done is not None:
+            return done
+        if node in self._open:
+            raise FrontmatterError("YAML alias refers to its own parent (a recursive alias)")
+        if depth >= MAX_YAML_DEPTH:
+            raise FrontmatterError(f"YAML nested too deeply (over {MAX_YAML_DEPTH} levels)")
+        self._open.add(node)
+        result = None
+        if kind is SequenceNode and node.tag == _SEQ_TAG:
+            result = self._sequence(node.value, depth + 1)
+        elif kind is MappingNode and node.tag == _MAP_TAG:
+            result = self._mapping(node.value, depth + 1)
+        if result is None:
+            # Anything else - merge keys, !!set, !!binary, non-string keys, unknown
+            # tags - is rare: PyYAML's safe constructor builds it, or refuses the tag.
+            built = self._loader.construct_object(node, deep=True)
+            result = (built, *_expanded_size(built))
+        self._open.discard(node)
+        self._done[node] = result
+        return result
+
+    def _sequence(self, items: list[Node], depth: int) -> tuple[object, int, int]:
+        out: list[object] = []
+        nodes, chars = 1, 0
+        for item in items:
+            # Strings inline: most values are, and a call per value is measurable.
+            if type(item) is ScalarNode and item.tag == _STR_TAG:
+                value: object = item.value
+                n, c = 1, len(item.value)
+            else:
+                value, n, c = self._build(item, depth)
+            out.append(value)
+            nodes += n
+            chars += c
+            if nodes > MAX_YAML_NODES or chars > MAX_YAML_CHARS:
+                _too_large()
+        return out, nodes, chars
+
+    def _mapping(
+        self, pairs: list[tuple[Node, Node]], depth: int
+    ) -> tuple[object, int, int] | None:
+        """The mapping, or ``None`` when a key is not a plain string (``<<``, a number...)."""
+        out: dict[str, object] = {}
+        nodes, chars = 1, 0
+        for key, item in pairs:
+            if type(key) is not ScalarNode or key.tag != _STR_TAG:
+                return None
+            if type(item) is ScalarNode and item.tag == _STR_TAG:
+                value: object = item.value
+                n, c = 1, len(item.value)
+            else:
+                value, n, c = self._build(item, depth)
+            out[key.value] = value  # a later duplicate key wins, as in PyYAML
+            nodes += n + 1
+            chars += c + len(key.value)
+            if nodes > MAX_YAML_NODES or chars > MAX_YAML_CHARS:
+                _too_large()
+        return out, nodes, chars
+
+
+def _too_large() -> None:
+    raise FrontmatterError(
+        f"YAML structure too large once aliases are expanded (over {MAX_YAML_NODES} nodes "
+        f"or {MAX_YAML_CHARS} characters; an alias bomb?)"
+    )
+
+
+def _expanded_size(root: object) -> tuple[int, int]:
+    """Nodes and characters of a built value, walking shared parts each time they occur."""
+    nodes = chars = 0
+    stack: list[object] = [root]
+    while stack:
+        node = stack.pop()
+        nodes += 1
+        if isinstance(node, str | bytes):
+            chars += len(node)
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple | set):
+            stack.extend(node)
+        if nodes > MAX_YAML_NODES or chars > MAX_YAML_CHARS:
+            _too_large()
+    return nodes, chars
+
+
 def decode_article_bytes(data: bytes) -> str:
     """Bytes of a file → text, refusing what cannot be an article."""
-    if not data.strip():
-        raise FileRejected("empty file")
     if len(data) > MAX_FILE_BYTES:
         raise FileRejected(f"file too large ({len(data)} bytes, limit {MAX_FILE_BYTES})")
+    if not data.strip():
+        raise FileRejected("empty file")
     if b"\x00" in data:
         raise FileRejected("binary file (contains NUL bytes)")
     try:
@@ -105,44 +298,66 @@ def _load_frontmatter(text: str) -> tuple[dict[str, Any], str]:
         raise FrontmatterError("frontmatter is not closed by a '---' line") from None
     try:
         metadata = _HANDLER.load(fm)
+    except ArticleError:
+        raise
     except yaml.constructor.ConstructorError as exc:
-        problem = exc.problem or "unsupported YAML tag"
-        raise FrontmatterError(f"YAML tag not allowed: {problem}") from None
+        if exc.problem and exc.problem.startswith("could not determine a constructor"):
+            tag = exc.problem.rpartition(" ")[2]
+            raise FrontmatterError(
+                f"YAML tag not allowed{_where(exc, text, stripped)}: {tag}"
+            ) from None
+        raise FrontmatterError(_yaml_problem(exc, text, stripped)) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        # +2: the mark counts from 0 inside the frontmatter, after the opening "---" line.
-        where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise FrontmatterError(f"invalid YAML{where}: {problem}") from None
+        raise FrontmatterError(_yaml_problem(exc, text, stripped)) from None
     except RecursionError:
         raise FrontmatterError("YAML nested too deeply") from None
+    except (ValueError, OverflowError) as exc:
+        # A constructor refusing a value, e.g. an integer of more than 4300 digits.
+        raise FrontmatterError(f"invalid YAML value: {exc}") from None
     if metadata is None:
         raise FrontmatterError("frontmatter is empty")
     if not isinstance(metadata, dict):
         raise FrontmatterError(
-            f"frontmatter must be a mapping of fields, not a {type(metadata).__name__}"
+            f"frontmatter must be a mapping of fields, not {_type_name(metadata)}"
         )
-    _check_size(metadata)
     return metadata, body.strip()
 
 
-def _check_size(root: object) -> None:
-    """Count nodes as if aliases were expanded; stop early past the budget."""
-    budget = MAX_YAML_NODES
-    stack: list[object] = [root]
-    while stack:
-        node = stack.pop()
-        budget -= 1
-        if budget < 0:
-            raise FrontmatterError(
-                f"YAML structure too large (over {MAX_YAML_NODES} nodes once aliases are "
-                "expanded; an alias bomb?)"
-            )
-        if isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list | tuple | set):
-            stack.extend(node)
+def _yaml_problem(exc: yaml.YAMLError, text: str, stripped: str) -> str:
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return f"invalid YAML{_where(exc, text, stripped)}: {problem}"
+
+
+def _where(exc: yaml.YAMLError, text: str, stripped: str) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return ""
+    # The mark counts lines from 0 at the end of the opening "---" line, so line 0 + 1 is
+    # that line's number; blank lines before it were stripped and are added back.
+    line = mark.line + 1 + text[: len(text) - len(stripped)].count("\n")
+    return f" at line {line}, column {mark.column + 1}"
+
+
+_URL_BAD_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")  # \s is str.isspace() for str patterns
+_HTTP_SCHEMES = frozenset({"http", "https"})
+
+
+def _is_http_url(value: object) -> TypeGuard[str]:
+    """:func:`digest.urls.is_http_url`, with its per-character scan done by one regex.
+
+    That scan was a third of the validation cost of an article (four or five URLs each);
+    ``tests/test_urls.py`` checks both functions agree.
+    """
+    if not isinstance(value, str) or not value or len(value) > MAX_URL_LENGTH:
+        return False
+    if _URL_BAD_CHAR.search(value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return parts.scheme.lower() in _HTTP_SCHEMES and bool(parts.hostname)
 
 
 def _build_article(meta: dict[str, Any], body: str) -> Article:
@@ -159,7 +374,7 @@ def _build_article(meta: dict[str, Any], body: str) -> Article:
         title=title,
         published_at=published_at,
         excerpt=_optional_str(meta, "excerpt") or "",
-        original_url=original_url if is_http_url(original_url) else None,
+        original_url=original_url if _is_http_url(original_url) else None,
         quality=_optional_int(meta, "quality"),
         heat=_heat(meta),
         published=_optional_bool(meta, "published"),
@@ -189,7 +404,7 @@ def _required_str(meta: Mapping[str, Any], name: str) -> str:
 
 def _required_url(meta: Mapping[str, Any], name: str) -> str:
     value = _required_str(meta, name)
-    if not is_http_url(value):
+    if not _is_http_url(value):
         raise FieldError(f"'{name}' must be an absolute http(s) URL, got {value[:80]!r}")
     return value
 
@@ -225,9 +440,11 @@ def parse_datetime(value: object) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
-        return parsed.astimezone(UTC)
+        parsed = parsed.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+    # Stored as text whose order is time order, which holds for four-digit years only.
+    return parsed if parsed.year >= 1000 else None
 
 
 def _optional_str(meta: Mapping[str, Any], name: str) -> str | None:
@@ -319,7 +536,7 @@ def _images(value: object) -> tuple[Image, ...]:
     images = []
     for item in _list_of_mappings(value, "images")[:MAX_IMAGES]:
         url = item.get("url")
-        if not is_http_url(url):
+        if not _is_http_url(url):
             continue  # an image we cannot link to is simply not shown
         width, height = item.get("width"), item.get("height")
         images.append(
@@ -335,10 +552,10 @@ def _images(value: object) -> tuple[Image, ...]:
 def _related(value: object) -> tuple[RelatedLink, ...]:
     links: list[RelatedLink] = []
     seen: set[str] = set()
-    for index, item in enumerate(_list_of_mappings(value, "related")[:MAX_RELATED]):
+    for item in _list_of_mappings(value, "related")[:MAX_RELATED]:
         title, web_url = item.get("title"), item.get("webUrl")
         # A related entry we cannot show or link is dropped, not fatal: it is secondary data.
-        if not isinstance(title, str) or not title.strip() or not is_http_url(web_url):
+        if not isinstance(title, str) or not title.strip() or not _is_http_url(web_url):
             continue
         url = normalize_url(web_url)
         if url in seen:
@@ -354,9 +571,7 @@ def _related(value: object) -> tuple[RelatedLink, ...]:
                 web_url=web_url,
                 excerpt=excerpt.strip()[:2000] if isinstance(excerpt, str) else "",
                 published_at=parse_datetime(item.get("publishedDateTime")),
-                provider=_provider(provider, f"related[{index}].provider")
-                if isinstance(provider, dict)
-                else None,
+                provider=_related_provider(provider),
                 quality=round(quality)
                 if isinstance(quality, int | float)
                 and not isinstance(quality, bool)
@@ -365,6 +580,14 @@ def _related(value: object) -> tuple[RelatedLink, ...]:
             )
         )
     return tuple(links)
+
+
+def _related_provider(value: object) -> Provider | None:
+    # Secondary data, like the rest of a related entry: a malformed provider is dropped.
+    try:
+        return _provider(value, "related provider") if isinstance(value, dict) else None
+    except FieldError:
+        return None
 
 
 def _json_safe(value: object) -> object:

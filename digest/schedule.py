@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -18,7 +18,7 @@ def next_occurrence(at: time, zone: ZoneInfo, after: datetime) -> datetime:
     for offset in range(0, 3):
         local = datetime.combine(day + timedelta(days=offset), at, tzinfo=zone)  # fold=0
         # Round-trip through UTC normalises a time inside a spring-forward gap.
-        candidate = local.astimezone(timezone.utc)
+        candidate = local.astimezone(UTC)
         if candidate > after:
             return candidate
     raise AssertionError("unreachable: a local time recurs within three days")  # pragma: no cover

@@ -38,7 +38,7 @@ def create_push(
     """Record a push awaiting confirmation, with the audience size it would have now."""
     size = len(_audience(db, article_id, topic_ids))
     push_id = (
-        db["pushes"]
+        db.table("pushes")
         .insert(
             {
                 "created_by": created_by,
@@ -51,7 +51,7 @@ def create_push(
         )
         .last_pk
     )
-    push = get_push(db, int(push_id))
+    push = get_push(db, int(push_id or 0))
     assert push is not None
     return push
 

@@ -65,7 +65,9 @@ def m001_articles(db: Database) -> None:
         foreign_keys=[("article_id", "articles", "id")],
     )
     db.table("related_links").create_index(["url"])
-    db.table("articles").enable_fts(["title", "excerpt", "body"], create_triggers=True, tokenize="porter")
+    db.table("articles").enable_fts(
+        ["title", "excerpt", "body"], create_triggers=True, tokenize="porter"
+    )
 
 
 @MIGRATIONS()

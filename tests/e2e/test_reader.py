@@ -131,7 +131,9 @@ async def test_settings_validation_stop_and_restart(tmp_path: Path) -> None:
             await api.wait_for_edit(READER, picker.message_id)
 
             bad_time = await _command(api, "/time 25:99")
-            assert "not a time of day" in bad_time.plain_text and "/time 07:30" in bad_time.plain_text
+            assert (
+                "not a time of day" in bad_time.plain_text and "/time 07:30" in bad_time.plain_text
+            )
             assert "07:30" in (await _command(api, "/time 07:30")).plain_text
             bad_zone = await _command(api, "/timezone Mars/Base")
             assert "not a time zone" in bad_zone.plain_text
