@@ -11,7 +11,7 @@ from telegram import (
     BotCommandScopeChat,
     Update,
 )
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -75,11 +75,12 @@ def build_application(settings: Settings, *, digest_tick: float = DIGEST_TICK_SE
     application.bot_data["settings"] = settings
     application.bot_data["limiter"] = limiter
     application.bot_data["digest_tick"] = digest_tick
-    _register_handlers(application)
+    register_handlers(application)
     return application
 
 
-def _register_handlers(application: App) -> None:
+def register_handlers(application: App) -> None:
+    """Every handler, in the order they are tried."""
     private = filters.ChatType.PRIVATE
     # 1. Reader commands (private chats).
     for name, callback in [
@@ -170,8 +171,21 @@ async def _post_shutdown(application: App) -> None:
     _LOGGER.info("newsdigest stopped")
 
 
+class StartupError(Exception):
+    """The bot cannot start: the message says why (never with the token)."""
+
+
 def run_bot(settings: Settings) -> int:
     """``newsdigest run``: long polling until SIGINT/SIGTERM."""
     application = build_application(settings)
-    application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+    try:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+    except InvalidToken:
+        raise StartupError(
+            f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {settings.api_url}"
+        ) from None
+    except NetworkError as exc:
+        raise StartupError(
+            f"cannot reach the Bot API at {settings.api_url}: {exc.message}"
+        ) from None
     return 0

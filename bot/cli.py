@@ -7,13 +7,13 @@ rejected); 2 a usage or configuration error.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError
 
 EXIT_OK = 0
@@ -73,19 +73,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging()
     # RetryAfter.retry_after as a timedelta (PTB 22's future default), without a warning per 429.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
+        configure_logging("INFO")
         print(f"newsdigest: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    configure_logging(os.environ.get("NEWSDIGEST_LOG_LEVEL", "INFO"), [settings.bot_token])
     try:
         if args.command == "run":
-            from bot.app import run_bot
+            from bot.app import StartupError, run_bot
 
-            return run_bot(settings)
+            try:
+                return run_bot(settings)
+            except StartupError as exc:
+                print(f"newsdigest run: {exc}", file=sys.stderr)
+                return EXIT_USAGE
         if args.command == "ingest":
             return cmd_ingest(settings, args.directory, args.workers)
         if args.command == "preview":
@@ -104,17 +109,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE  # pragma: no cover - parser.error exits
 
-
-def _configure_logging() -> None:
-    level = os.environ.get("NEWSDIGEST_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        level=getattr(logging, level, logging.INFO),
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class _Progress:

@@ -17,6 +17,7 @@ class KnownFile:
     mtime_ns: int
     sha256: str
     status: str  # "ok" | "rejected"
+    article_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +41,11 @@ def known_files(db: Database, under: str) -> dict[str, KnownFile]:
     """Files indexed below the folder ``under`` (an absolute path), by path."""
     prefix = under.rstrip("/") + "/"
     rows = db.execute(
-        "SELECT path, size, mtime_ns, sha256, status FROM files WHERE substr(path, 1, ?) = ?",
+        "SELECT path, size, mtime_ns, sha256, status, article_url FROM files "
+        "WHERE substr(path, 1, ?) = ?",
         (len(prefix), prefix),
     )
-    return {path: KnownFile(size, mtime, sha, status) for path, size, mtime, sha, status in rows}
+    return {path: KnownFile(*rest) for path, *rest in rows}
 
 
 def record_files(
