@@ -6,8 +6,9 @@ time. Results are written back in small batches.
 
 Delivery guarantee: a row becomes ``sent`` only after Telegram returned its
 ``message_id``. If the process dies, pending rows are sent on restart; only the
-messages in flight or answered but not yet recorded — at most ``concurrency`` plus
-what arrives within one ``flush_interval`` — can be sent twice.
+messages in flight or answered but not yet recorded can be sent twice: at most
+``concurrency`` requests plus the answers that arrive while one batch of results is
+being written (results are written as soon as they come, a batch at a time).
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ class OutboxSender:
         concurrency: int = 64,
         batch_size: int = 500,
         idle_poll: float = 1.0,
-        flush_interval: float = 0.05,
         on_recorded: RecordedHook | None = None,
     ) -> None:
         self._bot = bot
@@ -60,7 +60,7 @@ class OutboxSender:
         self._concurrency = concurrency
         self._batch_size = batch_size
         self._idle_poll = idle_poll
-        self._flush_interval = flush_interval
+        self._results_ready = asyncio.Event()
         self._on_recorded = on_recorded
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
@@ -143,6 +143,7 @@ class OutboxSender:
             for message in messages:
                 result = await self._send_one(message)
                 self._results.append(result)
+                self._results_ready.set()
                 if result.outcome != "sent":
                     # Keep a chat's parts in order: later parts wait until this result is
                     # recorded (then a retry's not_before holds the whole chat back), and a
@@ -211,12 +212,16 @@ class OutboxSender:
         )
 
     async def _flush_loop(self) -> None:
+        """Write results as they come; under load they batch up while a write runs."""
         while True:
-            await asyncio.sleep(self._flush_interval)
+            await self._results_ready.wait()
+            self._results_ready.clear()
             try:
                 await self._flush()
             except Exception:
                 _LOGGER.exception("outbox sender: could not record results")
+                await asyncio.sleep(1.0)  # the results were kept: try again shortly
+                self._results_ready.set()
 
     async def _flush(self) -> None:
         if not self._results:

@@ -3,25 +3,30 @@
 The same :func:`scan_folder` serves ``newsdigest ingest`` and the running bot's
 periodic scan. Unchanged files cost one ``stat`` (size and mtime match the index).
 Changed files are read, hashed and parsed - in worker processes when there are
-many, since YAML parsing is the cost and SQLite writes are cheap - and written in
-batches, each batch one transaction.
+many, since YAML parsing is the cost - and the parsed rows are written in batches,
+each batch one transaction. The workers build the rows, so the parent only runs SQL;
+while it waits for them it parses files itself.
+
+Nothing in a file can stop a scan: every refusal - bad content, a symbolic link, a
+FIFO or device - becomes a rejection with a reason, recorded until the file changes.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import multiprocessing
 import os
 import stat
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, NamedTuple
 
 from digest.parse import MAX_FILE_BYTES, ArticleError, parse_article_bytes
 from storage.articles import ArticleRows, article_rows, save_article_rows
@@ -37,13 +42,21 @@ from storage.files import (
     set_state,
 )
 
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
 ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 MIN_FILE_AGE = 2.0  # seconds: younger files may still be being written
 PARALLEL_THRESHOLD = 400  # below this many files, worker start-up costs more than it saves
-CHUNK_FILES = 100
-BATCH_ROWS = 1_000
+CHUNK_FILES = 100  # files per task sent to a worker
+BATCH_ROWS = 1_000  # files per database transaction
+
+# Refuse to follow a link swapped in after listing, and never block opening a FIFO.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_LINK_ERRNOS = frozenset({errno.ELOOP, errno.EMLINK})  # O_NOFOLLOW met a link (Linux, BSD)
 
 ProgressFn = Callable[[int, int], None]
+_Job = tuple[str, int, int, str | None]  # path, size, mtime_ns, sha256 stored before
 
 
 class ScanError(Exception):
@@ -71,10 +84,12 @@ class _Seen:
     path: str
     size: int
     mtime_ns: int
+    refused: str | None = None  # why a listed entry cannot be an article (not a regular file)
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
+class _Outcome(NamedTuple):
+    """What a worker found in one file: a named tuple, as it is sent back by pickle."""
+
     path: str
     size: int
     mtime_ns: int
@@ -105,11 +120,12 @@ def scan_folder(
     root = _resolve_folder(folder)
     report = ScanReport()
     known = known_files(db, str(root))
-    seen, not_regular = _list_files(root)
+    seen, unreadable = _list_files(root)
     seen_paths = {s.path for s in seen}
-    report.rejected.extend(not_regular)
+    report.rejected.extend(unreadable)
 
     todo: list[_Seen] = []
+    refused: list[_Seen] = []
     unchanged_rejected: list[str] = []
     for item in seen:
         old = known.get(item.path)
@@ -117,6 +133,8 @@ def scan_folder(
             report.unchanged += 1
             if old.status == "rejected":
                 unchanged_rejected.append(item.path)
+        elif item.refused is not None:
+            refused.append(item)
         else:
             todo.append(item)
     todo, report.deferred = _settle(todo, min_age, wait_for_recent)
@@ -126,7 +144,14 @@ def scan_folder(
         forget_files(db, gone)
         report.removed = len(gone)
 
+    if refused:
+        # Recorded like a rejected file, so the next scan reports it as still rejected.
+        rejections = [Rejection(s.path, s.refused or "") for s in refused]
+        records = [FileRecord(s.path, s.size, s.mtime_ns, "", "rejected") for s in refused]
+        record_files(db, records, rejections, now())
+        report.rejected.extend(rejections)
     unchanged_rejected += _process(db, todo, known, report, workers, progress, now)
+    report.rejected.sort(key=lambda r: r.path)
     report.still_rejected = rejections_for(db, unchanged_rejected)
     set_state(db, "last_scan_at", to_db_time(now()))
     report.seconds = time.monotonic() - started
@@ -144,38 +169,49 @@ def _resolve_folder(folder: Path) -> Path:
 
 
 def _list_files(root: Path) -> tuple[list[_Seen], list[Rejection]]:
-    """Article files below ``root``; hidden names are skipped (pipelines write temp files so)."""
+    """Article files below ``root``, and the subfolders that could not be read.
+
+    Hidden names are skipped (pipelines write temporary files so). Entries with an
+    article suffix that are not regular files - symbolic links, FIFOs, devices - are
+    listed with the reason they are refused; they are never opened.
+    """
     found: list[_Seen] = []
-    refused: list[Rejection] = []
+    unreadable: list[Rejection] = []
     stack = [str(root)]
     while stack:
         directory = stack.pop()
         try:
-            entries = list(os.scandir(directory))
+            with os.scandir(directory) as listing:
+                entries = list(listing)
         except OSError as exc:
             if directory == str(root):
                 raise ScanError(f"cannot read articles folder {directory!r}: {exc}") from exc
-            refused.append(Rejection(directory, f"cannot read directory: {exc.strerror}"))
+            unreadable.append(Rejection(directory, f"cannot read directory: {exc.strerror}"))
             continue
         for entry in entries:
-            if entry.name.startswith(".") or entry.name.endswith("~"):
+            name = entry.name
+            if name.startswith(".") or name.endswith("~"):
                 continue
-            if entry.is_dir(follow_symlinks=False):
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue  # vanished since listing
+            if is_dir:
                 stack.append(entry.path)
                 continue
-            if os.path.splitext(entry.name)[1].lower() not in ARTICLE_SUFFIXES:
+            if os.path.splitext(name)[1].lower() not in ARTICLE_SUFFIXES:
                 continue
             try:
                 info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue  # vanished between listing and stat
+            refused = None
             if not stat.S_ISREG(info.st_mode):
                 kind = "symbolic link" if stat.S_ISLNK(info.st_mode) else "special file"
-                refused.append(Rejection(entry.path, f"not a regular file ({kind})"))
-                continue
-            found.append(_Seen(entry.path, info.st_size, info.st_mtime_ns))
+                refused = f"not a regular file ({kind})"
+            found.append(_Seen(entry.path, info.st_size, info.st_mtime_ns, refused))
     found.sort(key=lambda s: s.path)
-    return found, refused
+    return found, unreadable
 
 
 def _settle(todo: list[_Seen], min_age: float, wait: bool) -> tuple[list[_Seen], list[str]]:
@@ -215,10 +251,10 @@ def _process(
     now: Callable[[], datetime],
 ) -> list[str]:
     """Parse and store ``todo``; return the paths found rejected before and unchanged since."""
-    jobs = [
-        (s.path, s.size, s.mtime_ns, known[s.path].sha256 if s.path in known else None)
-        for s in todo
-    ]
+    jobs: list[_Job] = []
+    for s in todo:
+        old = known.get(s.path)
+        jobs.append((s.path, s.size, s.mtime_ns, old.sha256 if old is not None else None))
     chunks = [jobs[i : i + CHUNK_FILES] for i in range(0, len(jobs), CHUNK_FILES)]
     pending_rows: list[ArticleRows] = []
     pending_files: list[FileRecord] = []
@@ -227,11 +263,15 @@ def _process(
     done = 0
 
     def flush() -> None:
-        if pending_rows:
-            saved = save_article_rows(db, pending_rows, now())
-            report.new += saved.inserted
-            report.updated += saved.updated
-        record_files(db, pending_files, pending_rejections, now())
+        if not pending_files:
+            return
+        # One transaction for the articles and the index entries that point at them.
+        with db.atomic():
+            if pending_rows:
+                saved = save_article_rows(db, pending_rows, now())
+                report.new += saved.inserted
+                report.updated += saved.updated
+            record_files(db, pending_files, pending_rejections, now())
         pending_rows.clear()
         pending_files.clear()
         pending_rejections.clear()
@@ -245,7 +285,9 @@ def _process(
                 report.unchanged += 1
                 old = known[out.path]
                 pending_files.append(
-                    FileRecord(out.path, out.size, out.mtime_ns, out.sha256, old.status)
+                    FileRecord(
+                        out.path, out.size, out.mtime_ns, out.sha256, old.status, old.article_url
+                    )
                 )
                 if old.status == "rejected":
                     same_rejected.append(out.path)
@@ -271,17 +313,37 @@ def _process(
     return same_rejected
 
 
-def _examine_all(
-    chunks: list[list[tuple[str, int, int, str | None]]], workers: int | None
-) -> Iterator[list[_Outcome]]:
+def _examine_all(chunks: list[list[_Job]], workers: int | None) -> Iterator[list[_Outcome]]:
+    """Outcomes chunk by chunk, in the order of ``chunks`` whoever parsed them.
+
+    The order matters: when two files hold the same story, the later path wins, with
+    any number of workers.
+    """
     total = sum(len(c) for c in chunks)
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1 or total < PARALLEL_THRESHOLD:
         for chunk in chunks:
             yield examine_files(chunk)
         return
+    # Enough work queued ahead that the workers keep parsing while the parent writes a
+    # batch to the database.
+    ahead = max(2 * count, 2 * BATCH_ROWS // CHUNK_FILES)
     with _executor(count) as pool:
-        yield from pool.map(examine_files, chunks)
+        queue: deque[Future[list[_Outcome]] | list[_Outcome]] = deque()
+        submitted = 0
+        while submitted < len(chunks) or queue:
+            while submitted < len(chunks) and len(queue) < ahead:
+                queue.append(pool.submit(examine_files, chunks[submitted]))
+                submitted += 1
+            head = queue[0]
+            if isinstance(head, list) or head.done() or submitted == len(chunks):
+                queue.popleft()
+                yield head if isinstance(head, list) else head.result()
+            else:
+                # The next results are not ready (workers still starting, or busy): parse
+                # the next chunk here rather than wait. It takes its place in the order.
+                queue.append(examine_files(chunks[submitted]))
+                submitted += 1
 
 
 def _executor(count: int) -> Executor:
@@ -290,7 +352,7 @@ def _executor(count: int) -> Executor:
     return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method))
 
 
-def examine_files(jobs: Sequence[tuple[str, int, int, str | None]]) -> list[_Outcome]:
+def examine_files(jobs: Sequence[_Job]) -> list[_Outcome]:
     """Read, hash and parse files. Runs in worker processes: plain values in and out."""
     return [_examine(path, size, mtime_ns, old_sha) for path, size, mtime_ns, old_sha in jobs]
 
@@ -301,10 +363,16 @@ def _examine(path: str, size: int, mtime_ns: int, old_sha: str | None) -> _Outco
             path, size, mtime_ns, "", error=f"file too large ({size} bytes, limit {MAX_FILE_BYTES})"
         )
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        with open(os.open(path, _OPEN_FLAGS), "rb") as handle:
             info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                # Replaced by a FIFO or device since it was listed: the next scan lists
+                # it again and refuses it then, without opening it.
+                return _Outcome(path, size, mtime_ns, "", moved=True)
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
+        if exc.errno in _LINK_ERRNOS:
+            return _Outcome(path, size, mtime_ns, "", moved=True)  # now a link: likewise
         return _Outcome(path, size, mtime_ns, "", error=f"cannot read file: {exc.strerror}")
     if (
         info.st_size != size
@@ -320,6 +388,7 @@ def _examine(path: str, size: int, mtime_ns: int, old_sha: str | None) -> _Outco
     except ArticleError as exc:
         return _Outcome(path, size, mtime_ns, sha, error=str(exc))
     except Exception as exc:
+        # A parser bug must not stop the scan; the type names it for the bug report.
         return _Outcome(
             path, size, mtime_ns, sha, error=f"unreadable article ({type(exc).__name__})"
         )

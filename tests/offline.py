@@ -1,0 +1,286 @@
+"""An offline Bot API for handler unit tests: PTB's ``BaseRequest`` pattern, no network.
+
+:class:`OfflineRequest` answers the Bot API methods the bot uses with results shaped like
+Telegram's (a ``Message`` for sends and edits, ``true`` for the rest) and records every call
+with its decoded parameters, so a test asserts on what the bot *asked* Telegram to do.
+
+It is stricter than a canned ``{"ok": true}`` on purpose: HTML is parsed the way Telegram
+parses it (with the stand-in's parser from :mod:`tests.botapi.html`), so an unescaped
+``<script>`` fails the send with Telegram's 400 instead of passing silently; callback data
+over 64 bytes, empty or oversized texts, edits that change nothing and a second answer to
+one callback query are refused with Telegram's wording, too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from telegram._utils.types import ODVInput
+from telegram.request import BaseRequest, RequestData
+
+from tests.botapi.html import HtmlParseError, parse_html_entities, utf16_len
+
+JsonDict = dict[str, Any]
+
+BOT_USER: JsonDict = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "Newsdigest",
+    "username": "newsdigest_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+MAX_TEXT = 4096  # UTF-16 units after entity parsing, as Telegram counts
+MAX_CALLBACK_DATA = 64  # bytes
+MAX_CALLBACK_ANSWER = 200
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+QUERY_TOO_OLD = (
+    "Bad Request: query is too old and response timeout expired or query ID is invalid"
+)
+# Methods answered with plain ``true``: they change nothing a handler test looks at.
+TRUE_METHODS = frozenset(
+    {
+        "setMyCommands",
+        "deleteMyCommands",
+        "sendChatAction",
+        "deleteMessage",
+        "deleteWebhook",
+        "close",
+        "logOut",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedCall:
+    """One Bot API call: the method name and its parameters as decoded JSON."""
+
+    method: str
+    params: JsonDict
+    result: Any = None  # what Telegram answered (a Message dict for sends and edits)
+    ok: bool = True
+    error: str | None = None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+    @property
+    def callback_data(self) -> list[str]:
+        """The callback data of every inline button, row by row."""
+        markup = self.params.get("reply_markup") or {}
+        return [
+            button["callback_data"]
+            for row in markup.get("inline_keyboard", [])
+            for button in row
+            if "callback_data" in button
+        ]
+
+    @property
+    def button_labels(self) -> list[str]:
+        markup = self.params.get("reply_markup") or {}
+        return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def _bad_request(reason: str) -> _ApiError:
+    return _ApiError(400, reason if reason.startswith("Bad Request") else f"Bad Request: {reason}")
+
+
+class OfflineRequest(BaseRequest):
+    """A ``BaseRequest`` that answers from memory and records every call."""
+
+    __slots__ = ("_answered_queries", "_message_ids", "blocked", "bot_user", "calls", "messages")
+
+    def __init__(self, bot_user: JsonDict | None = None) -> None:
+        self.bot_user: JsonDict = dict(bot_user or BOT_USER)
+        self.calls: list[RecordedCall] = []
+        # The current state of every message the bot sent, by (chat id, message id).
+        self.messages: dict[tuple[int, int], JsonDict] = {}
+        self.blocked: set[int] = set()  # chats whose user blocked the bot: sends get a 403
+        self._answered_queries: set[str] = set()
+        self._message_ids = itertools.count(1)
+
+    # -- BaseRequest ---------------------------------------------------------------------------
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        # A JSON round trip gives exactly what Telegram would decode from the body.
+        params: JsonDict = json.loads(request_data.json_payload) if request_data else {}
+        try:
+            result = self._answer(name, params)
+        except _ApiError as exc:
+            self.calls.append(RecordedCall(name, params, ok=False, error=exc.description))
+            body = {"ok": False, "error_code": exc.status, "description": exc.description}
+            return exc.status, json.dumps(body).encode()
+        self.calls.append(RecordedCall(name, params, result))
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    # -- what tests read -------------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[RecordedCall]:
+        return [c for c in self.calls if c.method == method and c.ok]
+
+    def sent(self, chat_id: int | None = None) -> list[RecordedCall]:
+        """Successful ``sendMessage`` calls, oldest first (to one chat if given)."""
+        return [c for c in self.calls_to("sendMessage") if chat_id is None or c.chat_id == chat_id]
+
+    def failed(self) -> list[RecordedCall]:
+        return [c for c in self.calls if not c.ok]
+
+    # -- the Bot API ---------------------------------------------------------------------------
+    def _answer(self, name: str, params: JsonDict) -> object:
+        if name == "getMe":
+            return self.bot_user
+        if name == "getUpdates":
+            return []
+        if name == "getMyCommands":
+            return []
+        if name == "sendMessage":
+            return self._send_message(params)
+        if name == "editMessageText":
+            return self._edit_message_text(params)
+        if name == "answerCallbackQuery":
+            return self._answer_callback_query(params)
+        if name in TRUE_METHODS:
+            return True
+        # What Telegram answers for a method it does not have: the test sees an error.
+        raise _ApiError(404, "Not Found")
+
+    def _send_message(self, params: JsonDict) -> JsonDict:
+        chat_id = self._chat_id(params)
+        if chat_id in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        plain, entities = _parse_text(params)
+        markup = _checked_markup(params.get("reply_markup"))
+        message: JsonDict = {
+            "message_id": next(self._message_ids),
+            "from": self.bot_user,
+            "chat": _chat_json(chat_id),
+            "date": int(time.time()),
+            "text": plain,
+        }
+        if entities:
+            message["entities"] = entities
+        if markup is not None:
+            message["reply_markup"] = markup
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    def _edit_message_text(self, params: JsonDict) -> JsonDict:
+        chat_id = self._chat_id(params)
+        current = self.messages.get((chat_id, int(params.get("message_id", 0))))
+        if current is None:
+            raise _bad_request("message to edit not found")
+        plain, entities = _parse_text(params)
+        # Telegram drops the keyboard when an edit does not repeat it.
+        markup = _checked_markup(params.get("reply_markup"))
+        before = (current["text"], current.get("entities", []), current.get("reply_markup"))
+        if (plain, entities, markup) == before:
+            raise _bad_request(NOT_MODIFIED)
+        edited: JsonDict = {
+            key: value
+            for key, value in current.items()
+            if key not in ("entities", "reply_markup")
+        }
+        edited.update(text=plain, edit_date=int(time.time()))
+        if entities:
+            edited["entities"] = entities
+        if markup is not None:
+            edited["reply_markup"] = markup
+        self.messages[(chat_id, current["message_id"])] = edited
+        return edited
+
+    def _answer_callback_query(self, params: JsonDict) -> bool:
+        query_id = params.get("callback_query_id")
+        # A query can be answered once; a second answer is refused like an expired one.
+        if not isinstance(query_id, str) or query_id in self._answered_queries:
+            raise _bad_request(QUERY_TOO_OLD)
+        if len(str(params.get("text") or "")) > MAX_CALLBACK_ANSWER:
+            raise _bad_request("MESSAGE_TOO_LONG")
+        self._answered_queries.add(query_id)
+        return True
+
+    @staticmethod
+    def _chat_id(params: JsonDict) -> int:
+        try:
+            return int(params["chat_id"])
+        except (KeyError, TypeError, ValueError):
+            raise _bad_request("chat not found") from None
+
+
+def _chat_json(chat_id: int) -> JsonDict:
+    if chat_id > 0:
+        return {"id": chat_id, "type": "private", "first_name": "Reader"}
+    return {"id": chat_id, "type": "supergroup", "title": "Group"}
+
+
+def _parse_text(params: JsonDict) -> tuple[str, list[JsonDict]]:
+    """The text a user would see and its entities; Telegram's 400s for bad text."""
+    text = params.get("text")
+    if not isinstance(text, str) or not text:
+        raise _bad_request("message text is empty")
+    mode = str(params.get("parse_mode") or "").lower()
+    if mode == "html":
+        try:
+            parsed = parse_html_entities(text)
+        except HtmlParseError as exc:
+            raise _bad_request(f"can't parse entities: {exc}") from exc
+        plain, entities = parsed.text, parsed.entities
+    elif mode:
+        raise _bad_request(f"unsupported parse_mode {mode} (offline request: use HTML)")
+    else:
+        plain, entities = text, []
+    if not plain.strip():
+        raise _bad_request("message text is empty")
+    if utf16_len(plain) > MAX_TEXT:
+        raise _bad_request("message is too long")
+    return plain, entities
+
+
+def _checked_markup(markup: object) -> JsonDict | None:
+    """An inline keyboard as Telegram keeps it (None when absent or empty)."""
+    if not isinstance(markup, dict):
+        return None
+    buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
+    for button in buttons:
+        data = button.get("callback_data")
+        if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA:
+            raise _bad_request("BUTTON_DATA_INVALID")
+    return markup if buttons else None
