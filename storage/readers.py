@@ -321,6 +321,8 @@ def mark_digest_sent(db: Database, chat_id: int, now: datetime, *, exhausted: bo
 def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup: the reader, its topics and its queue move to the new id."""
     with db.atomic():
+        # reader_topics points at readers.chat_id: check the keys once all rows have moved.
+        db.execute("PRAGMA defer_foreign_keys = ON")
         if get_reader(db, new_chat_id) is None:
             db.execute(
                 "UPDATE readers SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)

@@ -387,11 +387,6 @@ def test_migrate_chat_without_topics_moves_reader_and_queue(db: Database) -> Non
     assert _delivery_chats(db) == {new}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: storage/readers.py migrate_chat updates readers.chat_id while reader_topics "
-    "still references it; with foreign_keys=ON that raises 'FOREIGN KEY constraint failed'",
-)
 def test_migrate_chat_moves_topics(topical: Database) -> None:
     db = topical
     old, new = -4001, -100_000_000_4001
