@@ -102,6 +102,7 @@ def run_digest_tick(db: Database, now: datetime, *, cap: int = DIGEST_CAP) -> in
                 next_digest_at=compute_next_digest(reader.digest_time, reader.timezone, now),
                 sent=bool(digest.entries),
                 exhausted=digest.more == 0,
+                window_start=reader.window_start(now),
             )
         )
     commit_digests(db, outgoing, done, now)
@@ -128,5 +129,7 @@ def queue_digest_now(
     messages = digest_messages(digest, reader, now, kind="digest", priority=PRIORITY_ANSWER)
     with db.atomic():
         enqueue(db, messages, now)
-        mark_digest_sent(db, reader.chat_id, now, exhausted=digest.more == 0)
+        mark_digest_sent(
+            db, reader.chat_id, now, exhausted=digest.more == 0, window_start=since
+        )
     return OnDemand(len(messages), since)

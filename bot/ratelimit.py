@@ -61,7 +61,15 @@ class PriorityBucket:
         future: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._waiters, (priority, next(self._sequence), future))
         self._schedule(loop)
-        await future  # a cancelled waiter is skipped when its turn comes
+        try:
+            await future  # a cancelled waiter is skipped when its turn comes
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                # Granted, then cancelled before it could use the token: give it back.
+                self._tokens = min(self.burst, self._tokens + 1)
+                if self._waiters:
+                    self._schedule(loop)
+            raise
 
     def pause(self, seconds: float) -> None:
         """Telegram said "retry after": nobody sends until then."""

@@ -125,6 +125,9 @@ class OutboxSender:
             if self._stopping:
                 break
             await self._slots.acquire()
+            if self._stopping:
+                self._slots.release()
+                break
             self._busy_chats.add(chat_id)
             self._unrecorded.update(m.id for m in messages)
             task = asyncio.create_task(self._send_chat(chat_id, messages))

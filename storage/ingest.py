@@ -112,7 +112,9 @@ def scan_folder(
 ) -> ScanReport:
     """Bring the store in line with ``folder``; see the module docstring.
 
-    ``workers``: parser processes (``None`` = one per core, ``0`` or ``1`` = in-process).
+    ``workers``: parser processes besides this one, which writes to the database and
+    parses too while it would otherwise wait (``None`` = one per core, ``0`` = parse
+    in this process only; scans of fewer than ``PARALLEL_THRESHOLD`` files always do).
     ``wait_for_recent``: wait (up to ``min_age``) for files younger than ``min_age`` to
     settle instead of deferring them to the next scan - for the one-shot CLI.
     """
@@ -320,8 +322,13 @@ def _examine_all(chunks: list[list[_Job]], workers: int | None) -> Iterator[list
     any number of workers.
     """
     total = sum(len(c) for c in chunks)
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    if count <= 1 or total < PARALLEL_THRESHOLD:
+    if workers is None:
+        cores = os.cpu_count() or 1
+        # One core: a worker would only take turns with this process.
+        count = cores if cores > 1 else 0
+    else:
+        count = workers
+    if count < 1 or total < PARALLEL_THRESHOLD:
         for chunk in chunks:
             yield examine_files(chunk)
         return
@@ -363,22 +370,23 @@ def _examine(path: str, size: int, mtime_ns: int, old_sha: str | None) -> _Outco
             path, size, mtime_ns, "", error=f"file too large ({size} bytes, limit {MAX_FILE_BYTES})"
         )
     try:
-        with open(os.open(path, _OPEN_FLAGS), "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                # Replaced by a FIFO or device since it was listed: the next scan lists
-                # it again and refuses it then, without opening it.
-                return _Outcome(path, size, mtime_ns, "", moved=True)
-            data = handle.read(MAX_FILE_BYTES + 1)
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
         if exc.errno in _LINK_ERRNOS:
-            return _Outcome(path, size, mtime_ns, "", moved=True)  # now a link: likewise
+            # Replaced by a link since it was listed: the next scan lists it again and
+            # refuses it then.
+            return _Outcome(path, size, mtime_ns, "", moved=True)
         return _Outcome(path, size, mtime_ns, "", error=f"cannot read file: {exc.strerror}")
-    if (
-        info.st_size != size
-        or info.st_mtime_ns != mtime_ns
-        or len(data) != min(size, MAX_FILE_BYTES + 1)
-    ):
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return _Outcome(path, size, mtime_ns, "", moved=True)  # now a FIFO or device
+        data = _read_upto(fd, size)
+    except OSError as exc:
+        return _Outcome(path, size, mtime_ns, "", error=f"cannot read file: {exc.strerror}")
+    finally:
+        os.close(fd)
+    if info.st_size != size or info.st_mtime_ns != mtime_ns or len(data) != size:
         return _Outcome(path, size, mtime_ns, "", moved=True)
     sha = hashlib.sha256(data).hexdigest()
     if sha == old_sha:
@@ -393,3 +401,18 @@ def _examine(path: str, size: int, mtime_ns: int, old_sha: str | None) -> _Outco
             path, size, mtime_ns, sha, error=f"unreadable article ({type(exc).__name__})"
         )
     return _Outcome(path, size, mtime_ns, sha, rows=article_rows(article, path))
+
+
+def _read_upto(fd: int, size: int) -> bytes:
+    """The file's ``size`` bytes, or one more if it has grown since it was listed.
+
+    Sized from the listing: a buffered ``read(MAX_FILE_BYTES)`` allocated a megabyte per
+    file, which took longer than reading it.
+    """
+    data = os.read(fd, size + 1)
+    while len(data) < size:  # a short read is legal, if rare on local disks
+        more = os.read(fd, size + 1 - len(data))
+        if not more:
+            break
+        data += more
+    return data

@@ -278,6 +278,7 @@ class DigestDone:
     next_digest_at: datetime
     sent: bool  # a digest was enqueued (an empty one is not sent)
     exhausted: bool  # nothing left over: the window moves to now
+    window_start: datetime | None = None  # the window used; kept while stories are left over
 
 
 def advance_schedules(db: Database, done: Sequence[DigestDone], now: datetime) -> None:
@@ -290,7 +291,8 @@ def write_schedule_advances(db: Database, done: Sequence[DigestDone], now_text: 
     db.conn.executemany(
         "UPDATE readers SET next_digest_at = ?, "
         "last_digest_at = CASE WHEN ? THEN ? ELSE last_digest_at END, "
-        "digest_since = CASE WHEN ? THEN ? ELSE digest_since END, updated_at = ? "
+        # Leftovers ("+N more") stay new: the window only moves past what was all shown.
+        "digest_since = CASE WHEN ? THEN ? WHEN ? THEN ? ELSE digest_since END, updated_at = ? "
         "WHERE chat_id = ?",
         [
             (
@@ -299,6 +301,8 @@ def write_schedule_advances(db: Database, done: Sequence[DigestDone], now_text: 
                 now_text,
                 d.sent and d.exhausted,
                 now_text,
+                d.sent and d.window_start is not None,
+                to_db_time(d.window_start) if d.window_start is not None else None,
                 now_text,
                 d.chat_id,
             )
@@ -307,14 +311,15 @@ def write_schedule_advances(db: Database, done: Sequence[DigestDone], now_text: 
     )
 
 
-def mark_digest_sent(db: Database, chat_id: int, now: datetime, *, exhausted: bool) -> None:
+def mark_digest_sent(
+    db: Database, chat_id: int, now: datetime, *, exhausted: bool, window_start: datetime
+) -> None:
     """An on-demand digest: it moves the window like a scheduled one, not the schedule."""
     now_text = to_db_time(now)
     db.execute(
-        "UPDATE readers SET last_digest_at = ?, "
-        "digest_since = CASE WHEN ? THEN ? ELSE digest_since END, updated_at = ? "
+        "UPDATE readers SET last_digest_at = ?, digest_since = ?, updated_at = ? "
         "WHERE chat_id = ?",
-        (now_text, exhausted, now_text, now_text, chat_id),
+        (now_text, now_text if exhausted else to_db_time(window_start), now_text, chat_id),
     )
 
 
@@ -330,6 +335,11 @@ def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int) -> None:
             db.execute(
                 "UPDATE reader_topics SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
             )
+        else:
+            # The new chat is subscribed already: the old reader retires, or it would get
+            # a second digest a day, redirected to the same chat.
+            db.execute("DELETE FROM reader_topics WHERE chat_id = ?", (old_chat_id,))
+            db.execute("DELETE FROM readers WHERE chat_id = ?", (old_chat_id,))
         db.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
         db.execute(
             "UPDATE OR IGNORE deliveries SET chat_id = ? WHERE chat_id = ?",

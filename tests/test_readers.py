@@ -435,3 +435,11 @@ def test_to_db_time_order_is_time_order() -> None:
     assert sorted(texts) == [
         to_db_time(m) for m in sorted(moments, key=lambda m: m.astimezone(UTC))
     ]
+
+
+def test_migrate_chat_into_a_subscribed_chat_retires_the_old_reader(db: Database) -> None:
+    old, new = -4001, -100_000_000_4001
+    add_reader(db, old, now=NOW - timedelta(days=1))
+    add_reader(db, new, now=NOW - timedelta(days=1))
+    migrate_chat(db, old, new)
+    assert [r.chat_id for r in due_readers(db, NOW)] == [new]
