@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -59,13 +60,14 @@ def build_application(settings: Settings, *, digest_tick: float = DIGEST_TICK_SE
     """The bot, ready for ``run_polling``. ``digest_tick``: seconds between schedule checks."""
     token = settings.require_token()
     limiter = PriorityRateLimiter(settings.rate)
+    requests = (AiohttpRequest(pool_size=96), AiohttpRequest(pool_size=2, read_timeout=40.0))
     application: App = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
-        .request(AiohttpRequest(pool_size=96))
-        .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=40.0))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .rate_limiter(limiter)
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
@@ -75,6 +77,7 @@ def build_application(settings: Settings, *, digest_tick: float = DIGEST_TICK_SE
     application.bot_data["settings"] = settings
     application.bot_data["limiter"] = limiter
     application.bot_data["digest_tick"] = digest_tick
+    application.bot_data["requests"] = requests
     register_handlers(application)
     return application
 
@@ -180,12 +183,20 @@ def run_bot(settings: Settings) -> int:
     application = build_application(settings)
     try:
         application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
-    except InvalidToken:
-        raise StartupError(
-            f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {settings.api_url}"
-        ) from None
-    except NetworkError as exc:
+    except (InvalidToken, NetworkError) as exc:
+        # A failed start leaves the HTTP sessions open: close them on the loop that made them.
+        loop = asyncio.get_event_loop()
+        for request in application.bot_data["requests"]:
+            loop.run_until_complete(request.shutdown())
+        if isinstance(exc, InvalidToken):
+            raise StartupError(
+                f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {settings.api_url}"
+            ) from None
         raise StartupError(
             f"cannot reach the Bot API at {settings.api_url}: {exc.message}"
         ) from None
+    finally:
+        loop = asyncio.get_event_loop()
+        if not loop.is_closed():
+            loop.close()
     return 0
