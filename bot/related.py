@@ -23,6 +23,7 @@ from storage.search import (
     frontmatter_related,
     linked_articles,
     search,
+    similar,
     title_matches,
 )
 
@@ -66,7 +67,7 @@ def related_for_article(db: Database, article: Candidate) -> RelatedAnswer:
             seen.add(other.url)
             items.append(_item(other))
     if not items:
-        items = [_item(c) for c in search(db, article.title, limit=5, exclude_id=article.id)]
+        items = [_item(c) for c in similar(db, article, limit=5)]
     return RelatedAnswer(article.title, tuple(items[:MAX_ITEMS]), True)
 
 

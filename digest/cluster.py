@@ -33,7 +33,7 @@ _JACCARD_NUM = 4
 _JACCARD_DEN = 5
 _MIN_TOKENS = 3
 
-_STOP_WORDS = frozenset(
+STOP_WORDS = frozenset(
     {"a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "by", "with"}
     | {"from", "as", "is", "are", "was", "were", "be", "it", "its"}
 )
@@ -66,7 +66,7 @@ def title_tokens(title: str) -> tuple[str, ...]:
             break
         text = stripped
     text = _INNER_APOSTROPHE.sub("", _POSSESSIVE.sub("", text))
-    return tuple(w for w in _WORD.findall(text) if w not in _STOP_WORDS)
+    return tuple(w for w in _WORD.findall(text) if w not in STOP_WORDS)
 
 
 def _sets_match(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -85,8 +85,11 @@ def titles_match(a: str, b: str) -> bool:
     return _sets_match(frozenset(ta), frozenset(tb))
 
 
-def _prefix_len(size: int) -> int:
-    # size - ceil(t * size) + 1 with t = 4/5, in integers.
+def prefix_len(size: int) -> int:
+    """How many of a title's n rarest tokens a near-identical title must share at least one of.
+
+    Prefix filtering: size - ceil(t * size) + 1 with t = 4/5, in integers.
+    """
     return size - (_JACCARD_NUM * size + _JACCARD_DEN - 1) // _JACCARD_DEN + 1
 
 
@@ -148,7 +151,7 @@ def _union_by_titles(cands: Sequence[Candidate], uf: _UnionFind) -> None:
     for k, token_set in enumerate(sets):
         ordered = sorted(token_set, key=lambda t: (freq[t], t))
         seen: set[int] = set()
-        prefix = ordered[: _prefix_len(len(ordered))]
+        prefix = ordered[: prefix_len(len(ordered))]
         for token in prefix:
             for other in index.get(token, ()):
                 if other in seen:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from digest.cluster import STOP_WORDS, prefix_len
 from digest.model import Candidate
 from digest.urls import is_http_url, normalize_url
 from storage.db import from_db_time
@@ -19,6 +20,8 @@ _CANDIDATE_COLUMNS = (
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 8
+RANK_WINDOW = 2_000  # matches ranked by bm25, newest first
+COUNT_CAP = 500  # word frequencies are counted up to this
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,48 +137,104 @@ def linked_articles(db: Database, article: Candidate, limit: int = 20) -> list[C
     return articles_by_ids(db, ids[:limit])
 
 
+def _words(text: str) -> list[str]:
+    """Distinct query words, stop words dropped unless nothing else is left."""
+    words = list(dict.fromkeys(_WORD.findall(text.lower())))[:MAX_QUERY_WORDS]
+    return [w for w in words if w not in STOP_WORDS] or words
+
+
 def fts_query(text: str, *, any_word: bool = False) -> str | None:
     """User words → a safe FTS5 query (each word quoted), or None when there are none."""
-    words = _WORD.findall(text.lower())[:MAX_QUERY_WORDS]
+    words = _words(text)
     if not words:
         return None
     joiner = " OR " if any_word else " "
     return joiner.join(f'"{word}"' for word in words)
 
 
+def _ranked(db: Database, query: str, limit: int, exclude_id: int | None) -> list[int]:
+    """bm25 order among the newest RANK_WINDOW matches.
+
+    bm25 scores every match, and a common word matches most of the store: ranking only
+    the newest matches keeps a lookup in milliseconds and favours recent coverage.
+    """
+    floor_row = db.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+        "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (query, RANK_WINDOW - 1),
+    ).fetchone()
+    floor = floor_row[0] if floor_row else 0
+    return [
+        rowid
+        for (rowid,) in db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
+            "ORDER BY bm25(articles_fts, 10.0, 3.0, 1.0) LIMIT ?",
+            (query, floor, limit + 1),
+        )
+        if rowid != exclude_id
+    ][:limit]
+
+
 def search(
     db: Database, text: str, *, limit: int = 10, exclude_id: int | None = None
 ) -> list[Candidate]:
-    """Full-text search (bm25) over title, excerpt and body; all words first, then any word."""
+    """Full-text search over title, excerpt and body; all words first, then any word."""
     for any_word in (False, True):
         query = fts_query(text, any_word=any_word)
         if query is None:
             return []
-        ids = [
-            rowid
-            for (rowid,) in db.execute(
-                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                "ORDER BY bm25(articles_fts, 10.0, 3.0, 1.0) LIMIT ?",
-                (query, limit + 1),
-            )
-            if rowid != exclude_id
-        ][:limit]
+        ids = _ranked(db, query, limit, exclude_id)
         if ids:
             return articles_by_ids(db, ids)
     return []
 
 
-def title_matches(db: Database, article: Candidate, limit: int = 10) -> list[int]:
-    """Ids of stored articles whose title words match this one's (for near-identical titles)."""
-    query = fts_query(article.title, any_word=True)
-    if query is None:
-        return []
-    return [
-        rowid
-        for (rowid,) in db.execute(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-            "ORDER BY bm25(articles_fts) LIMIT ?",
-            (f"title : ({query})", limit + 1),
+def _rarest_title_words(db: Database, title: str) -> list[str]:
+    """The title's words, rarest in stored titles first (counts capped: only order matters)."""
+    words = _words(title)
+
+    def frequency(word: str) -> int:
+        return int(
+            db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? "
+                "LIMIT ?)",
+                (f'title : "{word}"', COUNT_CAP),
+            ).fetchone()[0]
         )
-        if rowid != article.id
-    ][:limit]
+
+    return sorted(words, key=frequency)
+
+
+def title_matches(db: Database, article: Candidate, limit: int = 25) -> list[int]:
+    """Ids of stored articles that may have a near-identical title (check with titles_match).
+
+    A title similar enough shares at least one of this title's ``prefix_len`` rarest
+    words, so only those are looked up; the nearest ids on both sides are returned.
+    """
+    words = _rarest_title_words(db, article.title)
+    if not words:
+        return []
+    if len(words) < 3:
+        query = "title : (" + " ".join(f'"{w}"' for w in words) + ")"
+    else:
+        query = "title : (" + " OR ".join(f'"{w}"' for w in words[: prefix_len(len(words))]) + ")"
+    ids = [
+        rowid
+        for sql in (
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid < ? "
+            "ORDER BY rowid DESC LIMIT ?",
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid > ? "
+            "ORDER BY rowid LIMIT ?",
+        )
+        for (rowid,) in db.execute(sql, (query, article.id, limit))
+    ]
+    return ids
+
+
+def similar(db: Database, article: Candidate, limit: int = 5) -> list[Candidate]:
+    """The nearest stored articles by the title's three rarest words (a last resort)."""
+    words = _rarest_title_words(db, article.title)[:3]
+    if not words:
+        return []
+    ids = _ranked(db, " OR ".join(f'"{w}"' for w in words), limit, article.id)
+    return articles_by_ids(db, ids)

@@ -42,9 +42,7 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
-QUERY_TOO_OLD = (
-    "Bad Request: query is too old and response timeout expired or query ID is invalid"
-)
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 # Methods answered with plain ``true``: they change nothing a handler test looks at.
 TRUE_METHODS = frozenset(
     {
@@ -142,8 +140,9 @@ class OfflineRequest(BaseRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
-        # A JSON round trip gives exactly what Telegram would decode from the body.
-        params: JsonDict = json.loads(request_data.json_payload) if request_data else {}
+        # ``parameters`` holds JSON-ready values (nested objects as dicts, where the wire
+        # body has them as strings); the round trip turns tuples into lists as Telegram would.
+        params: JsonDict = json.loads(json.dumps(request_data.parameters)) if request_data else {}
         try:
             result = self._answer(name, params)
         except _ApiError as exc:
@@ -215,9 +214,7 @@ class OfflineRequest(BaseRequest):
         if (plain, entities, markup) == before:
             raise _bad_request(NOT_MODIFIED)
         edited: JsonDict = {
-            key: value
-            for key, value in current.items()
-            if key not in ("entities", "reply_markup")
+            key: value for key, value in current.items() if key not in ("entities", "reply_markup")
         }
         edited.update(text=plain, edit_date=int(time.time()))
         if entities:
