@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import time
@@ -24,6 +25,10 @@ async def on_error(update: object, context: BotContext) -> None:
         chat = update.effective_chat
         where = f"update {update.update_id} (chat {chat.id if chat else '-'})"
     _LOGGER.error("error in %s", where, exc_info=context.error)
+    if isinstance(update, Update) and update.callback_query is not None:
+        # Every button press gets an answer, even a failed one (no details for readers).
+        with contextlib.suppress(TelegramError):  # already answered, or too old
+            await update.callback_query.answer("Sorry, that did not work. Please try again.")
     try:
         services = context.services
     except RuntimeError:
