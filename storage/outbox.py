@@ -243,15 +243,20 @@ def push_counts(db: Database, push_id: int) -> dict[str, int]:
     return counts
 
 
-def delivered_among(db: Database, since_text: str) -> dict[int, set[int]]:
+def delivered_among(
+    db: Database, since_text: str, chat_ids: Sequence[int]
+) -> dict[int, set[int]]:
     """Per chat, the articles ingested after ``since_text`` already sent or queued to it."""
     delivered: dict[int, set[int]] = {}
-    for chat_id, article_id in db.execute(
-        "SELECT d.chat_id, d.article_id FROM deliveries d JOIN articles a ON a.id = d.article_id "
-        "WHERE a.ingested_at > ?",
-        (since_text,),
-    ):
-        delivered.setdefault(chat_id, set()).add(article_id)
+    for start in range(0, len(chat_ids), 900):
+        chunk = chat_ids[start : start + 900]
+        for chat_id, article_id in db.execute(
+            "SELECT d.chat_id, d.article_id FROM deliveries d "
+            "JOIN articles a ON a.id = d.article_id "
+            f"WHERE d.chat_id IN ({','.join('?' * len(chunk))}) AND a.ingested_at > ?",
+            (*chunk, since_text),
+        ):
+            delivered.setdefault(chat_id, set()).add(article_id)
     return delivered
 
 

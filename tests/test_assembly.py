@@ -377,3 +377,13 @@ def test_queue_digest_now(newsroom: tuple[Database, dict[str, int]]) -> None:
     # The scheduled digest half an hour later has nothing left to send either.
     assert run_digest_tick(db, TICK1) == 0
     assert len(outbox(db, 1)) == len(rows)
+
+
+def test_a_tick_works_through_every_batch(newsroom: tuple[Database, dict[str, int]]) -> None:
+    """Readers go in small transactions, and the tick does not stop after the first."""
+    db, _ = newsroom
+    for chat_id in range(10, 17):
+        add_reader(db, chat_id, ["AI"])
+    assert run_digest_tick(db, TICK1, batch=2) == 7
+    assert all(digests_in(outbox(db, chat_id)) == 1 for chat_id in range(10, 17))
+    assert due_readers(db, TICK1) == []
