@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from digest.assemble import Digest, DigestPool
-from digest.render import RenderedMessage, render_digest
+from digest.render import EntryCache, RenderedMessage, render_digest
 from storage.db import to_db_time
 from storage.outbox import (
     PRIORITY_ANSWER,
@@ -26,7 +26,14 @@ from storage.outbox import (
     delivered_to,
     enqueue,
 )
-from storage.readers import DigestDone, Reader, compute_next_digest, due_readers, mark_digest_sent
+from storage.readers import (
+    DigestDone,
+    Reader,
+    compute_next_digest,
+    due_readers,
+    earliest_window,
+    mark_digest_sent,
+)
 from storage.search import candidates_since
 
 DIGEST_CAP = 10
@@ -46,12 +53,18 @@ def keyboard(message: RenderedMessage) -> dict[str, Any] | None:
 
 
 def digest_messages(
-    digest: Digest, reader: Reader, now: datetime, *, kind: str, priority: int
+    digest: Digest,
+    reader: Reader,
+    now: datetime,
+    *,
+    kind: str,
+    priority: int,
+    cache: EntryCache | None = None,
 ) -> list[OutgoingMessage]:
     """Render a digest for a reader; each part carries the articles it shows."""
     zone = ZoneInfo(reader.timezone)
     heading = f"Your digest · {now.astimezone(zone):%a %d %b}"
-    rendered = render_digest(digest, tz=zone, heading=heading, now=now)
+    rendered = render_digest(digest, tz=zone, heading=heading, now=now, cache=cache)
     entries = {entry.lead.id: entry for entry in digest.entries}
     messages = []
     for part in rendered:
@@ -84,17 +97,29 @@ def run_digest_tick(
     Readers go in batches, each one transaction, so a morning with 100,000 readers due
     never holds SQLite's write lock long enough to stall the bot's answers.
     """
+    since = earliest_window(db, now)
+    if since is None:
+        return 0
+    # One pool for the whole tick: ranking and clustering are done once.
+    pool = DigestPool(candidates_since(db, to_db_time(since)), now)
+    cache: EntryCache = {}
     queued = 0
     while True:
         due = due_readers(db, now, limit=batch)
         if not due:
             return queued
-        queued += _digest_batch(db, due, now, cap)
+        queued += _digest_batch(db, pool, cache, due, now, cap)
 
 
-def _digest_batch(db: Database, due: Sequence[Reader], now: datetime, cap: int) -> int:
+def _digest_batch(
+    db: Database,
+    pool: DigestPool,
+    cache: EntryCache,
+    due: Sequence[Reader],
+    now: datetime,
+    cap: int,
+) -> int:
     since = min(reader.window_start(now) for reader in due)
-    pool = DigestPool(candidates_since(db, to_db_time(since)), now)
     delivered = delivered_among(db, to_db_time(since), [reader.chat_id for reader in due])
     outgoing: list[OutgoingMessage] = []
     done: list[DigestDone] = []
@@ -105,7 +130,9 @@ def _digest_batch(db: Database, due: Sequence[Reader], now: datetime, cap: int) 
         )
         if digest.entries:
             outgoing.extend(
-                digest_messages(digest, reader, now, kind="digest", priority=PRIORITY_DIGEST)
+                digest_messages(
+                    digest, reader, now, kind="digest", priority=PRIORITY_DIGEST, cache=cache
+                )
             )
         done.append(
             DigestDone(

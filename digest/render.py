@@ -317,12 +317,22 @@ def _rows(buttons: Sequence[Button]) -> list[tuple[Button, ...]]:
     ]
 
 
+EntryCache = dict[tuple[object, ...], str]
+
+
 def render_digest(
-    digest: Digest, *, tz: tzinfo, heading: str, now: datetime
+    digest: Digest,
+    *,
+    tz: tzinfo,
+    heading: str,
+    now: datetime,
+    cache: EntryCache | None = None,
 ) -> list[RenderedMessage]:
     """A digest as one or more messages, each with a related-coverage button per entry.
 
     The last message ends with "+N more" and a "More (N)" button when ``digest.more``.
+    ``cache``: entry blocks already rendered for other readers with the same ``now`` —
+    a tick renders the same few hundred stories for many readers.
     """
     sep = "\n\n"
     blocks: list[str] = []
@@ -332,7 +342,14 @@ def render_digest(
         blocks.append(f"<b>{escape(title)}</b>")
         entry_of_block.append(None)
     for number, entry in enumerate(digest.entries, 1):
-        blocks.append(_entry_block(entry.lead, entry.also, number=number, tz=tz, now=now))
+        key = (entry.lead.id, *(a.id for a in entry.also), number, tz)
+        block = cache.get(key) if cache is not None else None
+        if block is None:
+            block = _entry_block(entry.lead, entry.also, number=number, tz=tz, now=now)
+            block = _truncate_html(block, MAX_MESSAGE)
+            if cache is not None:
+                cache[key] = block
+        blocks.append(block)
         entry_of_block.append((number, entry))
     if not digest.entries and not digest.more:
         blocks.append("<i>No new stories.</i>")

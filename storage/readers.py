@@ -270,6 +270,22 @@ def due_readers(db: Database, now: datetime, limit: int = 100_000) -> list[Reade
     ]
 
 
+def earliest_window(db: Database, now: datetime) -> datetime | None:
+    """The earliest window start among readers due now (None: nobody is due)."""
+    count, first_time, earliest = db.execute(
+        "SELECT count(*), count(*) - count(digest_since), min(digest_since) FROM readers "
+        "WHERE status = ? AND next_digest_at <= ?",
+        (ACTIVE, to_db_time(now)),
+    ).fetchone()
+    if not count:
+        return None
+    # Mirrors Reader.window_start, taken over every due reader at once.
+    starts = [now - FIRST_DIGEST_WINDOW] if first_time else []
+    if earliest is not None:
+        starts.append(max(from_db_time(earliest), now - CATCH_UP_LIMIT))
+    return min(starts)
+
+
 @dataclass(frozen=True, slots=True)
 class DigestDone:
     """What assembling one reader's digest changes in their schedule."""

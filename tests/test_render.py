@@ -500,3 +500,15 @@ def test_breaking_text_odd_inputs(text: str) -> None:
 def test_rendering_is_pure() -> None:
     d = digest_of(Entry(article(1, published_at=NOW - timedelta(days=2))))
     assert render(d) == render(d)
+
+
+def test_the_entry_cache_changes_nothing_but_the_work() -> None:
+    """Readers sharing stories get the same blocks, renumbered where their order differs."""
+    a, b, c = (article(i, excerpt=f"Excerpt {i}") for i in (1, 2, 3))
+    first = digest_of(Entry(a, (b,)), Entry(c))
+    second = digest_of(Entry(c), Entry(a, (b,)), more=4)
+    cache: dict[tuple[object, ...], str] = {}
+    for d in (first, second, first):
+        cached = render_digest(d, tz=BERLIN, heading="Your digest", now=NOW, cache=cache)
+        assert cached == render(d)
+    assert len(cache) == 4  # (a+b, 1), (c, 2), (c, 1), (a+b, 2)
