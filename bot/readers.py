@@ -139,6 +139,7 @@ async def cmd_time(update: Update, context: BotContext) -> None:
     updated = await context.services.store.run(
         set_schedule, reader.chat_id, utcnow(), digest_time=f"{at:%H:%M}"
     )
+    _LOGGER.info("reader %s: digest time %s", reader.chat_id, updated.digest_time)
     await answer(
         update,
         f"Done: your digest comes daily at {updated.digest_time} ({escape(updated.timezone)}). "
@@ -173,6 +174,7 @@ async def cmd_timezone(update: Update, context: BotContext) -> None:
     updated = await context.services.store.run(
         set_schedule, reader.chat_id, utcnow(), timezone=zone.key
     )
+    _LOGGER.info("reader %s: time zone %s", reader.chat_id, updated.timezone)
     await answer(
         update,
         f"Done: time zone {escape(updated.timezone)}. Your digest comes at "

@@ -106,6 +106,8 @@ async def cmd_related(update: Update, context: BotContext) -> None:
         await answer(update, "Which story? " + USAGE)
         return
     result = await context.services.store.run(find_related, text[:500])
+    chat = update.effective_chat
+    _LOGGER.info("reader %s: /related, %d items", chat.id if chat else "-", len(result.items))
     if not result.found:
         if is_http_url(text):
             reply = (

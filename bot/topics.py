@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -12,6 +13,7 @@ from bot.replies import answer, edit
 from digest.render import escape
 from storage.readers import ACTIVE, Topic, all_topics, clear_topics, get_reader, toggle_topic
 
+_LOGGER = logging.getLogger(__name__)
 PAGE_SIZE = 10  # two columns of five: fits a phone screen
 LABEL_CHARS = 30
 SELECTED = "✅ "
@@ -90,6 +92,7 @@ async def on_topics_button(update: Update, context: BotContext) -> None:
             topic_text, _, page_text = rest.partition(":")
             page = int(page_text or 0)
             now_selected = await store.run(toggle_topic, reader.chat_id, int(topic_text))
+            _LOGGER.info("reader %s: topic %s -> %s", reader.chat_id, topic_text, now_selected)
             note = {True: "Added", False: "Removed", None: "That topic no longer exists"}[
                 now_selected
             ]
