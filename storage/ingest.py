@@ -3,27 +3,30 @@
 The same :func:`scan_folder` serves ``newsdigest ingest`` and the running bot's
 periodic scan. Unchanged files cost one ``stat`` (size and mtime match the index).
 Changed files are read, hashed and parsed - in worker processes when there are
-many, since YAML parsing is the cost - and the parsed rows are written in batches,
-each batch one transaction. The workers build the rows, so the parent only runs SQL;
-while it waits for them it parses files itself.
+many, since YAML parsing is the cost - and written in batches, each batch one
+transaction. The workers build the rows, so this process only runs SQL; being the
+only writer, it runs ahead of the workers (they have a lower priority) and parses
+files itself rather than wait for them.
 
-Nothing in a file can stop a scan: every refusal - bad content, a symbolic link, a
-FIFO or device - becomes a rejection with a reason, recorded until the file changes.
-"""
+Nothing in a file stops a scan: every refusal - bad content, a value the database
+will not take, a symbolic link, a FIFO or device - becomes a rejection with a
+reason, recorded until the file changes."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import multiprocessing
 import os
+import sqlite3
 import stat
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -50,6 +53,8 @@ MIN_FILE_AGE = 2.0  # seconds: younger files may still be being written
 PARALLEL_THRESHOLD = 400  # below this many files, worker start-up costs more than it saves
 CHUNK_FILES = 100  # files per task sent to a worker
 BATCH_ROWS = 1_000  # files per database transaction
+EARLY_FLUSH_ROWS = 200  # parsed files worth a transaction while waiting for workers
+WORKER_NICENESS = 10  # parser processes yield the CPU to this one, the only writer
 
 # Refuse to follow a link swapped in after listing, and never block opening a FIFO.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -243,6 +248,16 @@ def _settle(todo: list[_Seen], min_age: float, wait: bool) -> tuple[list[_Seen],
     return ready, deferred
 
 
+# A file's index entry, its article rows when it parsed, its rejection when it did not.
+_Pending = tuple[FileRecord, ArticleRows | None, Rejection | None]
+# What the database raises for a value it refuses - the file's fault, unlike a locked
+# database or a full disk, which stop the scan.
+_REFUSED = (
+    OverflowError, ValueError, TypeError,
+    sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, sqlite3.ProgrammingError,
+)  # fmt: skip
+
+
 def _process(
     db: Database,
     todo: Sequence[_Seen],
@@ -258,56 +273,47 @@ def _process(
         old = known.get(s.path)
         jobs.append((s.path, s.size, s.mtime_ns, old.sha256 if old is not None else None))
     chunks = [jobs[i : i + CHUNK_FILES] for i in range(0, len(jobs), CHUNK_FILES)]
-    pending_rows: list[ArticleRows] = []
-    pending_files: list[FileRecord] = []
-    pending_rejections: list[Rejection] = []
+    pending: list[_Pending] = []
     same_rejected: list[str] = []
     done = 0
 
     def flush() -> None:
-        if not pending_files:
-            return
-        # One transaction for the articles and the index entries that point at them.
-        with db.atomic():
-            if pending_rows:
-                saved = save_article_rows(db, pending_rows, now())
-                report.new += saved.inserted
-                report.updated += saved.updated
-            record_files(db, pending_files, pending_rejections, now())
-        pending_rows.clear()
-        pending_files.clear()
-        pending_rejections.clear()
+        if pending:
+            _store_safely(db, pending, report, now)
+            pending.clear()
 
-    for outcomes in _examine_all(chunks, workers):
+    def flush_early() -> bool:
+        # Waiting for parsed files is the time to write those already parsed: this
+        # process is the only writer, and then it has less left to write at the end.
+        if len(pending) < EARLY_FLUSH_ROWS:
+            return False
+        flush()
+        return True
+
+    for outcomes in _examine_all(chunks, workers, flush_early):
         for out in outcomes:
             if out.moved:
                 report.deferred.append(out.path)
-                continue
-            if out.same_content:
+            elif out.same_content:
                 report.unchanged += 1
                 old = known[out.path]
-                pending_files.append(
-                    FileRecord(
-                        out.path, out.size, out.mtime_ns, out.sha256, old.status, old.article_url
-                    )
+                record = FileRecord(
+                    out.path, out.size, out.mtime_ns, out.sha256, old.status, old.article_url
                 )
+                pending.append((record, None, None))
                 if old.status == "rejected":
                     same_rejected.append(out.path)
-                continue
-            if out.rows is not None:
-                pending_rows.append(out.rows)
-                pending_files.append(
-                    FileRecord(out.path, out.size, out.mtime_ns, out.sha256, "ok", out.rows.url)
+            elif out.rows is not None:
+                record = FileRecord(
+                    out.path, out.size, out.mtime_ns, out.sha256, "ok", out.rows.url
                 )
+                pending.append((record, out.rows, None))
             else:
                 rejection = Rejection(out.path, out.error or "unreadable")
-                report.rejected.append(rejection)
-                pending_rejections.append(rejection)
-                pending_files.append(
-                    FileRecord(out.path, out.size, out.mtime_ns, out.sha256, "rejected")
-                )
+                record = FileRecord(out.path, out.size, out.mtime_ns, out.sha256, "rejected")
+                pending.append((record, None, rejection))
         done += len(outcomes)
-        if len(pending_files) >= BATCH_ROWS:
+        if len(pending) >= BATCH_ROWS:
             flush()
         if progress is not None:
             progress(done, len(jobs))
@@ -315,11 +321,50 @@ def _process(
     return same_rejected
 
 
-def _examine_all(chunks: list[list[_Job]], workers: int | None) -> Iterator[list[_Outcome]]:
+def _store_safely(
+    db: Database, batch: list[_Pending], report: ScanReport, now: Callable[[], datetime]
+) -> None:
+    """Store a batch in one transaction; should the database refuse some file's values,
+    store the files one at a time and reject those refused, so the others still count."""
+    try:
+        _store(db, batch, report, now)
+        return
+    except _REFUSED:
+        pass  # the transaction was rolled back: nothing of the batch is stored
+    for item in batch:
+        try:
+            _store(db, [item], report, now)
+        except _REFUSED as exc:
+            record = item[0]
+            rejection = Rejection(record.path, f"cannot be stored: {type(exc).__name__}: {exc}")
+            refused = replace(record, status="rejected", article_url=None)
+            _store(db, [(refused, None, rejection)], report, now)
+
+
+def _store(
+    db: Database, batch: list[_Pending], report: ScanReport, now: Callable[[], datetime]
+) -> None:
+    rows = [rows for _, rows, _ in batch if rows is not None]
+    rejections = [rejection for _, _, rejection in batch if rejection is not None]
+    # One transaction for the articles and the index entries that point at them.
+    with db.atomic():
+        saved = save_article_rows(db, rows, now()) if rows else None
+        record_files(db, [record for record, _, _ in batch], rejections, now())
+    if saved is not None:
+        report.new += saved.inserted
+        report.updated += saved.updated
+    report.rejected += rejections
+
+
+def _examine_all(
+    chunks: list[list[_Job]], workers: int | None, while_waiting: Callable[[], bool]
+) -> Iterator[list[_Outcome]]:
     """Outcomes chunk by chunk, in the order of ``chunks`` whoever parsed them.
 
     The order matters: when two files hold the same story, the later path wins, with
-    any number of workers.
+    any number of workers. When the workers' next results are not ready, this process
+    first calls ``while_waiting`` (which says whether it did anything), then parses
+    files itself.
     """
     total = sum(len(c) for c in chunks)
     if workers is None:
@@ -332,31 +377,77 @@ def _examine_all(chunks: list[list[_Job]], workers: int | None) -> Iterator[list
         for chunk in chunks:
             yield examine_files(chunk)
         return
-    # Enough work queued ahead that the workers keep parsing while the parent writes a
-    # batch to the database.
+    # Enough work queued that the workers keep parsing while this process writes a batch
+    # to the database; more would only be left to them alone at the end.
     ahead = max(2 * count, 2 * BATCH_ROWS // CHUNK_FILES)
     with _executor(count) as pool:
-        queue: deque[Future[list[_Outcome]] | list[_Outcome]] = deque()
-        submitted = 0
+        # Chunks in order, each with its worker's future or, once parsed here, its result.
+        queue: deque[tuple[list[_Job], Future[list[_Outcome]] | list[_Outcome]]] = deque()
+        submitted = in_flight = 0
         while submitted < len(chunks) or queue:
-            while submitted < len(chunks) and len(queue) < ahead:
-                queue.append(pool.submit(examine_files, chunks[submitted]))
+            while submitted < len(chunks) and in_flight < ahead:
+                chunk = chunks[submitted]
+                queue.append((chunk, pool.submit(examine_files, chunk)))
                 submitted += 1
-            head = queue[0]
-            if isinstance(head, list) or head.done() or submitted == len(chunks):
+                in_flight += 1
+            head = queue[0][1]
+            if isinstance(head, list) or head.done():
                 queue.popleft()
-                yield head if isinstance(head, list) else head.result()
-            else:
-                # The next results are not ready (workers still starting, or busy): parse
-                # the next chunk here rather than wait. It takes its place in the order.
-                queue.append(examine_files(chunks[submitted]))
+                if isinstance(head, list):
+                    yield head
+                else:
+                    in_flight -= 1
+                    yield head.result()
+            elif while_waiting():
+                continue
+            elif submitted < len(chunks):
+                # The next results are not ready (workers starting, or busy): parse the
+                # next chunk here rather than wait. It takes its place in the order.
+                chunk = chunks[submitted]
+                queue.append((chunk, examine_files(chunk)))
                 submitted += 1
+            elif _take_back(queue):
+                in_flight -= 1
+            else:
+                queue.popleft()
+                in_flight -= 1
+                yield head.result()
+
+
+def _take_back(
+    queue: deque[tuple[list[_Job], Future[list[_Outcome]] | list[_Outcome]]],
+) -> bool:
+    """Parse here the last chunk no worker has started yet; ``False`` if there is none.
+
+    At the end of a scan this keeps this process busy instead of waiting for the
+    workers to finish their queue.
+    """
+    for index in range(len(queue) - 1, 0, -1):
+        chunk, slot = queue[index]
+        if isinstance(slot, Future) and slot.cancel():
+            queue[index] = (chunk, examine_files(chunk))
+            return True
+    return False
 
 
 def _executor(count: int) -> Executor:
     # forkserver: workers start from a clean process, not a fork of a threaded bot.
-    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method))
+    if not sys.platform.startswith("linux"):
+        return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("forkserver")
+    # The fork server imports the parser once; each scan's workers are forks of it
+    # instead of fresh interpreters importing it again (a tenth of a second each). Takes
+    # effect when the server starts, at the first scan of this process.
+    context.set_forkserver_preload(["__main__", __name__])
+    return ProcessPoolExecutor(count, mp_context=context, initializer=_worker_start)
+
+
+def _worker_start() -> None:
+    # This process writes every parsed file to the database, one after another: when
+    # the cores are all busy it must not wait behind the parsers feeding it. (In the
+    # running bot it also keeps the scan behind the bot's own work.)
+    with contextlib.suppress(OSError):  # may not be allowed: then merely slower
+        os.nice(WORKER_NICENESS)
 
 
 def examine_files(jobs: Sequence[_Job]) -> list[_Outcome]:
@@ -392,7 +483,7 @@ def _examine(path: str, size: int, mtime_ns: int, old_sha: str | None) -> _Outco
     if sha == old_sha:
         return _Outcome(path, size, mtime_ns, sha, same_content=True)
     try:
-        article = parse_article_bytes(data)
+        rows = article_rows(parse_article_bytes(data), path)
     except ArticleError as exc:
         return _Outcome(path, size, mtime_ns, sha, error=str(exc))
     except Exception as exc:
@@ -400,7 +491,7 @@ def _examine(path: str, size: int, mtime_ns: int, old_sha: str | None) -> _Outco
         return _Outcome(
             path, size, mtime_ns, sha, error=f"unreadable article ({type(exc).__name__})"
         )
-    return _Outcome(path, size, mtime_ns, sha, rows=article_rows(article, path))
+    return _Outcome(path, size, mtime_ns, sha, rows=rows)
 
 
 def _read_upto(fd: int, size: int) -> bytes:
