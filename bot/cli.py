@@ -43,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("directory", nargs="?", type=Path, metavar="DIR", help="articles folder")
     ingest.add_argument(
-        "--workers", type=int, default=None, help="parser processes (default: one per core)"
+        "--workers",
+        type=int,
+        default=None,
+        help="parser processes beside the main one (0: parse in-process; default: one per core)",
     )
 
     preview = commands.add_parser(
@@ -66,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ingest PATH.md if needed, enqueue a breaking push of it (or of a stored "
         "article's webUrl) for every active reader whose topics match, print the audience.",
     )
-    breaking.add_argument("target", metavar="PATH.md|webUrl")
+    breaking.add_argument(
+        "target", metavar="PATH.md|webUrl", help="an article file, or a stored article's webUrl"
+    )
     return parser
 
 

@@ -23,12 +23,12 @@ Errors::
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any, TypeGuard
-from urllib.parse import urlsplit
+from typing import Any
 
 import yaml
 from frontmatter.default_handlers import YAMLHandler
@@ -36,7 +36,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from digest.model import Article, Image, Provider, RelatedLink
-from digest.urls import MAX_URL_LENGTH, normalize_url
+from digest.urls import is_http_url, normalize_url
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_YAML_NODES = 20_000  # a real article has ~100; billion-laughs expands to 10**9
@@ -91,14 +91,7 @@ class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  
         if kind is ScalarNode:
             if implicit[0]:
                 assert value is not None
-                tag = _PLAIN_TAGS.get(value)
-                if tag is None:
-                    tag = _implicit_tag(value)
-                    if len(value) <= 32:
-                        if len(_PLAIN_TAGS) >= 10_000:
-                            _PLAIN_TAGS.clear()
-                        _PLAIN_TAGS[value] = tag
-                return tag
+                return _short_plain_tag(value) if len(value) <= 32 else _implicit_tag(value)
             return _STR_TAG
         return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
 
@@ -128,7 +121,12 @@ _IMPLICIT: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
     for first, resolvers in _Loader.yaml_implicit_resolvers.items()
     if first is not None
 }
-_PLAIN_TAGS: dict[str, str] = {}  # plain scalar text → its tag; it depends on the text only
+
+
+@functools.lru_cache(maxsize=10_000)
+def _short_plain_tag(value: str) -> str:
+    """Memoised: a plain scalar's tag depends on its text only, and short ones repeat."""
+    return _implicit_tag(value)
 
 
 def _implicit_tag(value: str) -> str:
@@ -372,54 +370,6 @@ def _where(exc: yaml.YAMLError, text: str, stripped: str) -> str:
     return f" at line {line}, column {mark.column + 1}"
 
 
-_URL_BAD_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")  # \s is str.isspace() for str patterns
-_HTTP_SCHEMES = frozenset({"http", "https"})
-# Lower-case scheme, a host of letters, digits, dots and dashes (no port, user or IPv6),
-# then printable ASCII: urlsplit takes it apart without error and finds the host.
-_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#][!-~]*)?", re.ASCII)
-
-
-def _is_http_url(value: object) -> TypeGuard[str]:
-    """:func:`digest.urls.is_http_url`, answered by one regex for ordinary URLs.
-
-    Its per-character scan and two parses of the host were a third of the validation
-    cost of an article (four or five URLs each); ``tests/test_urls.py`` checks that both
-    functions agree.
-    """
-    if not isinstance(value, str) or not value or len(value) > MAX_URL_LENGTH:
-        return False
-    if _PLAIN_HTTP_URL.fullmatch(value):
-        return True  # the common shape, which passes every check below
-    if _URL_BAD_CHAR.search(value):
-        return False
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return False
-    return parts.scheme.lower() in _HTTP_SCHEMES and bool(parts.hostname)
-
-
-# Scheme, host and path, no port, user, query or fragment: nearly every article URL.
-_PLAIN_PAGE_URL = re.compile(
-    r"https?://([A-Za-z0-9.-]+)((?:/[\x21\x22\x24-\x3e\x40-\x7e]*)?)", re.ASCII
-)
-
-
-def _story_key(url: str) -> str:
-    """:func:`digest.urls.normalize_url` of a checked URL, built directly for plain ones.
-
-    Taking the URL apart with ``urlsplit`` and putting it back together was an eighth
-    of the cost of parsing an article. For a plain URL the key is just "https://", the
-    lower-cased host without ``www.`` and the path without trailing slashes;
-    ``tests/test_urls.py`` checks that both functions agree.
-    """
-    plain = _PLAIN_PAGE_URL.fullmatch(url)
-    if plain is None:
-        return normalize_url(url)
-    return f"https://{plain[1].lower().removeprefix('www.')}{plain[2].rstrip('/')}"
-
-
 def _build_article(meta: dict[str, Any], body: str) -> Article:
     title = _required_str(meta, "title")
     if len(title) > MAX_TITLE_CHARS:
@@ -429,12 +379,12 @@ def _build_article(meta: dict[str, Any], body: str) -> Article:
     original_url = _optional_str(meta, "originalUrl")
     provider = _provider(meta.get("provider"), "provider")
     return Article(
-        url=_story_key(web_url),
+        url=normalize_url(web_url),
         web_url=web_url,
         title=title,
         published_at=published_at,
         excerpt=_optional_str(meta, "excerpt") or "",
-        original_url=original_url if _is_http_url(original_url) else None,
+        original_url=original_url if is_http_url(original_url) else None,
         quality=_optional_int(meta, "quality"),
         heat=_heat(meta),
         published=_optional_bool(meta, "published"),
@@ -464,7 +414,7 @@ def _required_str(meta: Mapping[str, Any], name: str) -> str:
 
 def _required_url(meta: Mapping[str, Any], name: str) -> str:
     value = _required_str(meta, name)
-    if not _is_http_url(value):
+    if not is_http_url(value):
         raise FieldError(f"'{name}' must be an absolute http(s) URL, got {value[:80]!r}")
     return value
 
@@ -596,7 +546,7 @@ def _images(value: object) -> tuple[Image, ...]:
     images = []
     for item in _list_of_mappings(value, "images")[:MAX_IMAGES]:
         url = item.get("url")
-        if not _is_http_url(url):
+        if not is_http_url(url):
             continue  # an image we cannot link to is simply not shown
         width, height = item.get("width"), item.get("height")
         images.append(
@@ -615,9 +565,9 @@ def _related(value: object) -> tuple[RelatedLink, ...]:
     for item in _list_of_mappings(value, "related")[:MAX_RELATED]:
         title, web_url = item.get("title"), item.get("webUrl")
         # A related entry we cannot show or link is dropped, not fatal: it is secondary data.
-        if not isinstance(title, str) or not title.strip() or not _is_http_url(web_url):
+        if not isinstance(title, str) or not title.strip() or not is_http_url(web_url):
             continue
-        url = _story_key(web_url)
+        url = normalize_url(web_url)
         if url in seen:
             continue
         seen.add(url)
