@@ -6,6 +6,7 @@ CPU time is not charged to the bot being measured, as with the real Telegram.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import platform
@@ -15,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,14 @@ class StandIn:
     url: str
     process: subprocess.Popen[str]
     token: str = TOKEN
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the stand-in process has used so far (Linux)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     async def stats(self, session: aiohttp.ClientSession) -> dict[str, Any]:
         async with session.get(f"{self.url}/_stats") as response:
@@ -120,3 +129,16 @@ def steady_rate(times: Sequence[float], skip: float = 2.0) -> float:
     if len(later) < 2 or later[-1] <= later[0]:
         return float("nan")
     return (len(later) - 1) / (later[-1] - later[0])
+
+
+async def poll_until(condition: Callable[[], bool], *, timeout: float, interval: float) -> bool:
+    """Check ``condition`` every ``interval`` s (state another process owns, such as a
+    database file, cannot wake us); False if it still fails after ``timeout`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        if condition():
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(interval)

@@ -155,11 +155,11 @@ async def on_push_button(update: Update, context: BotContext) -> None:
         return
     await query.answer(f"Sending to {queued} readers")
     _LOGGER.info("push %s confirmed by %s: %d readers", push_id, query.from_user.id, queued)
-    context.services.sender.wake()
     if message is not None:
-        await edit(message, f"Sending to {queued} readers…", None)
-    if queued == 0 and message is not None:
-        await edit(message, "Done: no reader to send to (audience 0).", None)
+        # Edit before waking the sender, so its progress edits always come after this one.
+        text = f"Sending to {queued} readers…" if queued else "Done: no reader to send to."
+        await edit(message, text, None)
+    context.services.sender.wake()
 
 
 def progress_text(counts: dict[str, int], audience: int) -> str:

@@ -30,7 +30,7 @@ from bot.errors import on_error
 from bot.jobs import DIGEST_TICK_SECONDS, job_digest_tick, job_scan
 from bot.ratelimit import PriorityRateLimiter
 from bot.request import AiohttpRequest
-from bot.sender import OutboxSender
+from bot.sender import SENDER_CONCURRENCY, OutboxSender
 from bot.settings import Settings
 from bot.store import Store
 
@@ -60,7 +60,11 @@ def build_application(settings: Settings, *, digest_tick: float = DIGEST_TICK_SE
     """The bot, ready for ``run_polling``. ``digest_tick``: seconds between schedule checks."""
     token = settings.require_token()
     limiter = PriorityRateLimiter(settings.rate)
-    requests = (AiohttpRequest(pool_size=96), AiohttpRequest(pool_size=2, read_timeout=40.0))
+    # Room for the sender's requests in flight plus the handlers' answers.
+    requests = (
+        AiohttpRequest(pool_size=SENDER_CONCURRENCY + 32),
+        AiohttpRequest(pool_size=2, read_timeout=40.0),
+    )
     application: App = (
         ApplicationBuilder()
         .token(token)
@@ -130,7 +134,12 @@ async def _post_init(application: App) -> None:
     background = Store(settings.db_path, name="background", migrate=False)
     await store.open()  # applies migrations once, before the second connection opens
     await background.open()
-    sender = OutboxSender(application.bot, store, on_recorded=admin.PushProgress(application))
+    sender = OutboxSender(
+        application.bot,
+        store,
+        concurrency=SENDER_CONCURRENCY,
+        on_recorded=admin.PushProgress(application),
+    )
     application.bot_data["services"] = Services(
         settings=settings,
         store=store,
@@ -142,7 +151,14 @@ async def _post_init(application: App) -> None:
     await _register_commands(application, settings)
     jobs = application.job_queue
     assert jobs is not None, "python-telegram-bot[job-queue] is required"
-    jobs.run_repeating(job_scan, interval=settings.scan_interval, first=0.0, name="scan")
+    # A repeating job whose first run is "now" is skipped by APScheduler when added before
+    # the scheduler starts: scan once at start explicitly, then every interval.
+    jobs.run_once(
+        job_scan, when=0.0, name="scan-at-start", job_kwargs={"misfire_grace_time": None}
+    )
+    jobs.run_repeating(
+        job_scan, interval=settings.scan_interval, first=settings.scan_interval, name="scan"
+    )
     tick = application.bot_data["digest_tick"]
     jobs.run_repeating(job_digest_tick, interval=tick, first=min(1.0, tick), name="digest-tick")
     _LOGGER.info("newsdigest started: %r", settings)

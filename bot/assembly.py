@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from digest.assemble import Digest, DigestPool
 from digest.render import EntryCache, RenderedMessage, render_digest
-from storage.db import to_db_time
+from storage.db import to_db_time, write_transaction
 from storage.outbox import (
     PRIORITY_ANSWER,
     PRIORITY_DIGEST,
@@ -166,9 +166,7 @@ def queue_digest_now(
     if not digest.entries:
         return OnDemand(0, reader.last_digest_at or since)
     messages = digest_messages(digest, reader, now, kind="digest", priority=PRIORITY_ANSWER)
-    with db.atomic():
+    with write_transaction(db):
         enqueue(db, messages, now)
-        mark_digest_sent(
-            db, reader.chat_id, now, exhausted=digest.more == 0, window_start=since
-        )
+        mark_digest_sent(db, reader.chat_id, now, exhausted=digest.more == 0, window_start=since)
     return OnDemand(len(messages), since)

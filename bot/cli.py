@@ -115,7 +115,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE  # pragma: no cover - parser.error exits
 
 
-
 class _Progress:
     """A one-line progress bar on a terminal; silent otherwise."""
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from sqlite_utils import Database
 
 from digest.model import Article
-from storage.db import to_db_time
+from storage.db import to_db_time, write_transaction
 
 _ARTICLE_COLUMNS = (
     "url, web_url, original_url, title, excerpt, body, published_at, ingested_at, updated_at, "
@@ -150,7 +150,7 @@ def save_article_rows(db: Database, rows: Sequence[ArticleRows], now: datetime) 
     )
     batch = list(latest.values())
     returned: list[tuple[int, str]] = []
-    with db.atomic():
+    with write_transaction(db):
         # Row ids only grow, so an id above the largest one before the batch is a new row.
         last_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0])
         for start in range(0, len(batch), per_statement):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +31,28 @@ def open_db(path: Path | str, *, migrate: bool = True) -> Database:
     if migrate:
         MIGRATIONS.apply(db)
     return db
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A transaction that takes SQLite's write lock up front (``BEGIN IMMEDIATE``).
+
+    ``db.atomic()`` begins a deferred transaction: one that reads and then writes while
+    another connection writes fails at once with "database is locked", busy_timeout
+    notwithstanding. Taking the lock first makes it wait its turn instead. Nested, it is
+    a savepoint of the enclosing transaction.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.execute("COMMIT")
 
 
 def to_db_time(moment: datetime) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from storage.db import to_db_time
+from storage.db import to_db_time, write_transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ def record_files(
 ) -> None:
     """Remember files as scanned; keep the rejection record in step with each file's status."""
     now_text = to_db_time(now)
-    with db.atomic():
+    with write_transaction(db):
         db.conn.executemany(
             "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, article_url, status, "
             "scanned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -74,7 +74,7 @@ def record_files(
 
 def forget_files(db: Database, paths: Iterable[str]) -> None:
     """Files gone from the folder: drop them from the index (their articles stay)."""
-    with db.atomic():
+    with write_transaction(db):
         db.conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
         db.conn.executemany("DELETE FROM rejected_files WHERE path = ?", [(p,) for p in paths])
 

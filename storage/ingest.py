@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from digest.parse import MAX_FILE_BYTES, ArticleError, parse_article_bytes
 from storage.articles import ArticleRows, article_rows, save_article_rows
-from storage.db import to_db_time, utcnow
+from storage.db import to_db_time, utcnow, write_transaction
 from storage.files import (
     FileRecord,
     KnownFile,
@@ -347,7 +347,7 @@ def _store(
     rows = [rows for _, rows, _ in batch if rows is not None]
     rejections = [rejection for _, _, rejection in batch if rejection is not None]
     # One transaction for the articles and the index entries that point at them.
-    with db.atomic():
+    with write_transaction(db):
         saved = save_article_rows(db, rows, now()) if rows else None
         record_files(db, [record for record, _, _ in batch], rejections, now())
     if saved is not None:

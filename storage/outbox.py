@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.db import to_db_time
+from storage.db import to_db_time, write_transaction
 from storage.readers import BLOCKED, DigestDone, migrate_chat, write_schedule_advances
 
 PRIORITY_ANSWER = 0
@@ -68,7 +68,7 @@ class RecordSummary:
 
 def enqueue(db: Database, messages: Sequence[OutgoingMessage], now: datetime) -> list[int]:
     """Queue messages (in order) and reserve their articles for their readers."""
-    with db.atomic():
+    with write_transaction(db):
         return _enqueue(db, messages, to_db_time(now))
 
 
@@ -112,7 +112,7 @@ def commit_digests(
     assembled again; after it, the outbox holds the messages.
     """
     now_text = to_db_time(now)
-    with db.atomic():
+    with write_transaction(db):
         _enqueue(db, messages, now_text)
         write_schedule_advances(db, done, now_text)
 
@@ -157,7 +157,7 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
     """Write what Telegram answered, in one transaction."""
     now_text = to_db_time(now)
     blocked: list[int] = []
-    with db.atomic():
+    with write_transaction(db):
         conn = db.conn
         sent = [r for r in results if r.outcome == "sent"]
         conn.executemany(
@@ -219,7 +219,7 @@ def _drop_chat(db: Database, chat_id: int, reason: str, now_text: str) -> None:
 
 
 def drop_chat(db: Database, chat_id: int, reason: str, now: datetime) -> None:
-    with db.atomic():
+    with write_transaction(db):
         _drop_chat(db, chat_id, reason, to_db_time(now))
 
 
@@ -243,9 +243,7 @@ def push_counts(db: Database, push_id: int) -> dict[str, int]:
     return counts
 
 
-def delivered_among(
-    db: Database, since_text: str, chat_ids: Sequence[int]
-) -> dict[int, set[int]]:
+def delivered_among(db: Database, since_text: str, chat_ids: Sequence[int]) -> dict[int, set[int]]:
     """Per chat, the articles ingested after ``since_text`` already sent or queued to it."""
     delivered: dict[int, set[int]] = {}
     for start in range(0, len(chat_ids), 900):

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from storage.db import to_db_time
+from storage.db import to_db_time, write_transaction
 from storage.outbox import PRIORITY_BREAKING, OutgoingMessage, enqueue
 from storage.readers import audience
 
@@ -94,7 +94,7 @@ def start_push(
     The status check and the queueing are one transaction, so a double tap on
     "Send" queues it once.
     """
-    with db.atomic():
+    with write_transaction(db):
         push = get_push(db, push_id)
         if push is None or push.status != PREVIEW:
             return None
@@ -123,7 +123,7 @@ def start_push(
 
 
 def cancel_push(db: Database, push_id: int) -> bool:
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute(
             "UPDATE pushes SET status = ? WHERE id = ? AND status = ?",
             (CANCELLED, push_id, PREVIEW),

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from digest.schedule import next_occurrence
-from storage.db import from_db_time, to_db_time
+from storage.db import from_db_time, to_db_time, write_transaction
 
 ACTIVE, STOPPED, BLOCKED = "active", "stopped", "blocked"
 CATCH_UP_LIMIT = timedelta(days=7)  # after long downtime, one digest of at most a week
@@ -111,7 +111,7 @@ def subscribe(
 ) -> tuple[Reader, bool]:
     """Subscribe a chat, or re-activate it with its old settings. Returns (reader, is_new)."""
     now_text = to_db_time(now)
-    with db.atomic():
+    with write_transaction(db):
         existing = get_reader(db, chat_id)
         if existing is None:
             db.table("readers").insert(
@@ -160,7 +160,7 @@ def set_schedule(
     digest_time: str | None = None,
     timezone: str | None = None,
 ) -> Reader:
-    with db.atomic():
+    with write_transaction(db):
         reader = get_reader(db, chat_id)
         if reader is None:
             raise ReaderNotFound(chat_id)
@@ -179,7 +179,7 @@ def set_schedule(
 
 def toggle_topic(db: Database, chat_id: int, topic_id: int) -> bool | None:
     """Flip one topic for a reader: True now selected, False now not, None unknown topic."""
-    with db.atomic():
+    with write_transaction(db):
         if db.execute("SELECT 1 FROM topics WHERE id = ?", (topic_id,)).fetchone() is None:
             return None
         deleted = db.execute(
@@ -194,7 +194,7 @@ def toggle_topic(db: Database, chat_id: int, topic_id: int) -> bool | None:
 
 
 def clear_topics(db: Database, chat_id: int) -> None:
-    with db.atomic():
+    with write_transaction(db):
         db.execute("DELETE FROM reader_topics WHERE chat_id = ?", (chat_id,))
 
 
@@ -299,7 +299,7 @@ class DigestDone:
 
 def advance_schedules(db: Database, done: Sequence[DigestDone], now: datetime) -> None:
     now_text = to_db_time(now)
-    with db.atomic():
+    with write_transaction(db):
         write_schedule_advances(db, done, now_text)
 
 
@@ -333,15 +333,14 @@ def mark_digest_sent(
     """An on-demand digest: it moves the window like a scheduled one, not the schedule."""
     now_text = to_db_time(now)
     db.execute(
-        "UPDATE readers SET last_digest_at = ?, digest_since = ?, updated_at = ? "
-        "WHERE chat_id = ?",
+        "UPDATE readers SET last_digest_at = ?, digest_since = ?, updated_at = ? WHERE chat_id = ?",
         (now_text, now_text if exhausted else to_db_time(window_start), now_text, chat_id),
     )
 
 
 def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup: the reader, its topics and its queue move to the new id."""
-    with db.atomic():
+    with write_transaction(db):
         # reader_topics points at readers.chat_id: check the keys once all rows have moved.
         db.execute("PRAGMA defer_foreign_keys = ON")
         if get_reader(db, new_chat_id) is None:

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlite_utils import Database
 from telegram.ext import ExtBot
 

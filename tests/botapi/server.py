@@ -581,7 +581,7 @@ class FakeBotApi:
         self,
         chat_id: int,
         predicate: Predicate | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 -- a plain number reads best in test code
+        timeout: float = 5.0,
     ) -> SentMessage:
         """The first bot message in ``chat_id`` not yet returned by an earlier
         ``wait_for_message`` for that chat that matches ``predicate`` (already there or
@@ -608,7 +608,7 @@ class FakeBotApi:
         chat_id: int,
         message_id: int,
         predicate: Predicate | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 -- see wait_for_message
+        timeout: float = 5.0,
     ) -> SentMessage:
         """Wait until message ``message_id`` has an edit not yet returned by an earlier
         ``wait_for_edit`` and its current state matches ``predicate``."""
@@ -641,7 +641,7 @@ class FakeBotApi:
         self,
         chat_id: int,
         find: Callable[[], SentMessage | None],
-        timeout: float,  # noqa: ASYNC109 -- see wait_for_message
+        timeout: float,
     ) -> SentMessage | None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from bot.sender import SENDER_CONCURRENCY
 from bot.settings import Settings
 from storage.db import open_db, utcnow
 from storage.outbox import PRIORITY_DIGEST, OutgoingMessage, enqueue, outbox_counts
@@ -201,5 +202,7 @@ async def test_kill_9_loses_nothing(tmp_path: Path) -> None:
         texts = [m.plain_text for m in api.all_messages()]
         assert set(texts) == {f"push {i}" for i in range(chats)}
         doubles = len(texts) - chats
-        assert doubles <= 64  # the sender's in-flight window, documented in bot/sender.py
+        # The window documented in bot/sender.py: the requests in flight, plus the answers
+        # that came in while one batch of results was being written (a few at 100/s).
+        assert doubles <= SENDER_CONCURRENCY + 10
         assert _counts(settings) == {"pending": 0, "sent": chats, "failed": 0, "dropped": 0}
