@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 from bot.settings import Settings
@@ -194,3 +195,13 @@ async def test_unsubscribed_chat_gets_a_pointer_to_start(tmp_path: Path) -> None
             for command in ("/topics", "/digest", "/time 08:00", "/timezone UTC", "/settings"):
                 reply = await _command(api, command)
                 assert "/start" in reply.plain_text, command
+
+
+async def test_the_folder_is_scanned_at_start_not_an_interval_later(tmp_path: Path) -> None:
+    async with FakeBotApi() as api:
+        settings = replace(make_settings(api, tmp_path), scan_interval=3600.0)
+        _articles(settings)
+        async with running_bot(settings):
+            await _command(api, "/start")
+            picker = await _wait_for_topics(api, {"AI", "Cooking"})
+            assert "Selected: none" in picker.plain_text
