@@ -26,6 +26,22 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCH-token"
 
+# The synthetic newsroom the generators draw from: ~40 topics, a handful of outlets.
+TOPICS = [
+    "AI", "Computer Vision", "Privacy", "Security", "Climate", "Energy", "Elections", "EU",
+    "China", "USA", "Health", "Vaccines", "Space", "Robotics", "Startups", "Markets",
+    "Crypto", "Semiconductors", "Cloud", "Open Source", "Education", "Transport", "EVs",
+    "Aviation", "Football", "Tennis", "Music", "Film", "Books", "Science", "Physics",
+    "Biology", "Oceans", "Agriculture", "Housing", "Labour", "Law", "Media", "Gaming",
+    "Telecoms",
+]  # fmt: skip
+PROVIDERS = [
+    ("Euronews", "euronews.com"), ("Government Technology", "govtech.com"),
+    ("The Times", "thetimes.co.uk"), ("Reuters", "reuters.com"), ("BBC", "bbc.co.uk"),
+    ("Le Monde", "lemonde.fr"), ("Der Spiegel", "spiegel.de"), ("Ars Technica", "arstechnica.com"),
+    ("Associated Press", "apnews.com"), ("Al Jazeera", "aljazeera.com"),
+]  # fmt: skip
+
 
 def cpu_model() -> str:
     try:

@@ -22,10 +22,10 @@ b. **Limit lifted**: stand-in without a rate limit, limiter at ``--fast-rate``; 
 c. The same as b with PTB's default ``HTTPXRequest(connection_pool_size=64)`` instead of
    ``bot.request.AiohttpRequest``: why the project carries its own transport.
 
-``--burst B`` repeats a with the limiter's bucket holding B tokens instead of one second's
+``--burst B`` repeats a with the limiter's bucket holding B tokens instead of 0.9 s
 worth: with both buckets equal, any arrival jitter at the stand-in costs 429s (see the
 report); a bucket a little smaller than the server's absorbs it. ``--concurrency C``
-repeats b with C requests in flight instead of the sender's 64 (at 50 ms per call, 64
+repeats b with C requests in flight instead of the sender's default (at 50 ms per call, 64
 caps the sender at 1,280/s before any CPU cost).
 
 Figures are medians over ``--runs`` runs; 429s and duplicates are totals over the runs.
@@ -65,7 +65,7 @@ from bench._common import (
 )
 from bot.ratelimit import PriorityRateLimiter
 from bot.request import AiohttpRequest
-from bot.sender import OutboxSender
+from bot.sender import SENDER_CONCURRENCY, OutboxSender
 from bot.store import Store
 from storage.db import open_db, utcnow
 from storage.outbox import PRIORITY_BREAKING, OutgoingMessage, RecordSummary, enqueue
@@ -136,7 +136,7 @@ async def run_once(
     rate: float,
     transport: str,
     burst: float | None = None,
-    concurrency: int = 64,
+    concurrency: int = SENDER_CONCURRENCY,
 ) -> RunResult:
     with tempfile.TemporaryDirectory(prefix="bench-delivery-") as tmp:
         db_path = Path(tmp) / "outbox.db"
@@ -219,7 +219,7 @@ async def configured_rate(args: argparse.Namespace, burst: float | None) -> list
 
 
 async def unlimited(
-    args: argparse.Namespace, transport: str, label: str, concurrency: int = 64
+    args: argparse.Namespace, transport: str, label: str, concurrency: int = SENDER_CONCURRENCY
 ) -> list[object]:
     results = []
     with stand_in(rate=None, latency=args.latency) as api:
@@ -287,14 +287,14 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         action="append",
         default=[],
-        help="also run a with this limiter burst (repeatable; default burst = rate)",
+        help="also run a with this limiter burst (repeatable; default: 0.9 x rate)",
     )
     parser.add_argument(
         "--concurrency",
         type=int,
         action="append",
         default=[],
-        help="also run b with this sender concurrency (repeatable; the app uses 64)",
+        help=f"also run b with this sender concurrency (repeatable; the app uses {SENDER_CONCURRENCY})",
     )
     parser.add_argument("--fast-rate", type=float, default=5000.0, help="limiter rate for b, c")
     parser.add_argument("--latency", type=float, default=0.05, help="stand-in seconds per call")

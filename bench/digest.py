@@ -44,6 +44,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
+from bench._common import cpu_model  # noqa: E402
 from digest.assemble import Digest, DigestPool  # noqa: E402
 from digest.model import Candidate  # noqa: E402
 from digest.render import render_digest  # noqa: E402
@@ -163,17 +164,6 @@ def peak_rss_mb() -> float:
     # ru_maxrss is in KiB on Linux (bytes on macOS).
     scale = 1 if sys.platform == "darwin" else 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def measure(articles: int, readers: int, topics: int, runs: int) -> tuple[float, float]:

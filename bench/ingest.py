@@ -40,22 +40,10 @@ import yaml
 # Runnable as a plain script from a checkout, without installing the package first.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import PROVIDERS, TOPICS, cpu_model
 from storage.db import open_db
 from storage.ingest import scan_folder
 
-TOPICS = [
-    "AI", "Computer Vision", "Privacy", "Security", "Climate", "Energy", "Elections", "EU",
-    "China", "USA", "Health", "Vaccines", "Space", "Robotics", "Startups", "Markets",
-    "Crypto", "Semiconductors", "Cloud", "Open Source", "Education", "Transport", "EVs",
-    "Aviation", "Football", "Tennis", "Music", "Film", "Books", "Science", "Physics",
-    "Biology", "Oceans", "Agriculture", "Housing", "Labour", "Law", "Media", "Gaming",
-    "Telecoms",
-]  # fmt: skip
-PROVIDERS = [
-    ("Euronews", "euronews.com"), ("Government Technology", "govtech.com"),
-    ("The Times", "thetimes.co.uk"), ("Reuters", "reuters.com"), ("BBC", "bbc.co.uk"),
-    ("Le Monde", "lemonde.fr"), ("Der Spiegel", "spiegel.de"), ("Ars Technica", "arstechnica.com"),
-]  # fmt: skip
 WORDS = [
     "the", "debate", "has", "been", "inevitably", "shaped", "by", "developments", "in",
     "china", "where", "party", "rolled", "out", "massive", "sophisticated", "network", "of",
@@ -189,17 +177,6 @@ def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,9 @@ from typing import Any
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
+
+from bench._common import PROVIDERS, TOPICS, cpu_model  # noqa: E402
+
 # PTB 22 warns on every RetryAfter unless it may hand out timedeltas (as in the tests).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
@@ -72,20 +75,6 @@ from storage.search import (  # noqa: E402
     title_matches,
 )
 
-TOPICS = [
-    "AI", "Computer Vision", "Privacy", "Security", "Climate", "Energy", "Elections", "EU",
-    "China", "USA", "Health", "Vaccines", "Space", "Robotics", "Startups", "Markets",
-    "Crypto", "Semiconductors", "Cloud", "Open Source", "Education", "Transport", "EVs",
-    "Aviation", "Football", "Tennis", "Music", "Film", "Books", "Science", "Physics",
-    "Biology", "Oceans", "Agriculture", "Housing", "Labour", "Law", "Media", "Gaming",
-    "Telecoms",
-]  # fmt: skip
-PROVIDERS = [
-    ("Euronews", "euronews.com"), ("Government Technology", "govtech.com"),
-    ("The Times", "thetimes.co.uk"), ("Reuters", "reuters.com"), ("BBC", "bbc.co.uk"),
-    ("Le Monde", "lemonde.fr"), ("Der Spiegel", "spiegel.de"), ("Ars Technica", "arstechnica.com"),
-    ("Associated Press", "apnews.com"), ("Al Jazeera", "aljazeera.com"),
-]  # fmt: skip
 STOP_WORDS = [
     "the", "of", "in", "to", "a", "and", "for", "on", "with", "at", "by", "from", "as", "is",
     "after", "over", "new", "its", "their", "are", "was", "has", "that", "this", "into",
@@ -432,15 +421,6 @@ async def end_to_end(
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
