@@ -23,8 +23,10 @@ from typing import Any
 
 import aiohttp
 
+from tests.botapi.server import DEFAULT_TOKEN
+
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "123456:BENCH-token"
+TOKEN = DEFAULT_TOKEN  # the stand-in's, not a real bot's
 
 # The synthetic newsroom the generators draw from: ~40 topics, a handful of outlets.
 TOPICS = [

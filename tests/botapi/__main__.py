@@ -12,14 +12,14 @@ import asyncio
 import signal
 import sys
 
-from tests.botapi.server import FakeBotApi
+from tests.botapi.server import DEFAULT_TOKEN, FakeBotApi
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tests.botapi", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 = pick a free port")
-    parser.add_argument("--token", default="123456:TEST-token")
+    parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--rate", type=float, default=None, help="bot-wide messages/s")
     parser.add_argument("--burst", type=int, default=None, help="bucket size (default: rate)")
     parser.add_argument("--per-chat-rate", type=float, default=None, help="messages/s per chat")

@@ -240,6 +240,9 @@ Handler = Callable[[JsonDict], Any]
 # ---------------------------------------------------------------------------------------------
 # The server
 # ---------------------------------------------------------------------------------------------
+DEFAULT_TOKEN = "123456:TEST-token"  # a token shape PTB accepts; the stand-in checks it
+
+
 class FakeBotApi:
     """A local Telegram Bot API. Use ``async with FakeBotApi() as api:``.
 
@@ -249,7 +252,7 @@ class FakeBotApi:
     def __init__(
         self,
         *,
-        token: str = "123456:TEST-token",
+        token: str = DEFAULT_TOKEN,
         rate_limit: float | None = None,
         burst: int | None = None,
         per_chat_rate: float | None = None,
