@@ -52,7 +52,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from bench._common import PROVIDERS, TOPICS, cpu_model  # noqa: E402
+from bench._common import PROVIDERS, TOPICS, cpu_model, table  # noqa: E402
 
 # PTB 22 warns on every RetryAfter unless it may hand out timedeltas (as in the tests).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -421,14 +421,6 @@ async def end_to_end(
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -185,14 +185,16 @@ class PushProgress:
     async def __call__(self, summary: RecordSummary) -> None:
         services: Services = self._application.bot_data["services"]
         for push_id in summary.pushes_touched:
+            finished = push_id in summary.pushes_finished
+            now = time.monotonic()
+            # Results are recorded many times a second during a big push: count (a scan of
+            # the push's rows) only when an edit is due.
+            if not finished and now - self._last_edit.get(push_id, 0.0) < PROGRESS_EVERY:
+                continue
             push = await services.store.run(get_push, push_id)
             if push is None or push.preview_message_id is None or push.preview_chat_id is None:
                 continue
             counts = await services.store.run(push_counts, push_id)
-            finished = counts["pending"] == 0
-            now = time.monotonic()
-            if not finished and now - self._last_edit.get(push_id, 0.0) < PROGRESS_EVERY:
-                continue
             text = progress_text(counts, push.audience)
             if self._last_text.get(push_id) == text:
                 continue

@@ -64,6 +64,7 @@ class SendResult:
 class RecordSummary:
     blocked_chats: tuple[int, ...] = ()
     pushes_touched: frozenset[int] = field(default_factory=frozenset)
+    pushes_finished: frozenset[int] = field(default_factory=frozenset)  # nothing pending left
 
 
 def enqueue(db: Database, messages: Sequence[OutgoingMessage], now: datetime) -> list[int]:
@@ -196,7 +197,17 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
             [r.outbox_id for r in results],
         )
     )
-    return RecordSummary(blocked_chats=tuple(blocked), pushes_touched=pushes)
+    finished = frozenset(
+        push_id
+        for push_id in pushes
+        if db.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM outbox WHERE push_id = ? AND status = 'pending')",
+            (push_id,),
+        ).fetchone()[0]
+    )
+    return RecordSummary(
+        blocked_chats=tuple(blocked), pushes_touched=pushes, pushes_finished=finished
+    )
 
 
 def _drop_chat(db: Database, chat_id: int, reason: str, now_text: str) -> None:

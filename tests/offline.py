@@ -23,18 +23,11 @@ from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
 from tests.botapi.html import HtmlParseError, parse_html_entities, utf16_len
+from tests.botapi.server import bot_user_json
 
 JsonDict = dict[str, Any]
 
-BOT_USER: JsonDict = {
-    "id": 123456,
-    "is_bot": True,
-    "first_name": "Newsdigest",
-    "username": "newsdigest_bot",
-    "can_join_groups": True,
-    "can_read_all_group_messages": False,
-    "supports_inline_queries": False,
-}
+BOT_USER: JsonDict = bot_user_json()
 MAX_TEXT = 4096  # UTF-16 units after entity parsing, as Telegram counts
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_CALLBACK_ANSWER = 200

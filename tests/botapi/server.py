@@ -240,7 +240,22 @@ Handler = Callable[[JsonDict], Any]
 # ---------------------------------------------------------------------------------------------
 # The server
 # ---------------------------------------------------------------------------------------------
-DEFAULT_TOKEN = "123456:TEST-token"  # a token shape PTB accepts; the stand-in checks it
+DEFAULT_TOKEN = "123456:TEST-token"
+
+
+def bot_user_json(bot_id: int = 123456) -> JsonDict:
+    """The bot as getMe describes it (shared with the offline request of the unit tests)."""
+    return {
+        "id": bot_id,
+        "is_bot": True,
+        "first_name": "Newsdigest",
+        "username": "newsdigest_bot",
+        "can_join_groups": True,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+        "can_connect_to_business": False,
+        "has_main_web_app": False,
+    }  # a token shape PTB accepts; the stand-in checks it
 
 
 class FakeBotApi:
@@ -278,17 +293,7 @@ class FakeBotApi:
         self.host = host
         self.port = port
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123456
-        self.bot_user: JsonDict = {
-            "id": bot_id,
-            "is_bot": True,
-            "first_name": "Newsdigest",
-            "username": "newsdigest_bot",
-            "can_join_groups": True,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
-            "can_connect_to_business": False,
-            "has_main_web_app": False,
-        }
+        self.bot_user: JsonDict = bot_user_json(bot_id)
 
         # world state
         self._users: dict[int, JsonDict] = {}
