@@ -61,8 +61,8 @@ from bench._common import (
     steady_rate,
     table,
 )
-from bot.admin import confirm_push, draft_push
 from bot.context import Services
+from bot.delivery.push_queue import confirm_push, draft_push
 from bot.settings import Settings
 from digest.parse import parse_article_bytes
 from storage.articles import save_articles
@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # One warning per 429 would bury the table; the stand-in counts them instead.
-    logging.getLogger("bot.ratelimit").setLevel(logging.ERROR)
+    logging.getLogger("bot.delivery.ratelimit").setLevel(logging.ERROR)
     asyncio.run(main_async(args))
     return 0
 

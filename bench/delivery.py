@@ -10,7 +10,7 @@ The stand-in (``python -m tests.botapi --latency 0.05 --open-chats``, on 127.0.0
 every call after ``--latency`` seconds, like a real round trip. Each run fills a fresh
 SQLite outbox with messages to distinct chats (``storage.outbox.enqueue``), then drains it
 with the real ``OutboxSender`` on a ``telegram.ext.ExtBot`` with the project's
-``PriorityRateLimiter`` and a ``bot.store.Store``, exactly as ``newsdigest run`` wires it.
+``PriorityRateLimiter`` and a ``bot.db_thread.DbThread``, exactly as ``newsdigest run`` wires it.
 
 a. **Configured rate**: limiter at ``--rate`` (25/s) and the stand-in enforcing the same
    rate. Reports the rate the stand-in accepted over a ``--window`` s window after the
@@ -63,10 +63,10 @@ from bench._common import (
     stand_in,
     table,
 )
-from bot.ratelimit import PriorityRateLimiter
-from bot.request import AiohttpRequest
-from bot.sender import SENDER_CONCURRENCY, OutboxSender
-from bot.store import Store
+from bot.db_thread import DbThread
+from bot.delivery.ratelimit import PriorityRateLimiter
+from bot.delivery.sender import SENDER_CONCURRENCY, OutboxSender
+from bot.delivery.transport import AiohttpRequest
 from storage.db import open_db, utcnow
 from storage.outbox import PRIORITY_BREAKING, OutgoingMessage, RecordSummary, enqueue
 
@@ -150,7 +150,7 @@ async def run_once(
             rate_limiter=PriorityRateLimiter(rate, burst=burst),
         )
         await bot.initialize()
-        store = Store(db_path, name="bench")
+        store = DbThread(db_path, name="bench")
         await store.open()
         done = asyncio.Event()
 
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # One warning per 429 would bury the table; the stand-in counts them instead.
-    logging.getLogger("bot.ratelimit").setLevel(logging.ERROR)
+    logging.getLogger("bot.delivery.ratelimit").setLevel(logging.ERROR)
     asyncio.run(main_async(args))
     return 0
 

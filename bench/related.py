@@ -59,7 +59,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from sqlite_utils import Database  # noqa: E402
 
-from bot.related import find_related  # noqa: E402
+from bot.chat.related import find_related  # noqa: E402
 from digest.cluster import titles_match  # noqa: E402
 from digest.model import Article, Provider, RelatedLink  # noqa: E402
 from digest.urls import normalize_url  # noqa: E402

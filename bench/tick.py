@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import describe_machine, table
-from bot.assembly import run_digest_tick
+from bot.delivery.digest_queue import run_digest_tick
 from digest.model import Article, Provider
 from digest.urls import normalize_url
 from storage.articles import save_articles

@@ -24,15 +24,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, digests, membership, readers, related, topics
+from bot.chat import breaking, digests, membership, readers, related, stats, topics
 from bot.context import BotContext, Services
+from bot.db_thread import DbThread
+from bot.delivery.push_progress import PushProgress
+from bot.delivery.ratelimit import PriorityRateLimiter
+from bot.delivery.sender import SENDER_CONCURRENCY, OutboxSender
+from bot.delivery.transport import AiohttpRequest
 from bot.errors import on_error
 from bot.jobs import DIGEST_TICK_SECONDS, job_digest_tick, job_scan
-from bot.ratelimit import PriorityRateLimiter
-from bot.request import AiohttpRequest
-from bot.sender import SENDER_CONCURRENCY, OutboxSender
 from bot.settings import Settings
-from bot.store import Store
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -101,15 +102,15 @@ def register_handlers(application: App) -> None:
         ("digest", digests.cmd_digest),
         ("related", related.cmd_related),
         # 2. Admin commands: every handler checks the sender against NEWSDIGEST_ADMINS.
-        ("breaking", admin.cmd_breaking),
-        ("stats", admin.cmd_stats),
+        ("breaking", breaking.cmd_breaking),
+        ("stats", stats.cmd_stats),
     ]:
         application.add_handler(CommandHandler(name, callback, filters=private))
     # 3. Buttons, by callback-data prefix.
     application.add_handler(CallbackQueryHandler(topics.on_topics_button, pattern=r"^t[ptxd]"))
     application.add_handler(CallbackQueryHandler(related.on_related_button, pattern=r"^rel:"))
     application.add_handler(CallbackQueryHandler(digests.on_more_button, pattern=r"^digest:more$"))
-    application.add_handler(CallbackQueryHandler(admin.on_push_button, pattern=r"^push:"))
+    application.add_handler(CallbackQueryHandler(breaking.on_push_button, pattern=r"^push:"))
     application.add_handler(CallbackQueryHandler(_on_stale_button))
     # 4. Blocked / unblocked.
     application.add_handler(
@@ -130,19 +131,19 @@ async def _on_stale_button(update: Update, context: BotContext) -> None:
 
 async def _post_init(application: App) -> None:
     settings: Settings = application.bot_data["settings"]
-    store = Store(settings.db_path, name="main")
-    background = Store(settings.db_path, name="background", migrate=False)
+    store = DbThread(settings.db_path, name="main")
+    background = DbThread(settings.db_path, name="background", migrate=False)
     await store.open()  # applies migrations once, before the second connection opens
     await background.open()
     sender = OutboxSender(
         application.bot,
         store,
         concurrency=SENDER_CONCURRENCY,
-        on_recorded=admin.PushProgress(application),
+        on_recorded=PushProgress(application),
     )
     application.bot_data["services"] = Services(
         settings=settings,
-        store=store,
+        db=store,
         background=background,
         sender=sender,
         limiter=application.bot_data.get("limiter"),
@@ -186,7 +187,7 @@ async def _post_shutdown(application: App) -> None:
         return
     await services.sender.stop()
     await services.background.close()
-    await services.store.close()
+    await services.db.close()
     _LOGGER.info("newsdigest stopped")
 
 

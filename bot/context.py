@@ -7,10 +7,10 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.ratelimit import PriorityRateLimiter
-from bot.sender import OutboxSender
+from bot.db_thread import DbThread
+from bot.delivery.ratelimit import PriorityRateLimiter
+from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
-from bot.store import Store
 
 
 @dataclass
@@ -18,8 +18,8 @@ class Services:
     """Created once in ``post_init``, closed in ``post_shutdown``."""
 
     settings: Settings
-    store: Store  # answers to readers and the sender
-    background: Store  # folder scans and digest ticks, so they never delay an answer
+    db: DbThread  # answers to readers and the sender
+    background: DbThread  # folder scans and digest ticks, so they never delay an answer
     sender: OutboxSender
     limiter: PriorityRateLimiter | None = None
     error_reports: dict[int, float] = field(default_factory=dict)  # admin -> last report time

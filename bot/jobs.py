@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.assembly import run_digest_tick
 from bot.context import BotContext
+from bot.delivery.digest_queue import run_digest_tick
 from storage.db import utcnow
 from storage.ingest import scan_folder
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlite_utils import Database
 
-from bot.assembly import queue_digest_now, run_digest_tick
+from bot.delivery.digest_queue import queue_digest_now, run_digest_tick
 from digest.model import Article, Provider, RelatedLink
 from digest.urls import normalize_url
 from storage.articles import save_articles

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, build_parser, main
+from bot.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE, build_parser, main
 from tests.test_ingest import make_article, put
 
 

@@ -2,7 +2,7 @@
 
 The real handlers are registered on a real ``Application`` whose requests go to
 :class:`tests.offline.OfflineRequest`; storage is the real SQLite file of the ``db_path``
-fixture behind real :class:`bot.store.Store` connections. Updates are fed with
+fixture behind real :class:`bot.db_thread.DbThread` connections. Updates are fed with
 ``Application.process_update`` and the test reads what the bot asked Telegram to do
 (recorded calls) and what it wrote (the ``db`` fixture's own connection).
 
@@ -30,12 +30,12 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 import bot.app as bot_app
-from bot.admin import NOT_ALLOWED
+from bot.chat.readers import NOT_SUBSCRIBED
+from bot.chat.replies import NOT_ALLOWED
 from bot.context import BotContext, Services
-from bot.readers import NOT_SUBSCRIBED
-from bot.sender import OutboxSender
+from bot.db_thread import DbThread
+from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
-from bot.store import Store
 from digest.parse import parse_article_text
 from storage.articles import save_articles
 from storage.db import utcnow
@@ -268,13 +268,13 @@ async def offline(db_path: Path, tmp_path: Path) -> AsyncIterator[Offline]:
             errors.append(context.error)
 
     application.add_error_handler(collect)
-    store = Store(db_path, name="main")
-    background = Store(db_path, name="background", migrate=False)
+    store = DbThread(db_path, name="main")
+    background = DbThread(db_path, name="background", migrate=False)
     await store.open()
     await background.open()
     services = Services(
         settings=settings,
-        store=store,
+        db=store,
         background=background,
         # Real, never started: what handlers queue stays in the outbox for the test to read.
         sender=OutboxSender(application.bot, store),

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import ChatPacer, PriorityBucket, PriorityRateLimiter
+from bot.delivery.ratelimit import ChatPacer, PriorityBucket, PriorityRateLimiter
 
 
 def clock() -> float:

@@ -13,10 +13,10 @@ from pathlib import Path
 from sqlite_utils import Database
 from telegram.ext import ExtBot
 
-from bot.ratelimit import PriorityRateLimiter
-from bot.request import AiohttpRequest
-from bot.sender import OutboxSender
-from bot.store import Store
+from bot.db_thread import DbThread
+from bot.delivery.ratelimit import PriorityRateLimiter
+from bot.delivery.sender import OutboxSender
+from bot.delivery.transport import AiohttpRequest
 from storage.db import utcnow
 from storage.outbox import (
     PRIORITY_ANSWER,
@@ -44,7 +44,7 @@ async def running_sender(
         rate_limiter=PriorityRateLimiter(rate),
     )
     await bot.initialize()
-    store = Store(db_path, name="test-sender")
+    store = DbThread(db_path, name="test-sender")
     await store.open()
     sender = OutboxSender(bot, store, concurrency=concurrency, idle_poll=0.1)
     sender.start()

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.cli import main as cli_main
+from bot.cli.main import main as cli_main
 from bot.settings import Settings
 from storage.db import open_db
 from tests.botapi import Call, FakeBotApi, SentMessage

@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from bot.sender import SENDER_CONCURRENCY
+from bot.delivery.sender import SENDER_CONCURRENCY
 from bot.settings import Settings
 from storage.db import open_db, utcnow
 from storage.outbox import PRIORITY_DIGEST, OutgoingMessage, enqueue, outbox_counts

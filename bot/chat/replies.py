@@ -8,6 +8,8 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.context import BotContext
+
 _LOGGER = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -36,3 +38,12 @@ async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None)
         if "not modified" not in exc.message.lower():
             raise
         _LOGGER.debug("edit skipped: message not modified")
+
+
+NOT_ALLOWED = "Sorry, not allowed: this command is for the newsroom's admins."
+
+
+def is_admin(update: Update, context: BotContext) -> bool:
+    """The sender is one of the configured admins (checked on the server, every time)."""
+    user = update.effective_user
+    return user is not None and user.id in context.settings.admins

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.chat.replies import answer
 from bot.context import BotContext
-from bot.replies import answer
 from bot.settings import parse_hhmm, parse_timezone
 from digest.render import escape
 from storage.db import utcnow
@@ -56,7 +56,7 @@ async def active_reader(update: Update, context: BotContext) -> Reader | None:
     chat = update.effective_chat
     if chat is None:
         return None
-    reader = await context.services.store.run(get_reader, chat.id)
+    reader = await context.services.db.run(get_reader, chat.id)
     if reader is None or reader.status != ACTIVE:
         await answer(update, NOT_SUBSCRIBED)
         return None
@@ -69,7 +69,7 @@ async def cmd_start(update: Update, context: BotContext) -> None:
     if chat is None:
         return
     settings = context.settings
-    reader, is_new = await context.services.store.run(
+    reader, is_new = await context.services.db.run(
         subscribe,
         chat.id,
         user_id=user.id if user else None,
@@ -102,7 +102,7 @@ async def cmd_stop(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    known = await context.services.store.run(set_status, chat.id, STOPPED, utcnow())
+    known = await context.services.db.run(set_status, chat.id, STOPPED, utcnow())
     if not known:
         await answer(update, NOT_SUBSCRIBED)
         return
@@ -136,7 +136,7 @@ async def cmd_time(update: Update, context: BotContext) -> None:
             "e.g. <code>/time 07:30</code> or <code>/time 18:00</code>.",
         )
         return
-    updated = await context.services.store.run(
+    updated = await context.services.db.run(
         set_schedule, reader.chat_id, utcnow(), digest_time=f"{at:%H:%M}"
     )
     _LOGGER.info("reader %s: digest time %s", reader.chat_id, updated.digest_time)
@@ -171,7 +171,7 @@ async def cmd_timezone(update: Update, context: BotContext) -> None:
             "<code>/timezone UTC</code>.",
         )
         return
-    updated = await context.services.store.run(
+    updated = await context.services.db.run(
         set_schedule, reader.chat_id, utcnow(), timezone=zone.key
     )
     _LOGGER.info("reader %s: time zone %s", reader.chat_id, updated.timezone)
@@ -187,11 +187,11 @@ async def cmd_settings(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    reader = await context.services.store.run(get_reader, chat.id)
+    reader = await context.services.db.run(get_reader, chat.id)
     if reader is None:
         await answer(update, NOT_SUBSCRIBED)
         return
-    topics = await context.services.store.run(topics_by_ids, reader.topic_ids)
+    topics = await context.services.db.run(topics_by_ids, reader.topic_ids)
     topic_text = ", ".join(escape(t.name) for t in topics) or "all topics (none chosen)"
     status = {"active": "subscribed", "stopped": "unsubscribed (/start to resume)"}.get(
         reader.status, reader.status

@@ -6,10 +6,10 @@ import logging
 
 from telegram import Update
 
-from bot.assembly import queue_digest_now
+from bot.chat.readers import active_reader, format_local
+from bot.chat.replies import answer
 from bot.context import BotContext
-from bot.readers import active_reader, format_local
-from bot.replies import answer
+from bot.delivery.digest_queue import queue_digest_now
 from storage.db import utcnow
 
 _LOGGER = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ async def send_digest_now(update: Update, context: BotContext) -> None:
     if reader is None:
         return
     now = utcnow()
-    result = await context.services.store.run(queue_digest_now, reader, now)
+    result = await context.services.db.run(queue_digest_now, reader, now)
     if result.queued:
         _LOGGER.info("reader %s: on-demand digest queued (%d parts)", reader.chat_id, result.queued)
         context.services.sender.wake()

@@ -99,11 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ingest":
             return cmd_ingest(settings, args.directory, args.workers)
         if args.command == "preview":
-            from bot.cli_preview import cmd_preview
+            from bot.cli.preview import cmd_preview
 
             return cmd_preview(settings, args.topics, args.since, args.limit, args.html)
         if args.command == "breaking":
-            from bot.cli_breaking import cmd_breaking
+            from bot.cli.breaking import cmd_breaking
 
             return cmd_breaking(settings, args.target)
     except SettingsError as exc:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.chat.readers import NOT_SUBSCRIBED, active_reader
+from bot.chat.replies import answer, edit
 from bot.context import BotContext
-from bot.readers import NOT_SUBSCRIBED, active_reader
-from bot.replies import answer, edit
 from digest.render import escape
 from storage.readers import ACTIVE, Topic, all_topics, clear_topics, get_reader, toggle_topic
 
@@ -68,7 +68,7 @@ async def cmd_topics(update: Update, context: BotContext) -> None:
     reader = await active_reader(update, context)
     if reader is None:
         return
-    topics = await context.services.store.run(all_topics)
+    topics = await context.services.db.run(all_topics)
     text, markup = topics_view(topics, reader.topic_ids, 0)
     await answer(update, text, markup)
 
@@ -79,7 +79,7 @@ async def on_topics_button(update: Update, context: BotContext) -> None:
     if query is None or query.data is None:
         return
     chat = update.effective_chat
-    store = context.services.store
+    store = context.services.db
     reader = await store.run(get_reader, chat.id) if chat else None
     if reader is None or reader.status != ACTIVE:
         await query.answer(NOT_SUBSCRIBED, show_alert=True)

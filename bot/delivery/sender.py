@@ -33,7 +33,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.store import Store
+from bot.db_thread import DbThread
 from storage.db import utcnow
 from storage.outbox import QueuedMessage, RecordSummary, SendResult, pending_batch, record_results
 
@@ -50,7 +50,7 @@ class OutboxSender:
     def __init__(
         self,
         bot: ExtBot[int],
-        store: Store,
+        store: DbThread,
         *,
         concurrency: int = SENDER_CONCURRENCY,
         batch_size: int = 500,

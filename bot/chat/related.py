@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 from telegram import Update
 
+from bot.chat.replies import answer
 from bot.context import BotContext
-from bot.replies import answer
 from digest.cluster import titles_match
 from digest.model import Candidate
 from digest.render import RelatedItem, escape, render_related
@@ -89,7 +89,7 @@ def related_by_id(db: Database, article_id: int) -> RelatedAnswer | None:
 
 async def _reader_zone(update: Update, context: BotContext) -> ZoneInfo:
     chat = update.effective_chat
-    reader = await context.services.store.run(get_reader, chat.id) if chat else None
+    reader = await context.services.db.run(get_reader, chat.id) if chat else None
     return ZoneInfo(reader.timezone if reader else context.settings.timezone)
 
 
@@ -105,7 +105,7 @@ async def cmd_related(update: Update, context: BotContext) -> None:
     if not text:
         await answer(update, "Which story? " + USAGE)
         return
-    result = await context.services.store.run(find_related, text[:500])
+    result = await context.services.db.run(find_related, text[:500])
     chat = update.effective_chat
     _LOGGER.info("reader %s: /related, %d items", chat.id if chat else "-", len(result.items))
     if not result.found:
@@ -131,7 +131,7 @@ async def on_related_button(update: Update, context: BotContext) -> None:
         return
     _, _, value = query.data.partition(":")
     result = (
-        await context.services.store.run(related_by_id, int(value)) if value.isdigit() else None
+        await context.services.db.run(related_by_id, int(value)) if value.isdigit() else None
     )
     if result is None:
         await query.answer("That story is no longer stored.", show_alert=True)

@@ -1,8 +1,8 @@
 """The database seen from async code: one connection on its own thread.
 
 sqlite-utils is synchronous and a ``sqlite3`` connection belongs to the thread that
-made it, so each :class:`Store` owns a single-thread executor and the connection
-inside it. Handlers ``await store.run(storage_function, ...)`` and the event loop
+made it, so each :class:`DbThread` owns a single-thread executor and the connection
+inside it. Handlers ``await services.db.run(storage_function, ...)`` and the event loop
 never blocks on SQLite.
 """
 
@@ -23,11 +23,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class StoreClosed(RuntimeError):
+class DbThreadClosed(RuntimeError):
     pass
 
 
-class Store:
+class DbThread:
     def __init__(self, path: Path, *, name: str = "db", migrate: bool = True) -> None:
         self.path = path
         self._name = name
@@ -36,10 +36,10 @@ class Store:
         self._db: Database | None = None
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r}, name={self._name!r})"
+        return f"DbThread({str(self.path)!r}, name={self._name!r})"
 
     async def open(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"store-{self._name}")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"db-{self._name}")
         loop = asyncio.get_running_loop()
         self._db = await loop.run_in_executor(
             self._executor, partial(open_db, self.path, migrate=self._migrate)
@@ -49,7 +49,7 @@ class Store:
         self, fn: Callable[Concatenate[Database, P], R], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         if self._executor is None or self._db is None:
-            raise StoreClosed(f"{self!r} is not open")
+            raise DbThreadClosed(f"{self!r} is not open")
         db = self._db
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(fn, db, *args, **kwargs))

@@ -21,7 +21,7 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     if change is None:
         return
     chat_id = change.chat.id
-    store = context.services.store
+    store = context.services.db
     reader = await store.run(get_reader, chat_id)
     if reader is None:
         return

@@ -1,0 +1,95 @@
+"""/breaking: an admin previews a push, then confirms (Send) or cancels it."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.chat.replies import NOT_ALLOWED, answer, edit, is_admin
+from bot.context import BotContext
+from bot.delivery.push_queue import confirm_push, draft_push
+from storage.pushes import cancel_push, set_preview_message
+
+_LOGGER = logging.getLogger(__name__)
+
+
+async def cmd_breaking(update: Update, context: BotContext) -> None:
+    """/breaking <webUrl | text>: preview what readers get, with Send and Cancel."""
+    if not is_admin(update, context):
+        _LOGGER.info(
+            "user %s refused /breaking", update.effective_user and update.effective_user.id
+        )
+        await answer(update, NOT_ALLOWED)
+        return
+    message = update.effective_message
+    words = ((message.text or "") if message else "").split(maxsplit=1)
+    target = words[1].strip() if len(words) > 1 else ""  # keeps the text's own line breaks
+    if not target:
+        await answer(
+            update,
+            "Usage: <code>/breaking https://stored.example/article</code> pushes a stored "
+            "article to the readers of its topics; <code>/breaking some text with links"
+            "</code> pushes the text to every reader. You get a preview first.",
+        )
+        return
+    user = update.effective_user
+    draft = await context.services.background.run(
+        draft_push, target, user.id if user else None, ZoneInfo(context.settings.timezone)
+    )
+    await answer(update, draft.text)
+    who = (
+        f"readers of this article's topics: <b>{draft.audience}</b>"
+        if draft.article_title is not None
+        else f"every active reader: <b>{draft.audience}</b>"
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Send", callback_data=f"push:send:{draft.push_id}"),
+                InlineKeyboardButton("Cancel", callback_data=f"push:cancel:{draft.push_id}"),
+            ]
+        ]
+    )
+    sent = await answer(update, f"Preview above. Audience — {who}.\nSend it now?", markup)
+    if sent is not None:
+        await context.services.db.run(
+            set_preview_message, draft.push_id, sent.chat_id, sent.message_id
+        )
+
+
+async def on_push_button(update: Update, context: BotContext) -> None:
+    """push:send:<id> / push:cancel:<id> under a preview."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    if not is_admin(update, context):
+        await query.answer(NOT_ALLOWED, show_alert=True)
+        return
+    parts = query.data.split(":")
+    if len(parts) != 3 or not parts[2].isdigit():
+        await query.answer("Unknown button.")
+        return
+    action, push_id = parts[1], int(parts[2])
+    message = query.message if isinstance(query.message, Message) else None
+    if action == "cancel":
+        cancelled = await context.services.db.run(cancel_push, push_id)
+        await query.answer("Cancelled" if cancelled else "Already sent or cancelled")
+        if cancelled and message is not None:
+            await edit(message, "Cancelled: nothing was sent.", None)
+        return
+    if action != "send":
+        await query.answer("Unknown button.")
+        return
+    queued = await context.services.background.run(confirm_push, push_id)
+    if queued is None:
+        await query.answer("Already sent or cancelled")
+        return
+    await query.answer(f"Sending to {queued} readers")
+    _LOGGER.info("push %s confirmed by %s: %d readers", push_id, query.from_user.id, queued)
+    if message is not None:
+        # Edit before waking the sender, so its progress edits always come after this one.
+        text = f"Sending to {queued} readers…" if queued else "Done: no reader to send to."
+        await edit(message, text, None)
+    context.services.sender.wake()

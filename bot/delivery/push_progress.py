@@ -1,0 +1,66 @@
+"""Edits each push's preview message with its progress as results are recorded."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from storage.outbox import RecordSummary, push_counts
+from storage.pushes import get_push
+
+_LOGGER = logging.getLogger(__name__)
+PROGRESS_EVERY = 2.0  # seconds between progress edits of one push
+
+
+def progress_text(counts: dict[str, int], audience: int) -> str:
+    sent, failed, dropped, pending = (
+        counts["sent"],
+        counts["failed"],
+        counts["dropped"],
+        counts["pending"],
+    )
+    if pending:
+        return f"Sending: {sent} sent, {failed + dropped} failed, {pending} pending of {audience}."
+    return f"Done: {sent} sent, {failed + dropped} failed (of {audience})."
+
+
+class PushProgress:
+    """The sender's ``on_recorded`` hook: throttled edits of each push's preview message."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self._application = application
+        self._last_edit: dict[int, float] = {}
+        self._last_text: dict[int, str] = {}
+
+    async def __call__(self, summary: RecordSummary) -> None:
+        services = self._application.bot_data["services"]
+        for push_id in summary.pushes_touched:
+            finished = push_id in summary.pushes_finished
+            now = time.monotonic()
+            # Results are recorded many times a second during a big push: count (a scan of
+            # the push's rows) only when an edit is due.
+            if not finished and now - self._last_edit.get(push_id, 0.0) < PROGRESS_EVERY:
+                continue
+            push = await services.db.run(get_push, push_id)
+            if push is None or push.preview_message_id is None or push.preview_chat_id is None:
+                continue
+            counts = await services.db.run(push_counts, push_id)
+            text = progress_text(counts, push.audience)
+            if self._last_text.get(push_id) == text:
+                continue
+            self._last_edit[push_id] = now
+            self._last_text[push_id] = text
+            try:
+                await self._application.bot.edit_message_text(
+                    text,
+                    chat_id=push.preview_chat_id,
+                    message_id=push.preview_message_id,
+                    parse_mode=ParseMode.HTML,
+                )
+            except TelegramError as exc:
+                _LOGGER.info("push %s: progress edit skipped (%s)", push_id, exc.message)
