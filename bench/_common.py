@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.botapi.server import DEFAULT_TOKEN
+from tests.botapi.records import DEFAULT_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = DEFAULT_TOKEN  # the stand-in's, not a real bot's

@@ -65,12 +65,12 @@ from bot.context import Services
 from bot.delivery.push_queue import confirm_push, draft_push
 from bot.settings import Settings
 from digest.parse import parse_article_bytes
-from storage.articles import save_articles
+from storage.articles import article_by_url, save_articles
 from storage.db import open_db, utcnow
 from storage.outbox import push_counts
 from storage.pushes import create_push, start_push
-from storage.readers import audience, subscribe, toggle_topic
-from storage.search import article_by_url
+from storage.readers import audience, subscribe
+from storage.topics import toggle_topic
 from tests.e2e.harness import running_bot, write_article
 
 ARTICLE_URL = "https://example.com/breaking/bench"

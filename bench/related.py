@@ -63,17 +63,9 @@ from bot.chat.related import find_related  # noqa: E402
 from digest.cluster import titles_match  # noqa: E402
 from digest.model import Article, Provider, RelatedLink  # noqa: E402
 from digest.urls import normalize_url  # noqa: E402
-from storage.articles import article_rows, save_article_rows  # noqa: E402
+from storage.articles import article_by_url, article_rows, articles_by_ids, save_article_rows  # noqa: E402  # noqa: E402
 from storage.db import open_db  # noqa: E402
-from storage.search import (  # noqa: E402
-    article_by_url,
-    articles_by_ids,
-    frontmatter_related,
-    fts_query,
-    linked_articles,
-    search,
-    title_matches,
-)
+from storage.search import frontmatter_related, fts_query, linked_articles, search, title_matches  # noqa: E402
 
 STOP_WORDS = [
     "the", "of", "in", "to", "a", "and", "for", "on", "with", "at", "by", "from", "as", "is",

@@ -68,3 +68,12 @@ def from_db_time(text: str) -> datetime:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def set_state(db: Database, key: str, value: str) -> None:
+    db.table("state").upsert({"key": key, "value": value}, pk="key")
+
+
+def get_state(db: Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])

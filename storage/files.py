@@ -110,10 +110,3 @@ def count_rejections(db: Database) -> int:
     return int(db.execute("SELECT count(*) FROM rejected_files").fetchone()[0])
 
 
-def set_state(db: Database, key: str, value: str) -> None:
-    db.table("state").upsert({"key": key, "value": value}, pk="key")
-
-
-def get_state(db: Database, key: str) -> str | None:
-    row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-    return None if row is None else str(row[0])

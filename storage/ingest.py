@@ -31,9 +31,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from digest.parse import MAX_FILE_BYTES, ArticleError, parse_article_bytes
+from digest.errors import ArticleError
+from digest.parse import MAX_FILE_BYTES, parse_article_bytes
 from storage.articles import ArticleRows, article_rows, save_article_rows
-from storage.db import to_db_time, utcnow, write_transaction
+from storage.db import set_state, to_db_time, utcnow, write_transaction
 from storage.files import (
     FileRecord,
     KnownFile,
@@ -42,7 +43,6 @@ from storage.files import (
     known_files,
     record_files,
     rejections_for,
-    set_state,
 )
 
 if TYPE_CHECKING:

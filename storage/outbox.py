@@ -17,7 +17,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from storage.db import to_db_time, write_transaction
-from storage.readers import BLOCKED, DigestDone, migrate_chat, write_schedule_advances
+from storage.readers import BLOCKED, migrate_chat
+from storage.schedules import DigestDone, write_schedule_advances
 
 PRIORITY_ANSWER = 0
 PRIORITY_BREAKING = 1

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from storage.articles import count_articles
-from storage.files import Rejection, count_rejections, get_state, recent_rejections
+from storage.db import get_state
+from storage.files import Rejection, count_rejections, recent_rejections
 from storage.outbox import outbox_counts
 from storage.readers import ReaderCounts, next_digests, reader_counts
 

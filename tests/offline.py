@@ -4,8 +4,8 @@
 Telegram's (a ``Message`` for sends and edits, ``true`` for the rest) and records every call
 with its decoded parameters, so a test asserts on what the bot *asked* Telegram to do.
 
-It is stricter than a canned ``{"ok": true}`` on purpose: HTML is parsed the way Telegram
-parses it (with the stand-in's parser from :mod:`tests.botapi.html`), so an unescaped
+It is stricter than a canned ``{"ok": true}`` on purpose: text and keyboards are checked by
+the stand-in's own rules (:mod:`tests.botapi.rules`, HTML as Telegram parses it), so an unescaped
 ``<script>`` fails the send with Telegram's 400 instead of passing silently; callback data
 over 64 bytes, empty or oversized texts, edits that change nothing and a second answer to
 one callback query are refused with Telegram's wording, too.
@@ -22,20 +22,20 @@ from typing import Any
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
-from tests.botapi.html import HtmlParseError, parse_html_entities, utf16_len
-from tests.botapi.server import bot_user_json
+from tests.botapi.records import bot_user_json
+from tests.botapi.rules import (
+    MAX_CALLBACK_ANSWER_LENGTH,
+    NOT_MODIFIED,
+    QUERY_TOO_OLD,
+    ApiError,
+    bad_request,
+    message_text,
+    validate_reply_markup,
+)
 
 JsonDict = dict[str, Any]
 
 BOT_USER: JsonDict = bot_user_json()
-MAX_TEXT = 4096  # UTF-16 units after entity parsing, as Telegram counts
-MAX_CALLBACK_DATA = 64  # bytes
-MAX_CALLBACK_ANSWER = 200
-NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup "
-    "are exactly the same as a current content and reply markup of the message"
-)
-QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 # Methods answered with plain ``true``: they change nothing a handler test looks at.
 TRUE_METHODS = frozenset(
     {
@@ -86,17 +86,6 @@ class RecordedCall:
         return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
 
 
-class _ApiError(Exception):
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-
-
-def _bad_request(reason: str) -> _ApiError:
-    return _ApiError(400, reason if reason.startswith("Bad Request") else f"Bad Request: {reason}")
-
-
 class OfflineRequest(BaseRequest):
     """A ``BaseRequest`` that answers from memory and records every call."""
 
@@ -138,7 +127,7 @@ class OfflineRequest(BaseRequest):
         params: JsonDict = json.loads(json.dumps(request_data.parameters)) if request_data else {}
         try:
             result = self._answer(name, params)
-        except _ApiError as exc:
+        except ApiError as exc:
             self.calls.append(RecordedCall(name, params, ok=False, error=exc.description))
             body = {"ok": False, "error_code": exc.status, "description": exc.description}
             return exc.status, json.dumps(body).encode()
@@ -173,14 +162,14 @@ class OfflineRequest(BaseRequest):
         if name in TRUE_METHODS:
             return True
         # What Telegram answers for a method it does not have: the test sees an error.
-        raise _ApiError(404, "Not Found")
+        raise ApiError(404, "Not Found")
 
     def _send_message(self, params: JsonDict) -> JsonDict:
         chat_id = self._chat_id(params)
         if chat_id in self.blocked:
-            raise _ApiError(403, "Forbidden: bot was blocked by the user")
-        plain, entities = _parse_text(params)
-        markup = _checked_markup(params.get("reply_markup"))
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        _, plain, entities, _mode = message_text(params)
+        markup = validate_reply_markup(params.get("reply_markup"), inline_only=False)
         message: JsonDict = {
             "message_id": next(self._message_ids),
             "from": self.bot_user,
@@ -199,13 +188,13 @@ class OfflineRequest(BaseRequest):
         chat_id = self._chat_id(params)
         current = self.messages.get((chat_id, int(params.get("message_id", 0))))
         if current is None:
-            raise _bad_request("message to edit not found")
-        plain, entities = _parse_text(params)
+            raise bad_request("message to edit not found")
+        _, plain, entities, _mode = message_text(params)
         # Telegram drops the keyboard when an edit does not repeat it.
-        markup = _checked_markup(params.get("reply_markup"))
+        markup = validate_reply_markup(params.get("reply_markup"), inline_only=True)
         before = (current["text"], current.get("entities", []), current.get("reply_markup"))
         if (plain, entities, markup) == before:
-            raise _bad_request(NOT_MODIFIED)
+            raise bad_request(NOT_MODIFIED.removeprefix("Bad Request: "))
         edited: JsonDict = {
             key: value for key, value in current.items() if key not in ("entities", "reply_markup")
         }
@@ -221,9 +210,9 @@ class OfflineRequest(BaseRequest):
         query_id = params.get("callback_query_id")
         # A query can be answered once; a second answer is refused like an expired one.
         if not isinstance(query_id, str) or query_id in self._answered_queries:
-            raise _bad_request(QUERY_TOO_OLD)
-        if len(str(params.get("text") or "")) > MAX_CALLBACK_ANSWER:
-            raise _bad_request("MESSAGE_TOO_LONG")
+            raise bad_request(QUERY_TOO_OLD.removeprefix("Bad Request: "))
+        if len(str(params.get("text") or "")) > MAX_CALLBACK_ANSWER_LENGTH:
+            raise bad_request("MESSAGE_TOO_LONG")
         self._answered_queries.add(query_id)
         return True
 
@@ -232,45 +221,10 @@ class OfflineRequest(BaseRequest):
         try:
             return int(params["chat_id"])
         except (KeyError, TypeError, ValueError):
-            raise _bad_request("chat not found") from None
+            raise bad_request("chat not found") from None
 
 
 def _chat_json(chat_id: int) -> JsonDict:
     if chat_id > 0:
         return {"id": chat_id, "type": "private", "first_name": "Reader"}
     return {"id": chat_id, "type": "supergroup", "title": "Group"}
-
-
-def _parse_text(params: JsonDict) -> tuple[str, list[JsonDict]]:
-    """The text a user would see and its entities; Telegram's 400s for bad text."""
-    text = params.get("text")
-    if not isinstance(text, str) or not text:
-        raise _bad_request("message text is empty")
-    mode = str(params.get("parse_mode") or "").lower()
-    if mode == "html":
-        try:
-            parsed = parse_html_entities(text)
-        except HtmlParseError as exc:
-            raise _bad_request(f"can't parse entities: {exc}") from exc
-        plain, entities = parsed.text, parsed.entities
-    elif mode:
-        raise _bad_request(f"unsupported parse_mode {mode} (offline request: use HTML)")
-    else:
-        plain, entities = text, []
-    if not plain.strip():
-        raise _bad_request("message text is empty")
-    if utf16_len(plain) > MAX_TEXT:
-        raise _bad_request("message is too long")
-    return plain, entities
-
-
-def _checked_markup(markup: object) -> JsonDict | None:
-    """An inline keyboard as Telegram keeps it (None when absent or empty)."""
-    if not isinstance(markup, dict):
-        return None
-    buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
-    for button in buttons:
-        data = button.get("callback_data")
-        if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA:
-            raise _bad_request("BUTTON_DATA_INVALID")
-    return markup if buttons else None

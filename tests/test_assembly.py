@@ -14,19 +14,9 @@ from digest.model import Article, Provider, RelatedLink
 from digest.urls import normalize_url
 from storage.articles import save_articles
 from storage.outbox import PRIORITY_ANSWER, PRIORITY_DIGEST
-from storage.readers import (
-    STOPPED,
-    DigestDone,
-    Reader,
-    advance_schedules,
-    compute_next_digest,
-    due_readers,
-    get_reader,
-    set_status,
-    subscribe,
-    toggle_topic,
-    topic_ids_by_names,
-)
+from storage.readers import STOPPED, Reader, compute_next_digest, get_reader, set_status, subscribe
+from storage.schedules import DigestDone, advance_schedules, due_readers
+from storage.topics import toggle_topic, topic_ids_by_names
 from tests.botapi import parse_html_entities
 from tests.botapi.html import utf16_len
 

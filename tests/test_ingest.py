@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from digest.parse import MAX_FILE_BYTES, ArticleError, parse_article_bytes
+from digest.errors import ArticleError
+from digest.parse import MAX_FILE_BYTES, parse_article_bytes
 from storage.articles import _db_time
 from storage.db import open_db, to_db_time
 from storage.ingest import PARALLEL_THRESHOLD, ScanError, ScanReport, examine_files, scan_folder

@@ -37,17 +37,9 @@ from storage.pushes import (
     get_push,
     start_push,
 )
-from storage.readers import (
-    ACTIVE,
-    BLOCKED,
-    STOPPED,
-    DigestDone,
-    get_reader,
-    set_status,
-    subscribe,
-    toggle_topic,
-    topic_ids_by_names,
-)
+from storage.readers import ACTIVE, BLOCKED, STOPPED, get_reader, set_status, subscribe
+from storage.schedules import DigestDone
+from storage.topics import toggle_topic, topic_ids_by_names
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 

@@ -9,18 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from digest.errors import ArticleError, FieldError, FileRejected, FrontmatterError
 from digest.model import Provider
-from digest.parse import (
-    MAX_FILE_BYTES,
-    MAX_YAML_DEPTH,
-    ArticleError,
-    FieldError,
-    FileRejected,
-    FrontmatterError,
-    parse_article_bytes,
-    parse_article_text,
-    parse_datetime,
-)
+from digest.parse import MAX_FILE_BYTES, parse_article_bytes, parse_article_text, parse_datetime
+from digest.yaml_loader import MAX_YAML_DEPTH
 
 GOOD_HEAD = (
     "title: Title\nwebUrl: https://example.com/story\npublishedDateTime: 2023-06-14T11:29:00Z\n"
@@ -388,13 +380,13 @@ SAME_AS_PYYAML = [
 
 @pytest.mark.parametrize("text", SAME_AS_PYYAML)
 def test_yaml_values_match_pyyaml_safe_loader(text: str) -> None:
-    from digest.parse import _HANDLER
+    from digest.yaml_loader import _HANDLER
 
     assert _HANDLER.load(text) == yaml.load(text, Loader=yaml.SafeLoader)
 
 
 def test_seed_frontmatter_matches_pyyaml(seed_bytes: bytes) -> None:
-    from digest.parse import _HANDLER
+    from digest.yaml_loader import _HANDLER
 
     fm = seed_bytes.decode().split("---")[1]
     assert _HANDLER.load(fm) == yaml.load(fm, Loader=yaml.SafeLoader)

@@ -18,24 +18,19 @@ from storage.readers import (
     ACTIVE,
     BLOCKED,
     STOPPED,
-    DigestDone,
     Reader,
     ReaderNotFound,
-    advance_schedules,
-    all_topics,
     audience,
-    clear_topics,
     compute_next_digest,
-    due_readers,
     get_reader,
     migrate_chat,
     reader_counts,
     set_schedule,
     set_status,
     subscribe,
-    toggle_topic,
-    topic_ids_by_names,
 )
+from storage.schedules import DigestDone, advance_schedules, due_readers
+from storage.topics import all_topics, clear_topics, toggle_topic, topic_ids_by_names
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 

@@ -9,21 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digest.assemble import Digest, Entry
+from digest.html import MAX_MESSAGE, escape, escape_attr, link, pack_blocks, utf16_len
 from digest.model import Candidate
 from digest.render import (
-    MAX_MESSAGE,
     Button,
     RelatedItem,
     RenderedMessage,
-    escape,
-    escape_attr,
-    link,
-    pack_blocks,
     render_breaking,
     render_breaking_text,
     render_digest,
     render_related,
-    utf16_len,
 )
 from digest.urls import is_http_url
 

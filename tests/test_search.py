@@ -11,19 +11,15 @@ from sqlite_utils import Database
 
 from digest.model import Article, Provider, RelatedLink
 from digest.urls import normalize_url
-from storage.articles import save_articles
-from storage.db import to_db_time
-from storage.search import (
-    MAX_QUERY_WORDS,
+from storage.articles import (
     article_by_id,
     article_by_url,
     articles_by_ids,
     candidates_since,
-    frontmatter_related,
-    fts_query,
-    linked_articles,
-    search,
+    save_articles,
 )
+from storage.db import to_db_time
+from storage.search import MAX_QUERY_WORDS, frontmatter_related, fts_query, linked_articles, search
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 

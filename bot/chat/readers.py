@@ -11,18 +11,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.chat.replies import answer
 from bot.context import BotContext
 from bot.settings import parse_hhmm, parse_timezone
-from digest.render import escape
+from digest.html import escape
 from storage.db import utcnow
-from storage.readers import (
-    ACTIVE,
-    STOPPED,
-    Reader,
-    get_reader,
-    set_schedule,
-    set_status,
-    subscribe,
-    topics_by_ids,
-)
+from storage.readers import ACTIVE, STOPPED, Reader, get_reader, set_schedule, set_status, subscribe
+from storage.topics import topics_by_ids
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -12,20 +12,13 @@ from telegram import Update
 from bot.chat.replies import answer
 from bot.context import BotContext
 from digest.cluster import titles_match
+from digest.html import escape
 from digest.model import Candidate
-from digest.render import RelatedItem, escape, render_related
+from digest.render import RelatedItem, render_related
 from digest.urls import is_http_url, normalize_url
+from storage.articles import article_by_id, article_by_url, articles_by_ids
 from storage.readers import get_reader
-from storage.search import (
-    article_by_id,
-    article_by_url,
-    articles_by_ids,
-    frontmatter_related,
-    linked_articles,
-    search,
-    similar,
-    title_matches,
-)
+from storage.search import frontmatter_related, linked_articles, search, similar, title_matches
 
 _LOGGER = logging.getLogger(__name__)
 MAX_ITEMS = 15

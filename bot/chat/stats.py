@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.chat.replies import NOT_ALLOWED, answer, is_admin
 from bot.context import BotContext
-from digest.render import escape
+from digest.html import escape
 from storage.db import from_db_time
 from storage.stats import gather_stats
 

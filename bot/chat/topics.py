@@ -10,8 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from bot.chat.readers import NOT_SUBSCRIBED, active_reader
 from bot.chat.replies import answer, edit
 from bot.context import BotContext
-from digest.render import escape
-from storage.readers import ACTIVE, Topic, all_topics, clear_topics, get_reader, toggle_topic
+from digest.html import escape
+from storage.readers import ACTIVE, get_reader
+from storage.topics import Topic, all_topics, clear_topics, toggle_topic
 
 _LOGGER = logging.getLogger(__name__)
 PAGE_SIZE = 10  # two columns of five: fits a phone screen

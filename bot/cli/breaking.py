@@ -7,13 +7,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
-from digest.parse import MAX_FILE_BYTES, ArticleError, parse_article_bytes
+from digest.errors import ArticleError
+from digest.parse import MAX_FILE_BYTES, parse_article_bytes
 from digest.render import render_breaking
 from digest.urls import is_http_url
-from storage.articles import save_articles
+from storage.articles import article_by_url, save_articles
 from storage.db import open_db, utcnow
 from storage.pushes import create_push, start_push
-from storage.search import article_by_url
 
 
 def cmd_breaking(settings: Settings, target: str) -> int:

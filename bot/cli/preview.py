@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from bot.settings import Settings
 from digest.assemble import DigestPool
 from digest.render import render_digest
+from storage.articles import candidates_since
 from storage.db import open_db, to_db_time, utcnow
 from storage.ingest import ScanError, scan_folder
-from storage.readers import topic_ids_by_names
-from storage.search import candidates_since
+from storage.topics import topic_ids_by_names
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 3600}

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from digest.assemble import Digest, DigestPool
 from digest.render import EntryCache, RenderedMessage, render_digest
+from storage.articles import candidates_since
 from storage.db import to_db_time, write_transaction
 from storage.outbox import (
     PRIORITY_ANSWER,
@@ -26,15 +27,8 @@ from storage.outbox import (
     delivered_to,
     enqueue,
 )
-from storage.readers import (
-    DigestDone,
-    Reader,
-    compute_next_digest,
-    due_readers,
-    earliest_window,
-    mark_digest_sent,
-)
-from storage.search import candidates_since
+from storage.readers import Reader, compute_next_digest
+from storage.schedules import DigestDone, due_readers, earliest_window, mark_digest_sent
 
 DIGEST_CAP = 10
 DIGEST_BATCH = 2_000  # readers per transaction

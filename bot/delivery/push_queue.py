@@ -9,9 +9,9 @@ from sqlite_utils import Database
 
 from digest.render import render_breaking, render_breaking_text
 from digest.urls import is_http_url
+from storage.articles import article_by_id, article_by_url
 from storage.db import utcnow
 from storage.pushes import create_push, get_push, start_push
-from storage.search import article_by_id, article_by_url
 
 MAX_MESSAGE = 4096
 

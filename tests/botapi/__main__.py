@@ -12,7 +12,8 @@ import asyncio
 import signal
 import sys
 
-from tests.botapi.server import DEFAULT_TOKEN, FakeBotApi
+from tests.botapi.records import DEFAULT_TOKEN
+from tests.botapi.server import FakeBotApi
 
 
 def build_parser() -> argparse.ArgumentParser:

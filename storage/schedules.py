@@ -1,0 +1,120 @@
+"""The digest schedule in the readers table: who is due, and moving each reader on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from storage.db import from_db_time, to_db_time, write_transaction
+from storage.readers import (
+    _READER_COLUMNS,
+    ACTIVE,
+    CATCH_UP_LIMIT,
+    FIRST_DIGEST_WINDOW,
+    Reader,
+    _opt_time,
+)
+
+
+def due_readers(db: Database, now: datetime, limit: int = 100_000) -> list[Reader]:
+    """Active readers whose next digest time has passed, with their topics (two queries)."""
+    rows = db.execute(
+        f"SELECT {_READER_COLUMNS} FROM readers WHERE status = ? AND next_digest_at <= ? "
+        "ORDER BY next_digest_at LIMIT ?",
+        (ACTIVE, to_db_time(now), limit),
+    ).fetchall()
+    if not rows:
+        return []
+    topics: dict[int, set[int]] = {}
+    for chat_id, topic_id in db.execute(
+        "SELECT rt.chat_id, rt.topic_id FROM reader_topics rt JOIN readers r "
+        "ON r.chat_id = rt.chat_id WHERE r.status = ? AND r.next_digest_at <= ?",
+        (ACTIVE, to_db_time(now)),
+    ):
+        topics.setdefault(chat_id, set()).add(topic_id)
+    return [
+        Reader(
+            chat_id=row[0],
+            status=row[1],
+            digest_time=row[2],
+            timezone=row[3],
+            topic_ids=frozenset(topics.get(row[0], ())),
+            next_digest_at=_opt_time(row[4]),
+            last_digest_at=_opt_time(row[5]),
+            digest_since=_opt_time(row[6]),
+            user_id=row[7],
+            first_name=row[8] or "",
+        )
+        for row in rows
+    ]
+
+
+def earliest_window(db: Database, now: datetime) -> datetime | None:
+    """The earliest window start among readers due now (None: nobody is due)."""
+    count, first_time, earliest = db.execute(
+        "SELECT count(*), count(*) - count(digest_since), min(digest_since) FROM readers "
+        "WHERE status = ? AND next_digest_at <= ?",
+        (ACTIVE, to_db_time(now)),
+    ).fetchone()
+    if not count:
+        return None
+    # Mirrors Reader.window_start, taken over every due reader at once.
+    starts = [now - FIRST_DIGEST_WINDOW] if first_time else []
+    if earliest is not None:
+        starts.append(max(from_db_time(earliest), now - CATCH_UP_LIMIT))
+    return min(starts)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDone:
+    """What assembling one reader's digest changes in their schedule."""
+
+    chat_id: int
+    next_digest_at: datetime
+    sent: bool  # a digest was enqueued (an empty one is not sent)
+    exhausted: bool  # nothing left over: the window moves to now
+    window_start: datetime | None = None  # the window used; kept while stories are left over
+
+
+def advance_schedules(db: Database, done: Sequence[DigestDone], now: datetime) -> None:
+    now_text = to_db_time(now)
+    with write_transaction(db):
+        write_schedule_advances(db, done, now_text)
+
+
+def write_schedule_advances(db: Database, done: Sequence[DigestDone], now_text: str) -> None:
+    db.conn.executemany(
+        "UPDATE readers SET next_digest_at = ?, "
+        "last_digest_at = CASE WHEN ? THEN ? ELSE last_digest_at END, "
+        # Leftovers ("+N more") stay new: the window only moves past what was all shown.
+        "digest_since = CASE WHEN ? THEN ? WHEN ? THEN ? ELSE digest_since END, updated_at = ? "
+        "WHERE chat_id = ?",
+        [
+            (
+                to_db_time(d.next_digest_at),
+                d.sent,
+                now_text,
+                d.sent and d.exhausted,
+                now_text,
+                d.sent and d.window_start is not None,
+                to_db_time(d.window_start) if d.window_start is not None else None,
+                now_text,
+                d.chat_id,
+            )
+            for d in done
+        ],
+    )
+
+
+def mark_digest_sent(
+    db: Database, chat_id: int, now: datetime, *, exhausted: bool, window_start: datetime
+) -> None:
+    """An on-demand digest: it moves the window like a scheduled one, not the schedule."""
+    now_text = to_db_time(now)
+    db.execute(
+        "UPDATE readers SET last_digest_at = ?, digest_since = ?, updated_at = ? WHERE chat_id = ?",
+        (now_text, now_text if exhausted else to_db_time(window_start), now_text, chat_id),
+    )

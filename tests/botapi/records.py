@@ -1,0 +1,147 @@
+"""What the stand-in records and keeps: sent messages, calls, chats, counters."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from tests.botapi.rules import CREATING_METHODS, JsonDict
+
+
+@dataclass(slots=True, eq=False)
+class SentMessage:
+    """A message the bot sent. Mutated in place when the bot edits or deletes it."""
+
+    message_id: int
+    chat_id: int
+    text: str  # exactly as sent (raw HTML when parse_mode="HTML")
+    plain_text: str  # what the user sees after entity parsing
+    parse_mode: str | None
+    reply_markup: JsonDict | None
+    date: int
+    edits: int = 0
+    sent_at: float = 0.0  # time.monotonic() when accepted
+    entities: list[JsonDict] = field(default_factory=list)
+    deleted: bool = False
+    edited_at: float | None = None  # time.monotonic() of the latest edit
+
+    def buttons(self) -> list[JsonDict]:
+        """All inline keyboard buttons, row by row."""
+        if not self.reply_markup:
+            return []
+        rows = self.reply_markup.get("inline_keyboard") or []
+        return [button for row in rows for button in row]
+
+    def callback_data(self) -> list[str]:
+        return [b["callback_data"] for b in self.buttons() if "callback_data" in b]
+
+
+@dataclass(slots=True)
+class Call:
+    """One HTTP request to the bot endpoint. ``status`` 0 = connection dropped on purpose."""
+
+    method: str
+    params: JsonDict
+    status: int
+    time: float  # time.monotonic() when the request arrived
+    description: str | None = None
+
+
+class WaitTimeout(AssertionError, TimeoutError):
+    """``wait_for_*`` gave up; both an assertion failure and a timeout, so either catch works."""
+
+
+@dataclass(slots=True)
+class Chat:
+    id: int
+    type: str  # "private" | "group" | "supergroup"
+    title: str | None = None
+    user: JsonDict | None = None  # the other side of a private chat
+    started: bool = False  # private chat: the user wrote to the bot
+    blocked: bool = False
+    migrated_to: int | None = None
+
+    def as_json(self) -> JsonDict:
+        if self.user is not None:
+            chat = {"id": self.id, "type": "private", "first_name": self.user["first_name"]}
+            if self.user.get("username"):
+                chat["username"] = self.user["username"]
+            return chat
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+@dataclass(slots=True)
+class Failure:
+    status: int
+    description: str
+    parameters: JsonDict | None
+    times: int
+
+
+class QueuedUpdate(NamedTuple):
+    update_id: int
+    kind: str
+    payload: JsonDict
+
+
+class TokenBucket:
+    """Classic token bucket: ``capacity`` tokens, refilled at ``rate`` per second."""
+
+    __slots__ = ("capacity", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, capacity: int) -> None:
+        self.rate = rate
+        self.capacity = float(capacity)
+        self.tokens = float(capacity)
+        self.stamp = time.monotonic()
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one token is available (0 if one is available now)."""
+        if now > self.stamp:  # callers may pass a "now" taken just before construction
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1.0
+
+
+class Stats:
+    """Counters for ``GET /_stats``; O(1) per accepted message."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.per_chat: defaultdict[int, int] = defaultdict(int)
+        self.times: list[float] = []
+        self.seen: defaultdict[tuple[int, str], int] = defaultdict(int)
+        self.duplicates = 0
+
+    def record(self, method: str, chat_id: int, text: str, now: float) -> None:
+        self.accepted += 1
+        self.per_chat[chat_id] += 1
+        self.times.append(now)
+        if method in CREATING_METHODS:
+            key = (chat_id, text)
+            self.seen[key] += 1
+            if self.seen[key] == 2:  # count each repeated pair once
+                self.duplicates += 1
+
+
+DEFAULT_TOKEN = "123456:TEST-token"
+
+
+def bot_user_json(bot_id: int = 123456) -> JsonDict:
+    """The bot as getMe describes it (shared with the offline request of the unit tests)."""
+    return {
+        "id": bot_id,
+        "is_bot": True,
+        "first_name": "Newsdigest",
+        "username": "newsdigest_bot",
+        "can_join_groups": True,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+        "can_connect_to_business": False,
+        "has_main_web_app": False,
+    }  # a token shape PTB accepts; the stand-in checks it
