@@ -23,7 +23,6 @@ from aiohttp import web
 from tests.botapi.methods import BotMethods
 from tests.botapi.observe import Observations
 from tests.botapi.records import (
-    DEFAULT_TOKEN,
     Call,
     Failure,
     SentMessage,
@@ -46,30 +45,9 @@ class FakeBotApi(UserActions, Observations, BotMethods):
     Point the bot at it with ``Bot(token=api.token, base_url=api.base_url + "/bot")``.
     """
 
-    def __init__(
-        self,
-        *,
-        token: str = DEFAULT_TOKEN,
-        rate_limit: float | None = None,
-        burst: int | None = None,
-        per_chat_rate: float | None = None,
-        per_chat_burst: int | None = None,
-        latency: float = 0.0,
-        open_chats: bool = False,
-        host: str = "127.0.0.1",
-        port: int = 0,
-    ) -> None:
-        super().__init__(
-            token=token,
-            rate_limit=rate_limit,
-            burst=burst,
-            per_chat_rate=per_chat_rate,
-            per_chat_burst=per_chat_burst,
-            latency=latency,
-            open_chats=open_chats,
-            host=host,
-            port=port,
-        )
+    def __init__(self, **options: Any) -> None:
+        """``options``: see :class:`tests.botapi.state.ApiState` (token, limits, latency...)."""
+        super().__init__(**options)
         self._methods: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, handler)
             for name, handler in {
