@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -12,7 +11,7 @@ from telegram import (
     BotCommandScopeChat,
     Update,
 )
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -154,9 +153,7 @@ async def _post_init(application: App) -> None:
     assert jobs is not None, "python-telegram-bot[job-queue] is required"
     # A repeating job whose first run is "now" is skipped by APScheduler when added before
     # the scheduler starts: scan once at start explicitly, then every interval.
-    jobs.run_once(
-        job_scan, when=0.0, name="scan-at-start", job_kwargs={"misfire_grace_time": None}
-    )
+    jobs.run_once(job_scan, when=0.0, name="scan-at-start", job_kwargs={"misfire_grace_time": None})
     jobs.run_repeating(
         job_scan, interval=settings.scan_interval, first=settings.scan_interval, name="scan"
     )
@@ -189,31 +186,3 @@ async def _post_shutdown(application: App) -> None:
     await services.background.close()
     await services.db.close()
     _LOGGER.info("newsdigest stopped")
-
-
-class StartupError(Exception):
-    """The bot cannot start: the message says why (never with the token)."""
-
-
-def run_bot(settings: Settings) -> int:
-    """``newsdigest run``: long polling until SIGINT/SIGTERM."""
-    application = build_application(settings)
-    try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
-    except (InvalidToken, NetworkError) as exc:
-        # A failed start leaves the HTTP sessions open: close them on the loop that made them.
-        loop = asyncio.get_event_loop()
-        for request in application.bot_data["requests"]:
-            loop.run_until_complete(request.shutdown())
-        if isinstance(exc, InvalidToken):
-            raise StartupError(
-                f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {settings.api_url}"
-            ) from None
-        raise StartupError(
-            f"cannot reach the Bot API at {settings.api_url}: {exc.message}"
-        ) from None
-    finally:
-        loop = asyncio.get_event_loop()
-        if not loop.is_closed():
-            loop.close()
-    return 0

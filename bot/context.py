@@ -25,6 +25,30 @@ class Services:
     error_reports: dict[int, float] = field(default_factory=dict)  # admin -> last report time
 
 
+@dataclass(frozen=True, slots=True)
+class ExitRequest:
+    """Why the running bot stopped itself, and the exit code ``newsdigest run`` returns."""
+
+    code: int
+    reason: str
+
+
+def request_exit(
+    application: Application[Any, Any, Any, Any, Any, Any], code: int, reason: str
+) -> None:
+    """Stop the running bot (as a signal would) and make ``newsdigest run`` exit with ``code``.
+
+    The first request wins: a later one (a consequence of the first) does not replace it.
+    """
+    application.bot_data.setdefault("exit_request", ExitRequest(code, reason))
+    application.stop_running()
+
+
+def exit_request(application: Application[Any, Any, Any, Any, Any, Any]) -> ExitRequest | None:
+    found = application.bot_data.get("exit_request")
+    return found if isinstance(found, ExitRequest) else None
+
+
 class BotContext(CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """``context.services`` instead of string lookups in ``bot_data`` everywhere."""
 

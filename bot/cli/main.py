@@ -89,13 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(os.environ.get("NEWSDIGEST_LOG_LEVEL", "INFO"), [settings.bot_token])
     try:
         if args.command == "run":
-            from bot.app import StartupError, run_bot
+            from bot.cli.run import StartupError, run_bot
 
             try:
                 return run_bot(settings)
             except StartupError as exc:
                 print(f"newsdigest run: {exc}", file=sys.stderr)
-                return EXIT_USAGE
+                return exc.code
         if args.command == "ingest":
             return cmd_ingest(settings, args.directory, args.workers)
         if args.command == "preview":
