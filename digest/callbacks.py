@@ -1,0 +1,231 @@
+"""Callback data: the payload of every inline button, one small typed value per format.
+
+Telegram hands a button's callback data back when it is pressed, and a client can send
+anything there, so no handler parses it by hand: each format is a frozen value here with
+``encode()`` (1-64 bytes, checked) and a strict ``decode()`` that accepts exactly what
+``encode`` produces and returns ``None`` for anything else: another prefix, a missing or
+extra field, a number that is not canonical ASCII decimal (no sign, no leading zero, no
+"²") or is beyond SQLite's int64, more than 64 bytes, the empty string.
+
+========================  =========================================
+wire text                 value
+========================  =========================================
+``rel:<article id>``      :class:`RelatedStory`
+``tt:<topic id>:<page>``  :class:`TopicToggle`
+``tp:<page>``             :class:`TopicsPage`
+``tx:<page>``             :class:`TopicsClear`
+``td``                    :class:`TopicsDone`
+``digest:more``           :class:`DigestMore`
+``push:send:<push id>``   :class:`PushButton` (``PushVerb.SEND``)
+``push:cancel:<push id>`` :class:`PushButton` (``PushVerb.CANCEL``)
+========================  =========================================
+
+A decoded value is well-formed, not true: an id in it may name nothing (any more), so
+handlers look it up before use and answer "out of date" when it is gone.
+
+Adding a format: a ``@dataclass(frozen=True, slots=True)`` subclass of
+:class:`CallbackData` with its own ``PREFIX`` and fields typed ``int`` (an id, a page: 0
+to 2**63-1) or a ``StrEnum`` (one of a fixed set of words), appended to ``FORMATS``; its
+handler is registered with ``pattern=matcher(NewFormat)`` and calls ``NewFormat.decode``.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar, Self
+
+from digest.keyboard import MAX_CALLBACK_BYTES, Button
+
+SEPARATOR = ":"
+INT64_MAX = 2**63 - 1  # SQLite's largest integer: no stored id is beyond it
+_CANONICAL_NUMBER = re.compile(r"0|[1-9][0-9]{0,18}")  # ASCII only: [0-9], not \d
+
+
+class CallbackDataError(ValueError):
+    """A value that cannot become callback data (a field out of range, or over 64 bytes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """How one field of a format is written and read back (``None``: not acceptable)."""
+
+    name: str
+    parse: Callable[[str], object | None]
+    format: Callable[[object], str]
+
+
+def _parse_number(text: str) -> int | None:
+    if _CANONICAL_NUMBER.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if value <= INT64_MAX else None
+
+
+def _format_number(value: object) -> str:
+    if type(value) is not int or not 0 <= value <= INT64_MAX:
+        raise CallbackDataError(f"{value!r} is not a number from 0 to 2**63-1")
+    return str(value)
+
+
+def _word_field(name: str, words: type[StrEnum]) -> _Field:
+    for word in words:
+        if not word.value or not word.value.isascii() or SEPARATOR in word.value:
+            raise TypeError(f"{words.__name__}.{word.name}: words are ASCII, without {SEPARATOR}")
+
+    def parse(text: str) -> StrEnum | None:
+        try:
+            return words(text)
+        except ValueError:
+            return None
+
+    def write(value: object) -> str:
+        if not isinstance(value, words):
+            raise CallbackDataError(f"{value!r} is not a {words.__name__}")
+        return value.value
+
+    return _Field(name, parse, write)
+
+
+def _layout(cls: type) -> tuple[_Field, ...]:
+    """The fields of a format, from its annotations (ClassVars aside), checked once."""
+    found: list[_Field] = []
+    for name, kind in typing.get_type_hints(cls).items():
+        if typing.get_origin(kind) is ClassVar:
+            continue
+        if kind is int:
+            found.append(_Field(name, _parse_number, _format_number))
+        elif isinstance(kind, type) and issubclass(kind, StrEnum):
+            found.append(_word_field(name, kind))
+        else:
+            raise TypeError(f"{cls.__name__}.{name}: a callback field is int or a StrEnum")
+    return tuple(found)
+
+
+class CallbackData:
+    """A callback-data format: ``PREFIX``, then each field after a ``:``."""
+
+    __slots__ = ()
+    PREFIX: ClassVar[str]
+    _FIELDS: ClassVar[tuple[_Field, ...]] = ()
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls._FIELDS = _layout(cls)
+
+    def encode(self) -> str:
+        parts = [self.PREFIX]
+        parts += [field.format(getattr(self, field.name)) for field in self._FIELDS]
+        data = SEPARATOR.join(parts)
+        if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+            raise CallbackDataError(f"{data[:80]!r} is over {MAX_CALLBACK_BYTES} bytes")
+        return data
+
+    @classmethod
+    def decode(cls, data: object) -> Self | None:
+        """The value ``data`` encodes, or ``None`` unless it is exactly what encode() writes."""
+        # Every format is ASCII, so the length in characters is the length in bytes.
+        if not isinstance(data, str) or len(data) > MAX_CALLBACK_BYTES or not data.isascii():
+            return None
+        make = typing.cast("Callable[..., Self]", cls)
+        fields = cls._FIELDS
+        if not fields:
+            return make() if data == cls.PREFIX else None
+        head = cls.PREFIX + SEPARATOR
+        if not data.startswith(head):
+            return None
+        parts = data[len(head) :].split(SEPARATOR)
+        if len(parts) != len(fields):
+            return None
+        values = [field.parse(part) for field, part in zip(fields, parts, strict=True)]
+        if any(value is None for value in values):
+            return None
+        return make(*values)
+
+    def button(self, label: str) -> Button:
+        """An inline button that sends this value."""
+        return Button(label, self.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedStory(CallbackData):
+    """🔗 under a digest entry: the story's related coverage."""
+
+    PREFIX: ClassVar[str] = "rel"
+    article_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DigestMore(CallbackData):
+    """The "More (N)" button under a digest: the next stories."""
+
+    PREFIX: ClassVar[str] = "digest:more"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicToggle(CallbackData):
+    """A topic in the /topics picker: select or unselect it, staying on ``page``."""
+
+    PREFIX: ClassVar[str] = "tt"
+    topic_id: int
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsPage(CallbackData):
+    """The picker's ◀ / ▶ (and the page counter): show ``page``."""
+
+    PREFIX: ClassVar[str] = "tp"
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsClear(CallbackData):
+    """The picker's "Clear all"."""
+
+    PREFIX: ClassVar[str] = "tx"
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsDone(CallbackData):
+    """The picker's "Done"."""
+
+    PREFIX: ClassVar[str] = "td"
+
+
+class PushVerb(StrEnum):
+    SEND = "send"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class PushButton(CallbackData):
+    """Send or Cancel under a breaking push's preview (admins only)."""
+
+    PREFIX: ClassVar[str] = "push"
+    verb: PushVerb
+    push_id: int
+
+
+TOPIC_BUTTONS: tuple[type[CallbackData], ...] = (TopicToggle, TopicsPage, TopicsClear, TopicsDone)
+FORMATS: tuple[type[CallbackData], ...] = (RelatedStory, DigestMore, *TOPIC_BUTTONS, PushButton)
+
+
+def decode_any(
+    data: object, formats: Sequence[type[CallbackData]] = FORMATS
+) -> CallbackData | None:
+    """The value of the first of ``formats`` that ``data`` is, or ``None``."""
+    for kind in formats:
+        value = kind.decode(data)
+        if value is not None:
+            return value
+    return None
+
+
+def matcher(*formats: type[CallbackData]) -> Callable[[object], bool]:
+    """A ``CallbackQueryHandler`` pattern: true for the data of one of ``formats``."""
+    return lambda data: decode_any(data, formats) is not None
