@@ -116,7 +116,7 @@ def build_database(folder: Path, readers: int, seed: int = 7) -> Population:
             for i in range(readers):
                 chat_id = FIRST_READER + i
                 subscribe(db, chat_id, user_id=chat_id, first_name=f"Reader {i}", username=None,
-                          default_time="08:00", default_timezone="UTC", now=now)  # fmt: skip
+                          default_time=dtime(8, 0), default_zone=ZoneInfo("UTC"), now=now)  # fmt: skip
                 kind = i % 10
                 if kind < 5:  # half: a topic of the article, often with others
                     chosen = [rng.choice(ARTICLE_TOPICS), *rng.sample(OTHER_TOPICS, kind % 3)]
@@ -246,7 +246,7 @@ async def measure_delivery(
             api_url=api.url,
             db_path=db_path,
             articles_dir=articles,
-            timezone="UTC",
+            timezone=ZoneInfo("UTC"),
             digest_time=dtime(hour, 0),
             scan_interval=3600.0,
             rate=bot_rate,

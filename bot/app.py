@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from bot.chat import breaking, digests, membership, readers, related, stats, topics
+from bot.chat.replies import answer_stale
 from bot.context import BotContext, Services
 from bot.db_thread import DbThread
 from bot.delivery.push_progress import PushProgress
@@ -33,6 +34,7 @@ from bot.delivery.transport import AiohttpRequest
 from bot.errors import on_error
 from bot.jobs import DIGEST_TICK_SECONDS, job_digest_tick, job_scan
 from bot.settings import Settings
+from digest.callbacks import TOPIC_BUTTONS, DigestMore, PushButton, RelatedStory, matcher
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,7 +81,6 @@ def build_application(settings: Settings, *, digest_tick: float = DIGEST_TICK_SE
         .build()
     )
     application.bot_data["settings"] = settings
-    application.bot_data["limiter"] = limiter
     application.bot_data["digest_tick"] = digest_tick
     application.bot_data["requests"] = requests
     register_handlers(application)
@@ -105,11 +106,15 @@ def register_handlers(application: App) -> None:
         ("stats", stats.cmd_stats),
     ]:
         application.add_handler(CommandHandler(name, callback, filters=private))
-    # 3. Buttons, by callback-data prefix.
-    application.add_handler(CallbackQueryHandler(topics.on_topics_button, pattern=r"^t[ptxd]"))
-    application.add_handler(CallbackQueryHandler(related.on_related_button, pattern=r"^rel:"))
-    application.add_handler(CallbackQueryHandler(digests.on_more_button, pattern=r"^digest:more$"))
-    application.add_handler(CallbackQueryHandler(breaking.on_push_button, pattern=r"^push:"))
+    # 3. Buttons, by callback-data format (digest.callbacks): data no format accepts,
+    #    forged or from an old keyboard, falls through to the catch-all.
+    for callback, pattern in [
+        (topics.on_topics_button, matcher(*TOPIC_BUTTONS)),
+        (related.on_related_button, matcher(RelatedStory)),
+        (digests.on_more_button, matcher(DigestMore)),
+        (breaking.on_push_button, matcher(PushButton)),
+    ]:
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_on_stale_button))
     # 4. Blocked / unblocked.
     application.add_handler(
@@ -125,7 +130,7 @@ def register_handlers(application: App) -> None:
 async def _on_stale_button(update: Update, context: BotContext) -> None:
     """Every callback query is answered, even one from a keyboard we no longer know."""
     if update.callback_query is not None:
-        await update.callback_query.answer("This button is out of date.")
+        await answer_stale(update.callback_query)
 
 
 async def _post_init(application: App) -> None:
@@ -145,7 +150,6 @@ async def _post_init(application: App) -> None:
         db=store,
         background=background,
         sender=sender,
-        limiter=application.bot_data.get("limiter"),
     )
     sender.start()
     await _register_commands(application, settings)

@@ -8,7 +8,6 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.db_thread import DbThread
-from bot.delivery.ratelimit import PriorityRateLimiter
 from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
 
@@ -21,7 +20,6 @@ class Services:
     db: DbThread  # answers to readers and the sender
     background: DbThread  # folder scans and digest ticks, so they never delay an answer
     sender: OutboxSender
-    limiter: PriorityRateLimiter | None = None
     error_reports: dict[int, float] = field(default_factory=dict)  # admin -> last report time
 
 

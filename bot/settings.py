@@ -50,7 +50,7 @@ class Settings:
     db_path: Path = Path("./newsdigest.db")
     articles_dir: Path = Path("./articles")
     admins: frozenset[int] = frozenset()
-    timezone: str = "UTC"
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))  # new readers' zone
     digest_time: time = time(8, 0)
     scan_interval: float = 60.0
     rate: float = 25.0
@@ -61,7 +61,7 @@ class Settings:
             f"Settings(bot_token=<{token}>, api_url={self.api_url!r}, "
             f"db_path={str(self.db_path)!r}, "
             f"articles_dir={str(self.articles_dir)!r}, admins={sorted(self.admins)!r}, "
-            f"timezone={self.timezone!r}, digest_time={self.digest_time:%H:%M}, "
+            f"timezone={self.timezone.key!r}, digest_time={self.digest_time:%H:%M}, "
             f"scan_interval={self.scan_interval}, rate={self.rate})"
         )
 
@@ -97,10 +97,9 @@ class Settings:
             kwargs["admins"] = _parse_admins(admins)
         if (tz := get("NEWSDIGEST_TIMEZONE")) is not None:
             try:
-                parse_timezone(tz)
+                kwargs["timezone"] = parse_timezone(tz)
             except ValueError as exc:
                 raise SettingsError(f"NEWSDIGEST_TIMEZONE: {exc}") from None
-            kwargs["timezone"] = tz
         if (digest_time := get("NEWSDIGEST_DIGEST_TIME")) is not None:
             try:
                 kwargs["digest_time"] = parse_hhmm(digest_time)

@@ -22,7 +22,7 @@ class Image:
 
 @dataclass(frozen=True, slots=True)
 class RelatedLink:
-    """Other coverage of the same story, as listed in an article's ``related``."""
+    """Other coverage of a story: an entry of an article's ``related``, or a stored article."""
 
     title: str
     url: str  # normalised webUrl (see digest.urls.normalize_url)
@@ -73,3 +73,15 @@ class Candidate:
     heat: int | None = None
     topic_ids: frozenset[int] = frozenset()
     related_urls: frozenset[str] = frozenset()  # normalised
+
+    def as_related_link(self) -> RelatedLink:
+        """This article as a line of another story's related coverage."""
+        return RelatedLink(
+            title=self.title,
+            url=self.url,
+            web_url=self.web_url,
+            excerpt=self.excerpt,
+            published_at=self.published_at,
+            provider=Provider(self.provider) if self.provider else None,
+            quality=self.quality,
+        )

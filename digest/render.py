@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
 from digest.assemble import Digest, Entry
+from digest.callbacks import DigestMore, RelatedStory
 from digest.html import (
     BARE_URL,
     MAX_MESSAGE,
@@ -26,49 +27,26 @@ from digest.html import (
     truncate_html,
     utf16_len,
 )
-from digest.model import Candidate
+from digest.keyboard import Button, Keyboard
+from digest.model import Candidate, RelatedLink
 
-MAX_CALLBACK_BYTES = 64
 MAX_TITLE = 300
 MAX_EXCERPT = 280
 MAX_PROVIDER = 64
 MAX_HEADING = 200
 MAX_ALSO = 5
 BUTTONS_PER_ROW = 5
-MORE_CALLBACK = "digest:more"
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)
-class Button:
-    """An inline-keyboard button; Telegram allows 1-64 bytes of callback data."""
-
-    label: str
-    callback_data: str
-
-    def __post_init__(self) -> None:
-        size = len(self.callback_data.encode("utf-8"))
-        if not 1 <= size <= MAX_CALLBACK_BYTES:
-            raise ValueError(f"callback_data must be 1-64 bytes of UTF-8, got {size}")
-
-
-@dataclass(frozen=True, slots=True)
 class RenderedMessage:
-    """One Telegram message: HTML text and inline-keyboard rows."""
+    """One Telegram message: HTML text, inline-keyboard rows, and the articles it shows."""
 
     text: str
-    buttons: tuple[tuple[Button, ...], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RelatedItem:
-    """One line of "related coverage"."""
-
-    title: str
-    web_url: str
-    provider: str
-    published_at: datetime | None = None
+    buttons: Keyboard = ()
+    article_ids: tuple[int, ...] = ()  # each entry's lead, then its other coverage
 
 
 def _when(moment: datetime, tz: tzinfo, now: datetime | None) -> str:
@@ -194,25 +172,24 @@ def render_digest(
     groups = pack_groups(blocks, MAX_MESSAGE, sep)
     messages: list[RenderedMessage] = []
     for g, group in enumerate(groups):
-        buttons = [
-            Button(f"🔗 {held[0]}", f"rel:{held[1].lead.id}")
-            for held in (entry_of_block[i] for i in group)
-            if held is not None
-        ]
-        rows = _rows(buttons)
+        held = [entry for entry in (entry_of_block[i] for i in group) if entry is not None]
+        rows = _rows([RelatedStory(entry.lead.id).button(f"🔗 {number}") for number, entry in held])
         if g == len(groups) - 1 and digest.more > 0:
-            rows.append((Button(f"More ({digest.more})", MORE_CALLBACK),))
-        messages.append(RenderedMessage(sep.join(blocks[i] for i in group), tuple(rows)))
+            rows.append((DigestMore().button(f"More ({digest.more})"),))
+        shown = [a.id for _, entry in held for a in (entry.lead, *entry.also)]
+        messages.append(
+            RenderedMessage(sep.join(blocks[i] for i in group), tuple(rows), tuple(shown))
+        )
     return messages
 
 
-def render_related(article_title: str, links: Sequence[RelatedItem], *, tz: tzinfo) -> list[str]:
+def render_related(article_title: str, links: Sequence[RelatedLink], *, tz: tzinfo) -> list[str]:
     """A "Related coverage" heading and one line per link, packed into messages."""
     blocks = [f"<b>Related coverage: {escape(clean(article_title, MAX_TITLE))}</b>\n"]
     if not links:
         blocks.append("<i>No other coverage yet.</i>")
     for item in links:
-        provider = clean(item.provider, MAX_PROVIDER)
+        provider = clean(item.provider.name if item.provider else "", MAX_PROVIDER)
         label = clean(item.title, MAX_TITLE) or provider or _host(item.web_url) or "link"
         line = f"• {link(item.web_url, label)}"
         when = _when(item.published_at, tz, None) if item.published_at else ""

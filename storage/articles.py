@@ -266,9 +266,9 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
         yield items[start : start + size]
 
 
-def candidates_since(db: Database, since_text: str) -> list[Candidate]:
-    """Every article ingested after ``since_text``: the pool a digest tick ranks."""
-    return _candidates(db, "a.ingested_at > ?", (since_text,))
+def candidates_since(db: Database, since: datetime) -> list[Candidate]:
+    """Every article ingested after ``since``: the pool a digest tick ranks."""
+    return _candidates(db, "a.ingested_at > ?", (to_db_time(since),))
 
 
 def article_by_id(db: Database, article_id: int) -> Candidate | None:

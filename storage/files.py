@@ -5,36 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlite_utils import Database
 
-from storage.db import to_db_time, write_transaction
+from storage.db import from_db_time, to_db_time, write_transaction
 
 
-@dataclass(frozen=True, slots=True)
-class KnownFile:
-    size: int
-    mtime_ns: int
-    sha256: str
-    status: str  # "ok" | "rejected"
-    article_url: str | None = None
+class FileStatus(StrEnum):
+    OK = "ok"  # stored as an article
+    REJECTED = "rejected"  # see rejected_files for why
 
 
 @dataclass(frozen=True, slots=True)
 class FileRecord:
+    """One file of the scan index. ``status`` is a :class:`FileStatus` value."""
+
     path: str
     size: int
     mtime_ns: int
     sha256: str
-    status: str
+    status: str  # the scan builds these from plain "ok"/"rejected"; checked when written
     article_url: str | None = None
+
+
+KnownFile = FileRecord  # a file as the index remembers it from the last scan
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
     path: str
     reason: str
-    rejected_at: str = ""
+    rejected_at: datetime | None = None  # None until recorded
+
+
+def _rejection(path: str, reason: str, at: str | None) -> Rejection:
+    return Rejection(path, reason, from_db_time(at) if at else None)
 
 
 def known_files(db: Database, under: str) -> dict[str, KnownFile]:
@@ -45,7 +51,8 @@ def known_files(db: Database, under: str) -> dict[str, KnownFile]:
         "WHERE substr(path, 1, ?) = ?",
         (len(prefix), prefix),
     )
-    return {path: KnownFile(*rest) for path, *rest in rows}
+    return {path: FileRecord(path, size, mtime, sha, FileStatus(status), url)
+            for path, size, mtime, sha, status, url in rows}  # fmt: skip
 
 
 def record_files(
@@ -58,13 +65,21 @@ def record_files(
             "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, article_url, status, "
             "scanned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (r.path, r.size, r.mtime_ns, r.sha256, r.article_url, r.status, now_text)
+                (
+                    r.path,
+                    r.size,
+                    r.mtime_ns,
+                    r.sha256,
+                    r.article_url,
+                    FileStatus(r.status),
+                    now_text,
+                )
                 for r in records
             ],
         )
         db.conn.executemany(
             "DELETE FROM rejected_files WHERE path = ?",
-            [(r.path,) for r in records if r.status == "ok"],
+            [(r.path,) for r in records if r.status == FileStatus.OK],
         )
         db.conn.executemany(
             "INSERT OR REPLACE INTO rejected_files (path, reason, rejected_at) VALUES (?, ?, ?)",
@@ -86,7 +101,7 @@ def rejections_for(db: Database, paths: Iterable[str]) -> list[Rejection]:
         chunk = wanted[start : start + 500]
         marks = ",".join("?" * len(chunk))
         found.extend(
-            Rejection(path, reason, at)
+            _rejection(path, reason, at)
             for path, reason, at in db.execute(
                 f"SELECT path, reason, rejected_at FROM rejected_files WHERE path IN ({marks})",
                 chunk,
@@ -97,7 +112,7 @@ def rejections_for(db: Database, paths: Iterable[str]) -> list[Rejection]:
 
 def recent_rejections(db: Database, limit: int = 5) -> list[Rejection]:
     return [
-        Rejection(path, reason, at)
+        _rejection(path, reason, at)
         for path, reason, at in db.execute(
             "SELECT path, reason, rejected_at FROM rejected_files "
             "ORDER BY rejected_at DESC, path LIMIT ?",
@@ -108,5 +123,3 @@ def recent_rejections(db: Database, limit: int = 5) -> list[Rejection]:
 
 def count_rejections(db: Database) -> int:
     return int(db.execute("SELECT count(*) FROM rejected_files").fetchone()[0])
-
-

@@ -12,28 +12,42 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Literal
 
 from sqlite_utils import Database
 
+from digest.keyboard import Button, Keyboard
 from storage.db import to_db_time, write_transaction
-from storage.readers import BLOCKED, migrate_chat
+from storage.readers import ReaderStatus, migrate_chat
 from storage.schedules import DigestDone, write_schedule_advances
 
 PRIORITY_ANSWER = 0
 PRIORITY_BREAKING = 1
 PRIORITY_DIGEST = 2
 
-PENDING, SENT, FAILED, DROPPED = "pending", "sent", "failed", "dropped"
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # Telegram refused it; last_error says why
+    DROPPED = "dropped"  # the reader blocked the bot before it went out
+
+
+class MessageKind(StrEnum):
+    """What a row carries; also ``deliveries.via``, how its articles reached the reader."""
+
+    DIGEST = "digest"
+    BREAKING = "breaking"
 
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     chat_id: int
     text: str
-    kind: str  # "digest" | "breaking" | "answer"
+    kind: MessageKind
     priority: int
-    reply_markup: dict[str, Any] | None = None
+    keyboard: Keyboard = ()
     article_ids: tuple[int, ...] = ()
     push_id: int | None = None
 
@@ -46,15 +60,18 @@ class QueuedMessage:
     priority: int
     kind: str
     attempts: int
-    reply_markup: dict[str, Any] | None = None
+    keyboard: Keyboard = ()
     push_id: int | None = None
+
+
+SendOutcome = Literal["sent", "retry", "failed", "blocked", "migrated"]
 
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
     outbox_id: int
     chat_id: int
-    outcome: str  # "sent" | "retry" | "failed" | "blocked" | "migrated"
+    outcome: SendOutcome
     message_id: int | None = None
     error: str | None = None
     retry_at: datetime | None = None
@@ -66,6 +83,22 @@ class RecordSummary:
     blocked_chats: tuple[int, ...] = ()
     pushes_touched: frozenset[int] = field(default_factory=frozenset)
     pushes_finished: frozenset[int] = field(default_factory=frozenset)  # nothing pending left
+
+
+def keyboard_json(keyboard: Keyboard) -> str | None:
+    """The outbox's ``reply_markup`` column: Bot API JSON, as rows have always held it."""
+    if not keyboard:
+        return None
+    rows = [[{"text": b.label, "callback_data": b.callback_data} for b in row] for row in keyboard]
+    return json.dumps({"inline_keyboard": rows})
+
+
+def keyboard_from_json(text: str | None) -> Keyboard:
+    """A stored ``reply_markup`` back as rows of buttons (() for none)."""
+    if not text:
+        return ()
+    rows = json.loads(text)["inline_keyboard"]
+    return tuple(tuple(Button(b["text"], b["callback_data"]) for b in row) for row in rows if row)
 
 
 def enqueue(db: Database, messages: Sequence[OutgoingMessage], now: datetime) -> list[int]:
@@ -86,9 +119,9 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
                 message.priority,
                 message.kind,
                 message.text,
-                json.dumps(message.reply_markup) if message.reply_markup else None,
+                keyboard_json(message.keyboard),
                 message.push_id,
-                PENDING,
+                OutboxStatus.PENDING,
                 now_text,
             ),
         ).fetchone()
@@ -113,10 +146,9 @@ def commit_digests(
     A crash before the commit loses neither: the readers are still due and are
     assembled again; after it, the outbox holds the messages.
     """
-    now_text = to_db_time(now)
     with write_transaction(db):
-        _enqueue(db, messages, now_text)
-        write_schedule_advances(db, done, now_text)
+        _enqueue(db, messages, to_db_time(now))
+        write_schedule_advances(db, done, now)
 
 
 def pending_batch(
@@ -140,19 +172,12 @@ def pending_batch(
             priority=row[3],
             kind=row[4],
             attempts=row[5],
-            reply_markup=json.loads(row[6]) if row[6] else None,
+            keyboard=keyboard_from_json(row[6]),
             push_id=row[7],
         )
         for row in rows
         if row[0] not in skip
     ][:limit]
-
-
-def next_retry_at(db: Database) -> str | None:
-    row = db.execute(
-        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before IS NOT NULL"
-    ).fetchone()
-    return None if row is None else row[0]
 
 
 def record_results(db: Database, results: Sequence[SendResult], now: datetime) -> RecordSummary:
@@ -216,7 +241,7 @@ def _drop_chat(db: Database, chat_id: int, reason: str, now_text: str) -> None:
     conn = db.conn
     conn.execute(
         "UPDATE readers SET status = ?, updated_at = ? WHERE chat_id = ?",
-        (BLOCKED, now_text, chat_id),
+        (ReaderStatus.BLOCKED, now_text, chat_id),
     )
     conn.execute(
         "DELETE FROM deliveries WHERE outbox_id IN "
@@ -235,28 +260,29 @@ def drop_chat(db: Database, chat_id: int, reason: str, now: datetime) -> None:
         _drop_chat(db, chat_id, reason, to_db_time(now))
 
 
-def outbox_counts(db: Database) -> dict[str, int]:
-    counts = {PENDING: 0, SENT: 0, FAILED: 0, DROPPED: 0}
-    counts.update(
-        dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
-    )
+StatusCounts = dict[OutboxStatus, int]
+
+
+def _status_counts(db: Database, where: str, params: Sequence[object]) -> StatusCounts:
+    counts = dict.fromkeys(OutboxStatus, 0)
+    for status, count in db.execute(
+        f"SELECT status, count(*) FROM outbox WHERE {where} GROUP BY status", params
+    ):
+        counts[OutboxStatus(status)] = count
     return counts
 
 
-def push_counts(db: Database, push_id: int) -> dict[str, int]:
-    counts = {PENDING: 0, SENT: 0, FAILED: 0, DROPPED: 0}
-    counts.update(
-        dict(
-            db.execute(
-                "SELECT status, count(*) FROM outbox WHERE push_id = ? GROUP BY status", (push_id,)
-            ).fetchall()
-        )
-    )
-    return counts
+def outbox_counts(db: Database) -> StatusCounts:
+    return _status_counts(db, "1", ())
 
 
-def delivered_among(db: Database, since_text: str, chat_ids: Sequence[int]) -> dict[int, set[int]]:
-    """Per chat, the articles ingested after ``since_text`` already sent or queued to it."""
+def push_counts(db: Database, push_id: int) -> StatusCounts:
+    return _status_counts(db, "push_id = ?", (push_id,))
+
+
+def delivered_among(db: Database, since: datetime, chat_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Per chat, the articles ingested after ``since`` already sent or queued to it."""
+    since_text = to_db_time(since)
     delivered: dict[int, set[int]] = {}
     for start in range(0, len(chat_ids), 900):
         chunk = chat_ids[start : start + 900]

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlite_utils import Database
 
 from storage.db import to_db_time, write_transaction
-from storage.outbox import PRIORITY_BREAKING, OutgoingMessage, enqueue
+from storage.outbox import PRIORITY_BREAKING, MessageKind, OutgoingMessage, enqueue
 from storage.readers import audience
 
-PREVIEW, SENDING, CANCELLED = "preview", "sending", "cancelled"
+
+class PushStatus(StrEnum):
+    PREVIEW = "preview"  # awaiting the admin's Send or Cancel
+    SENDING = "sending"  # queued in the outbox for its audience
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +26,7 @@ class Push:
     article_id: int | None
     text: str
     audience: int
-    status: str
+    status: PushStatus
     preview_chat_id: int | None
     preview_message_id: int | None
 
@@ -45,7 +50,7 @@ def create_push(
                 "article_id": article_id,
                 "text": text,
                 "audience": size,
-                "status": PREVIEW,
+                "status": PushStatus.PREVIEW,
                 "created_at": to_db_time(now),
             }
         )
@@ -76,7 +81,19 @@ def get_push(db: Database, push_id: int) -> Push | None:
         "preview_message_id FROM pushes WHERE id = ?",
         (push_id,),
     ).fetchone()
-    return None if row is None else Push(*row)
+    if row is None:
+        return None
+    push_id, created_by, article_id, text, size, status, preview_chat, preview_message = row
+    return Push(
+        push_id,
+        created_by,
+        article_id,
+        text,
+        size,
+        PushStatus(status),
+        preview_chat,
+        preview_message,
+    )
 
 
 def set_preview_message(db: Database, push_id: int, chat_id: int, message_id: int) -> None:
@@ -96,7 +113,7 @@ def start_push(
     """
     with write_transaction(db):
         push = get_push(db, push_id)
-        if push is None or push.status != PREVIEW:
+        if push is None or push.status != PushStatus.PREVIEW:
             return None
         readers = _audience(db, push.article_id, topic_ids)
         article_ids = (push.article_id,) if push.article_id is not None else ()
@@ -106,7 +123,7 @@ def start_push(
                 OutgoingMessage(
                     chat_id=chat_id,
                     text=push.text,
-                    kind="breaking",
+                    kind=MessageKind.BREAKING,
                     priority=PRIORITY_BREAKING,
                     article_ids=article_ids,
                     push_id=push_id,
@@ -117,7 +134,7 @@ def start_push(
         )
         db.execute(
             "UPDATE pushes SET status = ?, audience = ? WHERE id = ?",
-            (SENDING, len(readers), push_id),
+            (PushStatus.SENDING, len(readers), push_id),
         )
     return len(readers)
 
@@ -126,6 +143,6 @@ def cancel_push(db: Database, push_id: int) -> bool:
     with write_transaction(db):
         cursor = db.execute(
             "UPDATE pushes SET status = ? WHERE id = ? AND status = ?",
-            (CANCELLED, push_id, PREVIEW),
+            (PushStatus.CANCELLED, push_id, PushStatus.PREVIEW),
         )
     return bool(cursor.rowcount)

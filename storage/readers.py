@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -12,7 +15,13 @@ from sqlite_utils import Database
 from digest.schedule import next_occurrence
 from storage.db import from_db_time, to_db_time, write_transaction
 
-ACTIVE, STOPPED, BLOCKED = "active", "stopped", "blocked"
+
+class ReaderStatus(StrEnum):
+    ACTIVE = "active"
+    STOPPED = "stopped"  # /stop: settings kept for a later /start
+    BLOCKED = "blocked"  # the reader blocked the bot (or the chat is gone)
+
+
 CATCH_UP_LIMIT = timedelta(days=7)  # after long downtime, one digest of at most a week
 FIRST_DIGEST_WINDOW = timedelta(days=1)
 
@@ -24,9 +33,9 @@ class ReaderNotFound(LookupError):
 @dataclass(frozen=True, slots=True)
 class Reader:
     chat_id: int
-    status: str
-    digest_time: str
-    timezone: str
+    status: ReaderStatus
+    digest_time: time  # local wall-clock time of the daily digest
+    zone: ZoneInfo  # the zone digest_time is in
     topic_ids: frozenset[int]
     next_digest_at: datetime | None
     last_digest_at: datetime | None
@@ -34,61 +43,64 @@ class Reader:
     user_id: int | None = None
     first_name: str = ""
 
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
     def window_start(self, now: datetime) -> datetime:
         """Articles ingested after this are new to the reader."""
         if self.digest_since is None:
             return now - FIRST_DIGEST_WINDOW
         return max(self.digest_since, now - CATCH_UP_LIMIT)
 
+    def next_digest_after(self, moment: datetime) -> datetime:
+        return next_occurrence(self.digest_time, self.zone, moment)
 
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
+
+# The digest time is stored as "HH:MM" and the zone by its IANA key: both converted here only.
+@functools.cache
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
 
 
-def compute_next_digest(digest_time: str, timezone: str, after: datetime) -> datetime:
-    return next_occurrence(_hhmm(digest_time), ZoneInfo(timezone), after)
+def _hhmm(at: time) -> str:
+    return f"{at:%H:%M}"
 
 
 def _opt_time(text: str | None) -> datetime | None:
     return from_db_time(text) if text else None
 
 
-_READER_COLUMNS = (
+READER_COLUMNS = (
     "chat_id, status, digest_time, timezone, next_digest_at, last_digest_at, digest_since, "
     "user_id, first_name"
 )
 
 
-def _reader_from_row(db: Database, row: Sequence[object]) -> Reader:
-    chat_id = int(row[0])  # type: ignore[call-overload]
-    topics = frozenset(
-        tid
-        for (tid,) in db.execute("SELECT topic_id FROM reader_topics WHERE chat_id = ?", (chat_id,))
-    )
+def reader_from_row(row: Sequence[Any], topic_ids: frozenset[int]) -> Reader:
+    """A row of ``SELECT {READER_COLUMNS}`` and the reader's topics as a :class:`Reader`."""
     return Reader(
-        chat_id=chat_id,
-        status=str(row[1]),
-        digest_time=str(row[2]),
-        timezone=str(row[3]),
-        topic_ids=topics,
-        next_digest_at=_opt_time(row[4]),  # type: ignore[arg-type]
-        last_digest_at=_opt_time(row[5]),  # type: ignore[arg-type]
-        digest_since=_opt_time(row[6]),  # type: ignore[arg-type]
-        user_id=row[7],  # type: ignore[arg-type]
-        first_name=str(row[8] or ""),
+        chat_id=int(row[0]),
+        status=ReaderStatus(row[1]),
+        digest_time=_clock(row[2]),
+        zone=ZoneInfo(row[3]),
+        topic_ids=topic_ids,
+        next_digest_at=_opt_time(row[4]),
+        last_digest_at=_opt_time(row[5]),
+        digest_since=_opt_time(row[6]),
+        user_id=row[7],
+        first_name=row[8] or "",
     )
 
 
 def get_reader(db: Database, chat_id: int) -> Reader | None:
     row = db.execute(
-        f"SELECT {_READER_COLUMNS} FROM readers WHERE chat_id = ?", (chat_id,)
+        f"SELECT {READER_COLUMNS} FROM readers WHERE chat_id = ?", (chat_id,)
     ).fetchone()
-    return None if row is None else _reader_from_row(db, row)
+    if row is None:
+        return None
+    topics = frozenset(
+        tid
+        for (tid,) in db.execute("SELECT topic_id FROM reader_topics WHERE chat_id = ?", (chat_id,))
+    )
+    return reader_from_row(row, topics)
 
 
 def subscribe(
@@ -98,8 +110,8 @@ def subscribe(
     user_id: int | None,
     first_name: str,
     username: str | None,
-    default_time: str,
-    default_timezone: str,
+    default_time: time,
+    default_zone: ZoneInfo,
     now: datetime,
 ) -> tuple[Reader, bool]:
     """Subscribe a chat, or re-activate it with its old settings. Returns (reader, is_new)."""
@@ -113,35 +125,40 @@ def subscribe(
                     "user_id": user_id,
                     "username": username,
                     "first_name": first_name,
-                    "status": ACTIVE,
-                    "digest_time": default_time,
-                    "timezone": default_timezone,
-                    "next_digest_at": to_db_time(
-                        compute_next_digest(default_time, default_timezone, now)
-                    ),
+                    "status": ReaderStatus.ACTIVE,
+                    "digest_time": _hhmm(default_time),
+                    "timezone": default_zone.key,
+                    "next_digest_at": to_db_time(next_occurrence(default_time, default_zone, now)),
                     "created_at": now_text,
                     "updated_at": now_text,
                 }
             )
         else:
-            next_at = compute_next_digest(existing.digest_time, existing.timezone, now)
+            next_at = existing.next_digest_after(now)
             db.execute(
                 "UPDATE readers SET status = ?, user_id = ?, username = ?, first_name = ?, "
                 "next_digest_at = ?, updated_at = ? WHERE chat_id = ?",
-                (ACTIVE, user_id, username, first_name, to_db_time(next_at), now_text, chat_id),
+                (
+                    ReaderStatus.ACTIVE,
+                    user_id,
+                    username,
+                    first_name,
+                    to_db_time(next_at),
+                    now_text,
+                    chat_id,
+                ),
             )
         reader = get_reader(db, chat_id)
     assert reader is not None
     return reader, existing is None
 
 
-def set_status(db: Database, chat_id: int, status: str, now: datetime) -> bool:
+def set_status(db: Database, chat_id: int, status: ReaderStatus, now: datetime) -> bool:
     """Mark a reader active/stopped/blocked; False when the chat is unknown."""
-    cursor = db.execute(
+    cursor = db.execute(  # one statement: sqlite-utils commits it
         "UPDATE readers SET status = ?, updated_at = ? WHERE chat_id = ?",
         (status, to_db_time(now), chat_id),
     )
-    db.conn.commit()
     return bool(cursor.rowcount)
 
 
@@ -150,20 +167,21 @@ def set_schedule(
     chat_id: int,
     now: datetime,
     *,
-    digest_time: str | None = None,
-    timezone: str | None = None,
+    digest_time: time | None = None,
+    zone: ZoneInfo | None = None,
 ) -> Reader:
+    """A new digest time and/or zone; the next digest moves to match."""
     with write_transaction(db):
         reader = get_reader(db, chat_id)
         if reader is None:
             raise ReaderNotFound(chat_id)
-        new_time = digest_time or reader.digest_time
-        new_zone = timezone or reader.timezone
-        next_at = compute_next_digest(new_time, new_zone, now)
+        new_time = reader.digest_time if digest_time is None else digest_time
+        new_zone = reader.zone if zone is None else zone
+        next_at = next_occurrence(new_time, new_zone, now)
         db.execute(
             "UPDATE readers SET digest_time = ?, timezone = ?, next_digest_at = ?, updated_at = ? "
             "WHERE chat_id = ?",
-            (new_time, new_zone, to_db_time(next_at), to_db_time(now), chat_id),
+            (_hhmm(new_time), new_zone.key, to_db_time(next_at), to_db_time(now), chat_id),
         )
         updated = get_reader(db, chat_id)
     assert updated is not None
@@ -203,7 +221,11 @@ class ReaderCounts:
 
 def reader_counts(db: Database) -> ReaderCounts:
     counts = dict(db.execute("SELECT status, count(*) FROM readers GROUP BY status").fetchall())
-    return ReaderCounts(counts.get(ACTIVE, 0), counts.get(STOPPED, 0), counts.get(BLOCKED, 0))
+    return ReaderCounts(
+        counts.get(ReaderStatus.ACTIVE, 0),
+        counts.get(ReaderStatus.STOPPED, 0),
+        counts.get(ReaderStatus.BLOCKED, 0),
+    )
 
 
 def next_digests(db: Database, limit: int = 5) -> list[tuple[int, datetime]]:
@@ -212,7 +234,7 @@ def next_digests(db: Database, limit: int = 5) -> list[tuple[int, datetime]]:
         for chat_id, at in db.execute(
             "SELECT chat_id, next_digest_at FROM readers WHERE status = ? "
             "ORDER BY next_digest_at LIMIT ?",
-            (ACTIVE, limit),
+            (ReaderStatus.ACTIVE, limit),
         )
     ]
 
@@ -223,7 +245,12 @@ def audience(db: Database, topic_ids: Iterable[int] | None) -> list[int]:
     ``None`` means "everyone" (a free-text push).
     """
     if topic_ids is None:
-        return [c for (c,) in db.execute("SELECT chat_id FROM readers WHERE status = ?", (ACTIVE,))]
+        return [
+            c
+            for (c,) in db.execute(
+                "SELECT chat_id FROM readers WHERE status = ?", (ReaderStatus.ACTIVE,)
+            )
+        ]
     ids = sorted(set(topic_ids))
     marks = ",".join("?" * len(ids)) or "NULL"
     return [
@@ -233,6 +260,6 @@ def audience(db: Database, topic_ids: Iterable[int] | None) -> list[int]:
             " NOT EXISTS (SELECT 1 FROM reader_topics rt WHERE rt.chat_id = r.chat_id)"
             f" OR EXISTS (SELECT 1 FROM reader_topics rt WHERE rt.chat_id = r.chat_id"
             f" AND rt.topic_id IN ({marks})))",
-            (ACTIVE, *ids),
+            (ReaderStatus.ACTIVE, *ids),
         )
     ]

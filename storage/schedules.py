@@ -8,23 +8,23 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from storage.db import from_db_time, to_db_time, write_transaction
+from storage.db import from_db_time, to_db_time
 from storage.readers import (
-    _READER_COLUMNS,
-    ACTIVE,
     CATCH_UP_LIMIT,
     FIRST_DIGEST_WINDOW,
+    READER_COLUMNS,
     Reader,
-    _opt_time,
+    ReaderStatus,
+    reader_from_row,
 )
 
 
 def due_readers(db: Database, now: datetime, limit: int = 100_000) -> list[Reader]:
     """Active readers whose next digest time has passed, with their topics (two queries)."""
     rows = db.execute(
-        f"SELECT {_READER_COLUMNS} FROM readers WHERE status = ? AND next_digest_at <= ? "
+        f"SELECT {READER_COLUMNS} FROM readers WHERE status = ? AND next_digest_at <= ? "
         "ORDER BY next_digest_at LIMIT ?",
-        (ACTIVE, to_db_time(now), limit),
+        (ReaderStatus.ACTIVE, to_db_time(now), limit),
     ).fetchall()
     if not rows:
         return []
@@ -32,24 +32,10 @@ def due_readers(db: Database, now: datetime, limit: int = 100_000) -> list[Reade
     for chat_id, topic_id in db.execute(
         "SELECT rt.chat_id, rt.topic_id FROM reader_topics rt JOIN readers r "
         "ON r.chat_id = rt.chat_id WHERE r.status = ? AND r.next_digest_at <= ?",
-        (ACTIVE, to_db_time(now)),
+        (ReaderStatus.ACTIVE, to_db_time(now)),
     ):
         topics.setdefault(chat_id, set()).add(topic_id)
-    return [
-        Reader(
-            chat_id=row[0],
-            status=row[1],
-            digest_time=row[2],
-            timezone=row[3],
-            topic_ids=frozenset(topics.get(row[0], ())),
-            next_digest_at=_opt_time(row[4]),
-            last_digest_at=_opt_time(row[5]),
-            digest_since=_opt_time(row[6]),
-            user_id=row[7],
-            first_name=row[8] or "",
-        )
-        for row in rows
-    ]
+    return [reader_from_row(row, frozenset(topics.get(row[0], ()))) for row in rows]
 
 
 def earliest_window(db: Database, now: datetime) -> datetime | None:
@@ -57,7 +43,7 @@ def earliest_window(db: Database, now: datetime) -> datetime | None:
     count, first_time, earliest = db.execute(
         "SELECT count(*), count(*) - count(digest_since), min(digest_since) FROM readers "
         "WHERE status = ? AND next_digest_at <= ?",
-        (ACTIVE, to_db_time(now)),
+        (ReaderStatus.ACTIVE, to_db_time(now)),
     ).fetchone()
     if not count:
         return None
@@ -79,13 +65,9 @@ class DigestDone:
     window_start: datetime | None = None  # the window used; kept while stories are left over
 
 
-def advance_schedules(db: Database, done: Sequence[DigestDone], now: datetime) -> None:
+def write_schedule_advances(db: Database, done: Sequence[DigestDone], now: datetime) -> None:
+    """Move each reader on after a tick; inside the caller's transaction (see commit_digests)."""
     now_text = to_db_time(now)
-    with write_transaction(db):
-        write_schedule_advances(db, done, now_text)
-
-
-def write_schedule_advances(db: Database, done: Sequence[DigestDone], now_text: str) -> None:
     db.conn.executemany(
         "UPDATE readers SET next_digest_at = ?, "
         "last_digest_at = CASE WHEN ? THEN ? ELSE last_digest_at END, "

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlite_utils import Database
 
 from digest.cluster import STOP_WORDS, prefix_len
-from digest.model import Candidate
+from digest.model import Candidate, Provider, RelatedLink
 from storage.articles import articles_by_ids
 from storage.db import from_db_time
 
@@ -19,29 +17,21 @@ RANK_WINDOW = 2_000  # matches ranked by bm25, newest first
 COUNT_CAP = 500  # word frequencies are counted up to this
 
 
-@dataclass(frozen=True, slots=True)
-class RelatedCoverage:
-    """One link of other coverage: from the frontmatter's ``related`` or a stored article."""
-
-    title: str
-    web_url: str
-    provider: str
-    published_at: datetime | None
-    article_id: int | None = None  # set when the link is a stored article
-
-
-def frontmatter_related(db: Database, article_id: int) -> list[RelatedCoverage]:
+def frontmatter_related(db: Database, article_id: int) -> list[RelatedLink]:
     """The article's own ``related`` list, in file order."""
     return [
-        RelatedCoverage(
+        RelatedLink(
             title=title,
+            url=url,
             web_url=web_url,
-            provider=provider or "",
+            excerpt=excerpt or "",
             published_at=from_db_time(published) if published else None,
+            provider=Provider(provider, domain or "") if provider else None,
+            quality=quality,
         )
-        for title, web_url, provider, published in db.execute(
-            "SELECT title, web_url, provider_name, published_at FROM related_links "
-            "WHERE article_id = ? ORDER BY position",
+        for title, url, web_url, excerpt, published, provider, domain, quality in db.execute(
+            "SELECT title, url, web_url, excerpt, published_at, provider_name, provider_domain, "
+            "quality FROM related_links WHERE article_id = ? ORDER BY position",
             (article_id,),
         )
     ]

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from storage.articles import count_articles
-from storage.db import get_state
+from storage.db import from_db_time, get_state
 from storage.files import Rejection, count_rejections, recent_rejections
-from storage.outbox import outbox_counts
+from storage.outbox import StatusCounts, outbox_counts
 from storage.readers import ReaderCounts, next_digests, reader_counts
 
 
@@ -21,12 +21,13 @@ class Stats:
     topics: int
     rejected_files: int
     recent_rejections: list[Rejection]
-    outbox: dict[str, int]
-    last_scan_at: str | None
+    outbox: StatusCounts
+    last_scan_at: datetime | None
     next_digests: list[tuple[int, datetime]]
 
 
 def gather_stats(db: Database) -> Stats:
+    last_scan = get_state(db, "last_scan_at")  # written by storage.ingest at each scan
     return Stats(
         readers=reader_counts(db),
         articles=count_articles(db),
@@ -34,6 +35,6 @@ def gather_stats(db: Database) -> Stats:
         rejected_files=count_rejections(db),
         recent_rejections=recent_rejections(db, 5),
         outbox=outbox_counts(db),
-        last_scan_at=get_state(db, "last_scan_at"),
+        last_scan_at=from_db_time(last_scan) if last_scan else None,
         next_digests=next_digests(db, 5),
     )

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlite_utils import Database
 
 from bot.delivery.digest_queue import queue_digest_now, run_digest_tick
+from bot.settings import parse_hhmm
 from digest.model import Article, Provider, RelatedLink
+from digest.schedule import next_occurrence
 from digest.urls import normalize_url
 from storage.articles import save_articles
-from storage.outbox import PRIORITY_ANSWER, PRIORITY_DIGEST
-from storage.readers import STOPPED, Reader, compute_next_digest, get_reader, set_status, subscribe
-from storage.schedules import DigestDone, advance_schedules, due_readers
+from storage.outbox import PRIORITY_ANSWER, PRIORITY_DIGEST, commit_digests
+from storage.readers import Reader, ReaderStatus, get_reader, set_status, subscribe
+from storage.schedules import DigestDone, due_readers
 from storage.topics import toggle_topic, topic_ids_by_names
 from tests.botapi import parse_html_entities
 from tests.botapi.html import utf16_len
@@ -73,8 +76,8 @@ def add_reader(
     timezone: str = "UTC",
 ) -> Reader:
     subscribe(
-        db, chat_id, user_id=chat_id, first_name="R", username=None, default_time=digest_time,
-        default_timezone=timezone, now=since,
+        db, chat_id, user_id=chat_id, first_name="R", username=None, default_time=parse_hhmm(digest_time),
+        default_zone=ZoneInfo(timezone), now=since,
     )  # fmt: skip
     for name in topics:
         found, unknown = topic_ids_by_names(db, [name])
@@ -139,7 +142,7 @@ def test_due_readers_get_their_topics_only(newsroom: tuple[Database, dict[str, i
     add_reader(db, everything)
     add_reader(db, sports, ["Sports"])
     add_reader(db, 5, ["AI"])
-    set_status(db, 5, STOPPED, DAY1 - timedelta(hours=1))
+    set_status(db, 5, ReaderStatus.STOPPED, DAY1 - timedelta(hours=1))
     later = add_reader(db, 6, ["AI"], digest_time="20:00")
 
     assert run_digest_tick(db, TICK1) == 3
@@ -181,7 +184,7 @@ def test_nothing_is_sent_twice(db: Database) -> None:
     add_reader(db, chat, ["AI"], since=DAY1 - timedelta(days=3))
     # A first digest (everything shown) sets the reader's window to its time.
     first_tick = DAY1 - timedelta(days=1) + timedelta(seconds=30)
-    advance_schedules(db, [DigestDone(chat, DAY1, True, True)], first_tick)
+    commit_digests(db, [], [DigestDone(chat, DAY1, True, True)], first_tick)
 
     batch = ingest(
         db,
@@ -247,8 +250,8 @@ def test_one_catch_up_digest_after_downtime(db: Database) -> None:
         ingest(db, at, story(f"d{days_ago}", f"{title} robotics story", ["AI"], published=at))
     add_reader(db, chat, ["AI"], since=now - timedelta(days=12))
     # The last digest went out ten days ago; the bot has been down for the last three days.
-    advance_schedules(
-        db, [DigestDone(chat, now - timedelta(days=3), True, True)], now - timedelta(days=10)
+    commit_digests(
+        db, [], [DigestDone(chat, now - timedelta(days=3), True, True)], now - timedelta(days=10)
     )
     assert [r.chat_id for r in due_readers(db, now - timedelta(days=2))] == [chat]
 
@@ -262,7 +265,7 @@ def test_one_catch_up_digest_after_downtime(db: Database) -> None:
         assert title in text
     reader = get_reader(db, chat)
     assert reader is not None
-    assert reader.next_digest_at == compute_next_digest("08:00", "UTC", now)
+    assert reader.next_digest_at == next_occurrence(time(8, 0), ZoneInfo("UTC"), now)
     assert now < reader.next_digest_at <= now + timedelta(hours=25)
     # Not one digest per missed day: the next ticks find nobody due.
     assert run_digest_tick(db, now + timedelta(minutes=1)) == 0

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlite_utils import Database
 
+from digest.keyboard import Button
 from digest.model import Article
 from digest.urls import normalize_url
 from storage.articles import save_articles
@@ -17,6 +20,7 @@ from storage.outbox import (
     PRIORITY_ANSWER,
     PRIORITY_BREAKING,
     PRIORITY_DIGEST,
+    MessageKind,
     OutgoingMessage,
     SendResult,
     commit_digests,
@@ -28,16 +32,8 @@ from storage.outbox import (
     push_counts,
     record_results,
 )
-from storage.pushes import (
-    CANCELLED,
-    PREVIEW,
-    SENDING,
-    cancel_push,
-    create_push,
-    get_push,
-    start_push,
-)
-from storage.readers import ACTIVE, BLOCKED, STOPPED, get_reader, set_status, subscribe
+from storage.pushes import PushStatus, cancel_push, create_push, get_push, start_push
+from storage.readers import ReaderStatus, get_reader, set_status, subscribe
 from storage.schedules import DigestDone
 from storage.topics import toggle_topic, topic_ids_by_names
 
@@ -66,8 +62,8 @@ def add_articles(db: Database, topics_per_article: Iterable[Iterable[str]]) -> l
 
 def add_reader(db: Database, chat_id: int, topics: Iterable[str] = ()) -> None:
     subscribe(
-        db, chat_id, user_id=chat_id, first_name="R", username=None, default_time="08:00",
-        default_timezone="UTC", now=NOW - timedelta(days=1),
+        db, chat_id, user_id=chat_id, first_name="R", username=None, default_time=time(8, 0),
+        default_zone=ZoneInfo("UTC"), now=NOW - timedelta(days=1),
     )  # fmt: skip
     for name in topics:
         found, _ = topic_ids_by_names(db, [name])
@@ -82,7 +78,7 @@ def msg(
     articles: tuple[int, ...] = (),
     push_id: int | None = None,
 ) -> OutgoingMessage:
-    kind = {PRIORITY_ANSWER: "answer", PRIORITY_BREAKING: "breaking"}.get(priority, "digest")
+    kind = MessageKind.BREAKING if priority == PRIORITY_BREAKING else MessageKind.DIGEST
     return OutgoingMessage(chat_id, text, kind, priority, article_ids=articles, push_id=push_id)
 
 
@@ -129,11 +125,37 @@ def test_enqueue_keeps_the_first_reservation(db: Database) -> None:
     assert second > first
 
 
-def test_reply_markup_round_trips(db: Database) -> None:
-    markup = {"inline_keyboard": [[{"text": "🔗 1", "callback_data": "rel:1"}]]}
-    enqueue(db, [OutgoingMessage(1, "t", "digest", PRIORITY_DIGEST, reply_markup=markup)], NOW)
+def test_keyboard_round_trips_as_bot_api_json(db: Database) -> None:
+    keyboard = (
+        (Button("🔗 1", "rel:1"), Button("🔗 2", "rel:2")),
+        (Button("More (3)", "digest:more"),),
+    )
+    enqueue(db, [OutgoingMessage(1, "t", MessageKind.DIGEST, PRIORITY_DIGEST, keyboard)], NOW)
     (queued,) = pending_batch(db, NOW, limit=10)
-    assert queued.reply_markup == markup
+    assert queued.keyboard == keyboard
+    # The column keeps the Bot API's reply_markup JSON, as rows have always held it.
+    (stored,) = db.execute("SELECT reply_markup FROM outbox").fetchone()
+    assert json.loads(stored) == {
+        "inline_keyboard": [
+            [
+                {"text": "🔗 1", "callback_data": "rel:1"},
+                {"text": "🔗 2", "callback_data": "rel:2"},
+            ],
+            [{"text": "More (3)", "callback_data": "digest:more"}],
+        ]
+    }
+
+
+def test_a_row_queued_before_the_keyboard_type_still_reads(db: Database) -> None:
+    """Rows written by earlier versions (plain Bot API JSON, ASCII-escaped) still send."""
+    legacy = '{"inline_keyboard": [[{"text": "\\ud83d\\udd17 1", "callback_data": "rel:7"}]]}'
+    db.execute(
+        "INSERT INTO outbox (chat_id, priority, kind, text, reply_markup, status, attempts, "
+        "created_at) VALUES (1, 2, 'digest', 't', ?, 'pending', 0, ?)",
+        (legacy, to_db_time(NOW)),
+    )
+    (queued,) = pending_batch(db, NOW, limit=10)
+    assert queued.keyboard == ((Button("🔗 1", "rel:7"),),)
 
 
 # -- pending batches -----------------------------------------------------------------------------
@@ -260,14 +282,14 @@ def test_record_blocked_drops_the_chat(db: Database) -> None:
     )
     assert summary.blocked_chats == (1,)
     reader = get_reader(db, 1)
-    assert reader is not None and reader.status == BLOCKED
+    assert reader is not None and reader.status == ReaderStatus.BLOCKED
     assert [row(db, i)["status"] for i in ids] == ["sent", "dropped", "dropped", "pending"]
     assert row(db, ids[2])["last_error"] == "Forbidden: bot was blocked by the user"
     # What was sent stays delivered; what was only queued is released.
     assert delivered_to(db, 1) == {a1}
     assert delivered_to(db, 2) == {a2}
     other = get_reader(db, 2)
-    assert other is not None and other.status == ACTIVE
+    assert other is not None and other.status == ReaderStatus.ACTIVE
 
 
 def test_drop_chat(db: Database) -> None:
@@ -275,14 +297,14 @@ def test_drop_chat(db: Database) -> None:
     ids = enqueue(db, [msg(1), msg(1)], NOW)
     drop_chat(db, 1, "chat not found", NOW)
     assert [row(db, i)["status"] for i in ids] == ["dropped", "dropped"]
-    assert get_reader(db, 1).status == BLOCKED  # type: ignore[union-attr]
+    assert get_reader(db, 1).status == ReaderStatus.BLOCKED  # type: ignore[union-attr]
 
 
 def test_record_migrated_moves_rows_to_the_new_chat(db: Database) -> None:
     (a1,) = add_articles(db, [["AI"]])
     old, new = -4001, -100_000_000_4001
-    subscribe(db, old, user_id=None, first_name="", username=None, default_time="08:00",
-              default_timezone="UTC", now=NOW)  # fmt: skip
+    subscribe(db, old, user_id=None, first_name="", username=None, default_time=time(8, 0),
+              default_zone=ZoneInfo("UTC"), now=NOW)  # fmt: skip
     ids = enqueue(db, [msg(old, "one", articles=(a1,)), msg(old, "two")], NOW)
     record_results(db, [SendResult(ids[0], old, "migrated", new_chat_id=new)], NOW)
     assert [row(db, i)["chat_id"] for i in ids] == [new, new]
@@ -387,7 +409,7 @@ def push_db(db: Database) -> Database:
     add_reader(db, 2, ["AI"])
     add_reader(db, 3, ["Energy"])
     add_reader(db, 4, ["AI"])
-    set_status(db, 4, STOPPED, NOW)
+    set_status(db, 4, ReaderStatus.STOPPED, NOW)
     return db
 
 
@@ -407,7 +429,7 @@ def test_push_audience(
     db = push_db
     topic_ids = None if topics is None else _topics(db, *topics)
     push = create_push(db, created_by=9, article_id=None, text="t", topic_ids=topic_ids, now=NOW)
-    assert (push.status, push.audience, push.created_by) == (PREVIEW, len(expected), 9)
+    assert (push.status, push.audience, push.created_by) == (PushStatus.PREVIEW, len(expected), 9)
     assert start_push(db, push.id, topic_ids, NOW) == len(expected)
     assert {m.chat_id for m in pending_batch(db, NOW, limit=10)} == expected
 
@@ -423,7 +445,7 @@ def test_start_push_queues_once(push_db: Database) -> None:
         (PRIORITY_BREAKING, "breaking", push.id, "<b>AI</b>")
     }
     stored = get_push(db, push.id)
-    assert stored is not None and (stored.status, stored.audience) == (SENDING, 3)
+    assert stored is not None and (stored.status, stored.audience) == (PushStatus.SENDING, 3)
     # The article is now reserved for each of them.
     assert {c for (c,) in db.execute("SELECT chat_id FROM deliveries WHERE article_id = 1")} == {
         1,
@@ -453,7 +475,7 @@ def test_cancel_push_only_from_preview(push_db: Database) -> None:
     db = push_db
     first = create_push(db, created_by=9, article_id=None, text="a", topic_ids=None, now=NOW)
     assert cancel_push(db, first.id) is True
-    assert get_push(db, first.id).status == CANCELLED  # type: ignore[union-attr]
+    assert get_push(db, first.id).status == PushStatus.CANCELLED  # type: ignore[union-attr]
     assert cancel_push(db, first.id) is False
     assert start_push(db, first.id, None, NOW) is None  # a cancelled push never goes out
     assert pending_batch(db, NOW, limit=10) == []
@@ -461,5 +483,5 @@ def test_cancel_push_only_from_preview(push_db: Database) -> None:
     second = create_push(db, created_by=9, article_id=None, text="b", topic_ids=None, now=NOW)
     assert start_push(db, second.id, None, NOW) == 3
     assert cancel_push(db, second.id) is False  # already sending
-    assert get_push(db, second.id).status == SENDING  # type: ignore[union-attr]
+    assert get_push(db, second.id).status == PushStatus.SENDING  # type: ignore[union-attr]
     assert cancel_push(db, 12345) is False

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlite_utils import Database
 
+from bot.settings import parse_hhmm
 from digest.model import Article
+from digest.schedule import next_occurrence
 from digest.urls import normalize_url
 from storage.articles import save_articles
 from storage.db import to_db_time
-from storage.outbox import PRIORITY_DIGEST, OutgoingMessage, enqueue
+from storage.outbox import PRIORITY_DIGEST, OutgoingMessage, commit_digests, enqueue
 from storage.readers import (
-    ACTIVE,
-    BLOCKED,
-    STOPPED,
     Reader,
     ReaderNotFound,
+    ReaderStatus,
     audience,
-    compute_next_digest,
     get_reader,
     migrate_chat,
     reader_counts,
@@ -29,10 +28,20 @@ from storage.readers import (
     set_status,
     subscribe,
 )
-from storage.schedules import DigestDone, advance_schedules, due_readers
+from storage.schedules import DigestDone, due_readers
 from storage.topics import all_topics, clear_topics, toggle_topic, topic_ids_by_names
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+ACTIVE, STOPPED, BLOCKED = ReaderStatus.ACTIVE, ReaderStatus.STOPPED, ReaderStatus.BLOCKED
+
+
+def compute_next_digest(at: str, zone: str, after: datetime) -> datetime:
+    return next_occurrence(parse_hhmm(at), ZoneInfo(zone), after)
+
+
+def advance_schedules(db: Database, done: Sequence[DigestDone], now: datetime) -> None:
+    """A tick's schedule writes without its messages."""
+    commit_digests(db, [], done, now)
 
 
 def add_articles(db: Database, topics_per_article: Iterable[Iterable[str]]) -> None:
@@ -75,8 +84,8 @@ def add_reader(
         user_id=chat_id if chat_id > 0 else None,
         first_name=f"Reader {chat_id}",
         username=None,
-        default_time=digest_time,
-        default_timezone=timezone,
+        default_time=parse_hhmm(digest_time),
+        default_zone=ZoneInfo(timezone),
         now=now,
     )
     for name in topics:
@@ -96,13 +105,13 @@ def topical(db: Database) -> Database:
 # -- subscribing ---------------------------------------------------------------------------------
 def test_subscribe_new(db: Database) -> None:
     reader, is_new = subscribe(
-        db, 42, user_id=42, first_name="Ada", username="ada", default_time="07:30",
-        default_timezone="Europe/Berlin", now=NOW,
+        db, 42, user_id=42, first_name="Ada", username="ada", default_time=time(7, 30),
+        default_zone=ZoneInfo("Europe/Berlin"), now=NOW,
     )  # fmt: skip
     assert is_new
     assert reader.chat_id == 42
     assert reader.status == ACTIVE
-    assert (reader.digest_time, reader.timezone) == ("07:30", "Europe/Berlin")
+    assert (reader.digest_time, reader.zone) == (time(7, 30), ZoneInfo("Europe/Berlin"))
     assert reader.first_name == "Ada"
     assert reader.user_id == 42
     assert reader.topic_ids == frozenset()
@@ -120,12 +129,12 @@ def test_subscribe_again_keeps_settings_and_reactivates(topical: Database) -> No
     assert set_status(db, 42, STOPPED, NOW)
     later = NOW + timedelta(days=3)
     reader, is_new = subscribe(
-        db, 42, user_id=42, first_name="Ada L.", username="ada2", default_time="09:00",
-        default_timezone="UTC", now=later,
+        db, 42, user_id=42, first_name="Ada L.", username="ada2", default_time=time(9, 0),
+        default_zone=ZoneInfo("UTC"), now=later,
     )  # fmt: skip
     assert not is_new
     assert reader.status == ACTIVE
-    assert (reader.digest_time, reader.timezone) == ("06:15", "Asia/Kolkata")
+    assert (reader.digest_time, reader.zone) == (time(6, 15), ZoneInfo("Asia/Kolkata"))
     assert reader.topic_ids == {topic_id(db, "AI")}
     assert reader.first_name == "Ada L."
     # The schedule is recomputed from the moment of re-subscribing, in the kept settings.
@@ -134,7 +143,7 @@ def test_subscribe_again_keeps_settings_and_reactivates(topical: Database) -> No
 
 
 @pytest.mark.parametrize("status", [STOPPED, BLOCKED, ACTIVE])
-def test_set_status(db: Database, status: str) -> None:
+def test_set_status(db: Database, status: ReaderStatus) -> None:
     add_reader(db, 42)
     assert set_status(db, 42, status, NOW + timedelta(minutes=5))
     reader = get_reader(db, 42)
@@ -164,8 +173,14 @@ def test_set_schedule_recomputes_next_digest(
 ) -> None:
     before = add_reader(db, 42, digest_time="08:00", timezone="UTC")
     later = NOW + timedelta(hours=1)
-    reader = set_schedule(db, 42, later, digest_time=digest_time, timezone=timezone)
-    assert (reader.digest_time, reader.timezone) == (expected_time, expected_zone)
+    reader = set_schedule(
+        db,
+        42,
+        later,
+        digest_time=parse_hhmm(digest_time) if digest_time else None,
+        zone=ZoneInfo(timezone) if timezone else None,
+    )
+    assert (reader.digest_time, reader.zone) == (parse_hhmm(expected_time), ZoneInfo(expected_zone))
     assert reader.next_digest_at == compute_next_digest(expected_time, expected_zone, later)
     assert reader.next_digest_at != before.next_digest_at
     assert get_reader(db, 42) == reader
@@ -173,7 +188,7 @@ def test_set_schedule_recomputes_next_digest(
 
 def test_set_schedule_unknown_reader(db: Database) -> None:
     with pytest.raises(ReaderNotFound):
-        set_schedule(db, 999, NOW, digest_time="09:00")
+        set_schedule(db, 999, NOW, digest_time=time(9, 0))
 
 
 # -- topics --------------------------------------------------------------------------------------
@@ -373,9 +388,9 @@ def test_migrate_chat_without_topics_moves_reader_and_queue(db: Database) -> Non
     assert get_reader(db, old) is None
     moved = get_reader(db, new)
     assert moved is not None
-    assert (moved.digest_time, moved.timezone, moved.next_digest_at) == (
+    assert (moved.digest_time, moved.zone, moved.next_digest_at) == (
         before.digest_time,
-        before.timezone,
+        before.zone,
         before.next_digest_at,
     )
     assert _outbox_chats(db) == [new]
@@ -409,7 +424,7 @@ def test_migrate_chat_when_new_chat_already_subscribed(db: Database) -> None:
     migrate_chat(db, old, new)
     # The existing reader keeps its settings; the queue moves to the new id.
     reader = get_reader(db, new)
-    assert reader is not None and reader.digest_time == "19:00"
+    assert reader is not None and reader.digest_time == time(19, 0)
     assert _outbox_chats(db) == [new, new]
     assert {
         a for (a,) in db.execute("SELECT article_id FROM deliveries WHERE chat_id = ?", (new,))

@@ -10,10 +10,9 @@ import pytest
 
 from digest.assemble import Digest, Entry
 from digest.html import MAX_MESSAGE, escape, escape_attr, link, pack_blocks, utf16_len
-from digest.model import Candidate
+from digest.keyboard import Button
+from digest.model import Candidate, Provider, RelatedLink
 from digest.render import (
-    Button,
-    RelatedItem,
     RenderedMessage,
     render_breaking,
     render_breaking_text,
@@ -23,6 +22,21 @@ from digest.render import (
 from digest.urls import is_http_url
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def related_link(
+    title: str, web_url: str, provider: str, published_at: datetime | None
+) -> RelatedLink:
+    """A related link as the renderer gets it (url: the key, not shown)."""
+    return RelatedLink(
+        title=title,
+        url=web_url,
+        web_url=web_url,
+        published_at=published_at,
+        provider=Provider(provider) if provider else None,
+    )
+
+
 NOW = datetime(2025, 6, 14, 12, 0, tzinfo=UTC)  # 14:00 in Berlin
 
 NASTY_TITLES = [
@@ -302,6 +316,7 @@ def test_digest_entry_layout() -> None:
         'also: <a href="https://example.com/8">AP</a>, <a href="https://example.com/9">BBC</a>',
     ]
     assert message.buttons == ((Button("🔗 1", "rel:7"),),)
+    assert message.article_ids == (7, 8, 9)  # the entry's lead, then its other coverage
 
 
 @pytest.mark.parametrize(
@@ -369,6 +384,10 @@ def test_fifty_huge_entries_split_between_entries_only() -> None:
         # Every block of the message is whole: heading, numbered entry or the "more" line.
         assert len(held) + ("Your digest" in blocks[0]) + ("more</i>" in blocks[-1]) == len(blocks)
         numbers += held
+        # Each entry's articles (numbered by id here): its lead, then its other coverage.
+        assert m.article_ids == tuple(
+            a for n in held for a in (n, *(1000 * n + k for k in range(1, 20)))
+        )
         # Blocks are built so that a cut can only reach the excerpt: the title link and the
         # provider/time line of every entry survive.
         for block in blocks:
@@ -420,8 +439,8 @@ def test_empty_digest_still_renders_a_message() -> None:
 
 def test_related_lines() -> None:
     links = [
-        RelatedItem("Other <take>", "https://other.example/1", "Other & Co", NOW),
-        RelatedItem("Sneaky", "javascript:alert(1)", "Evil", None),
+        related_link("Other <take>", "https://other.example/1", "Other & Co", NOW),
+        related_link("Sneaky", "javascript:alert(1)", "Evil", None),
     ]
     [message] = render_related("Fed & rates", links, tz=BERLIN)
     assert_telegram_html(message)
@@ -436,7 +455,7 @@ def test_related_lines() -> None:
 
 def test_related_coverage_is_packed_under_the_limit() -> None:
     links = [
-        RelatedItem(title, f"https://example.com/{i}?" + "&x" * 500, title, NOW)
+        related_link(title, f"https://example.com/{i}?" + "&x" * 500, title, NOW)
         for i, title in enumerate(NASTY_TITLES * 20)
     ]
     messages = render_related("🚀" * 10_000, links, tz=BERLIN)

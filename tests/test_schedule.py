@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digest.schedule import next_occurrence
-from storage.readers import compute_next_digest
+from storage.readers import Reader, ReaderStatus
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
@@ -77,6 +77,21 @@ def test_next_occurrence(zone: str, at: str, after: datetime, expected: datetime
     got = next_occurrence(_hhmm(at), ZoneInfo(zone), after)
     assert got == expected
     assert got.utcoffset() == timedelta(0)
+
+
+def compute_next_digest(at: str, zone: str, after: datetime) -> datetime:
+    """A reader's next digest, as the tick and the handlers compute it."""
+    reader = Reader(
+        chat_id=1,
+        status=ReaderStatus.ACTIVE,
+        digest_time=_hhmm(at),
+        zone=ZoneInfo(zone),
+        topic_ids=frozenset(),
+        next_digest_at=None,
+        last_digest_at=None,
+        digest_since=None,
+    )
+    return reader.next_digest_after(after)
 
 
 @pytest.mark.parametrize(("zone", "at", "after", "expected"), CASES)

@@ -18,7 +18,6 @@ from storage.articles import (
     candidates_since,
     save_articles,
 )
-from storage.db import to_db_time
 from storage.search import MAX_QUERY_WORDS, frontmatter_related, fts_query, linked_articles, search
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
@@ -309,9 +308,13 @@ def test_linked_articles_limit(linked: tuple[Database, dict[str, int]]) -> None:
 def test_frontmatter_related_in_file_order(linked: tuple[Database, dict[str, int]]) -> None:
     db, ids = linked
     links = frontmatter_related(db, ids["A"])
-    assert [(r.title, r.web_url, r.provider) for r in links] == [
+    assert [(r.title, r.web_url, r.provider and r.provider.name) for r in links] == [
         ("Related 0", "https://www.b.example/story/?utm_source=a", "Other 0"),
         ("Related 1", "https://x.example/wire", "Other 1"),
+    ]
+    assert [r.url for r in links] == [
+        normalize_url("https://www.b.example/story/?utm_source=a"),
+        normalize_url("https://x.example/wire"),
     ]
     assert links[0].published_at == NOW - timedelta(hours=3)
     assert frontmatter_related(db, ids["B"]) == []
@@ -336,7 +339,7 @@ def test_candidates_since(db: Database) -> None:
     )
     topic_ids = {name: tid for tid, name in db.execute("SELECT id, name FROM topics")}
 
-    got = {c.id: c for c in candidates_since(db, to_db_time(NOW - timedelta(days=1)))}
+    got = {c.id: c for c in candidates_since(db, NOW - timedelta(days=1))}
     assert set(got) == set(new_ids)
     fresh = got[new_ids[0]]
     assert fresh.topic_ids == {topic_ids["AI"], topic_ids["Energy"]}
@@ -352,9 +355,9 @@ def test_candidates_since(db: Database) -> None:
     assert got[new_ids[1]].topic_ids == frozenset()
     assert got[new_ids[1]].related_urls == frozenset()
     # Strictly after: an article ingested exactly at the window start is not new.
-    at_start = candidates_since(db, to_db_time(NOW - timedelta(hours=1)))
+    at_start = candidates_since(db, NOW - timedelta(hours=1))
     assert at_start == []
-    assert old in {c.id for c in candidates_since(db, to_db_time(NOW - timedelta(days=3)))}
+    assert old in {c.id for c in candidates_since(db, NOW - timedelta(days=3))}
 
 
 def test_candidates_since_many_articles(db: Database) -> None:
@@ -367,7 +370,7 @@ def test_candidates_since_many_articles(db: Database) -> None:
             for n in range(count)
         ],
     )
-    got = candidates_since(db, to_db_time(NOW - timedelta(days=1)))
+    got = candidates_since(db, NOW - timedelta(days=1))
     assert len(got) == count
     assert all(len(c.topic_ids) == 1 for c in got)
 

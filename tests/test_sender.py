@@ -7,8 +7,9 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 from telegram.ext import ExtBot
@@ -17,6 +18,7 @@ from bot.db_thread import DbThread
 from bot.delivery.ratelimit import PriorityRateLimiter
 from bot.delivery.sender import OutboxSender
 from bot.delivery.transport import AiohttpRequest
+from digest.keyboard import Button
 from storage.db import utcnow
 from storage.outbox import (
     PRIORITY_ANSWER,
@@ -26,7 +28,7 @@ from storage.outbox import (
     enqueue,
     outbox_counts,
 )
-from storage.readers import BLOCKED, get_reader, subscribe
+from storage.readers import ReaderStatus, get_reader, subscribe
 from tests.botapi import FakeBotApi
 
 FIRST_CHAT = 10_000
@@ -91,13 +93,13 @@ async def test_drains_the_outbox_and_records_message_ids(db: Database, db_path: 
     messages = [
         OutgoingMessage(
             chat, f"<b>Part {part}</b> for {chat}", "digest", PRIORITY_DIGEST,
-            reply_markup={"inline_keyboard": [[{"text": "🔗 1", "callback_data": f"rel:{part}"}]]},
+            keyboard=((Button("🔗 1", f"rel:{part}"),),),
             article_ids=(article_ids[part],),
         )
         for chat in chats
         for part in range(3)
     ]  # fmt: skip
-    messages.append(OutgoingMessage(chats[0], "An answer", "answer", PRIORITY_ANSWER))
+    messages.append(OutgoingMessage(chats[0], "An answer", "digest", PRIORITY_ANSWER))
     # (a fourth paced send to one chat would wait a second: the breaking one goes elsewhere)
     messages.append(OutgoingMessage(FIRST_CHAT + 9, "Breaking!", "breaking", PRIORITY_BREAKING))
     enqueue(db, messages, utcnow())
@@ -153,8 +155,8 @@ async def test_a_refused_message_fails_alone(db: Database, db_path: Path) -> Non
 
 async def test_a_blocked_reader_is_dropped(db: Database, db_path: Path) -> None:
     reader = FIRST_CHAT
-    subscribe(db, reader, user_id=reader, first_name="R", username=None, default_time="08:00",
-              default_timezone="UTC", now=datetime(2025, 6, 1, tzinfo=UTC))  # fmt: skip
+    subscribe(db, reader, user_id=reader, first_name="R", username=None, default_time=time(8, 0),
+              default_zone=ZoneInfo("UTC"), now=datetime(2025, 6, 1, tzinfo=UTC))  # fmt: skip
     enqueue(
         db,
         [
@@ -172,7 +174,7 @@ async def test_a_blocked_reader_is_dropped(db: Database, db_path: Path) -> None:
             await until(drained(db))
         assert [r["status"] for r in rows(db)] == ["dropped", "dropped", "sent"]
         assert "blocked" in str(rows(db)[0]["last_error"])
-        assert get_reader(db, reader).status == BLOCKED  # type: ignore[union-attr]
+        assert get_reader(db, reader).status == ReaderStatus.BLOCKED  # type: ignore[union-attr]
         assert api.messages(reader) == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,7 +20,7 @@ def test_defaults_without_any_configuration(tmp_path: Path) -> None:
     assert settings.db_path == Path("./newsdigest.db")
     assert settings.articles_dir == Path("./articles")
     assert settings.admins == frozenset()
-    assert settings.timezone == "UTC"
+    assert settings.timezone == ZoneInfo("UTC")
     assert settings.digest_time == time(8, 0)
     assert settings.scan_interval == 60.0
     assert settings.rate == 25.0
@@ -45,7 +46,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert settings.db_path == tmp_path / "x.db"
     assert settings.articles_dir == tmp_path / "in"
     assert settings.admins == frozenset({12345, 678})
-    assert settings.timezone == "Europe/Berlin"
+    assert settings.timezone == ZoneInfo("Europe/Berlin")
     assert settings.digest_time == time(7, 5)
     assert settings.scan_interval == 2.5
     assert settings.rate == 10.0
@@ -58,7 +59,7 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
     )
     settings = Settings.from_env({"NEWSDIGEST_RATE": "7"}, dotenv_path=dotenv)
     assert settings.rate == 7.0  # from the environment
-    assert settings.timezone == "Asia/Tokyo"  # from .env
+    assert settings.timezone == ZoneInfo("Asia/Tokyo")  # from .env
     assert settings.digest_time == time(6, 30)
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 
-from bot.chat.replies import NOT_ALLOWED, answer, edit, is_admin
+from bot.chat.replies import NOT_ALLOWED, answer, answer_stale, edit, is_admin
 from bot.context import BotContext
 from bot.delivery.push_queue import confirm_push, draft_push
-from storage.pushes import cancel_push, set_preview_message
+from digest.callbacks import PushButton, PushVerb
+from storage.pushes import cancel_push, get_push, set_preview_message
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ async def cmd_breaking(update: Update, context: BotContext) -> None:
         return
     user = update.effective_user
     draft = await context.services.background.run(
-        draft_push, target, user.id if user else None, ZoneInfo(context.settings.timezone)
+        draft_push, target, user.id if user else None, context.settings.timezone
     )
     await answer(update, draft.text)
     who = (
@@ -44,15 +44,13 @@ async def cmd_breaking(update: Update, context: BotContext) -> None:
         if draft.article_title is not None
         else f"every active reader: <b>{draft.audience}</b>"
     )
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("Send", callback_data=f"push:send:{draft.push_id}"),
-                InlineKeyboardButton("Cancel", callback_data=f"push:cancel:{draft.push_id}"),
-            ]
-        ]
+    keyboard = (
+        (
+            PushButton(PushVerb.SEND, draft.push_id).button("Send"),
+            PushButton(PushVerb.CANCEL, draft.push_id).button("Cancel"),
+        ),
     )
-    sent = await answer(update, f"Preview above. Audience — {who}.\nSend it now?", markup)
+    sent = await answer(update, f"Preview above. Audience — {who}.\nSend it now?", keyboard)
     if sent is not None:
         await context.services.db.run(
             set_preview_message, draft.push_id, sent.chat_id, sent.message_id
@@ -62,25 +60,22 @@ async def cmd_breaking(update: Update, context: BotContext) -> None:
 async def on_push_button(update: Update, context: BotContext) -> None:
     """push:send:<id> / push:cancel:<id> under a preview."""
     query = update.callback_query
-    if query is None or query.data is None:
+    if query is None:
         return
     if not is_admin(update, context):
         await query.answer(NOT_ALLOWED, show_alert=True)
         return
-    parts = query.data.split(":")
-    if len(parts) != 3 or not parts[2].isdigit():
-        await query.answer("Unknown button.")
+    pressed = PushButton.decode(query.data)
+    if pressed is None or await context.services.db.run(get_push, pressed.push_id) is None:
+        await answer_stale(query)
         return
-    action, push_id = parts[1], int(parts[2])
+    push_id = pressed.push_id
     message = query.message if isinstance(query.message, Message) else None
-    if action == "cancel":
+    if pressed.verb == PushVerb.CANCEL:
         cancelled = await context.services.db.run(cancel_push, push_id)
         await query.answer("Cancelled" if cancelled else "Already sent or cancelled")
         if cancelled and message is not None:
-            await edit(message, "Cancelled: nothing was sent.", None)
-        return
-    if action != "send":
-        await query.answer("Unknown button.")
+            await edit(message, "Cancelled: nothing was sent.")
         return
     queued = await context.services.background.run(confirm_push, push_id)
     if queued is None:
@@ -91,5 +86,5 @@ async def on_push_button(update: Update, context: BotContext) -> None:
     if message is not None:
         # Edit before waking the sender, so its progress edits always come after this one.
         text = f"Sending to {queued} readers…" if queued else "Done: no reader to send to."
-        await edit(message, text, None)
+        await edit(message, text)
     context.services.sender.wake()

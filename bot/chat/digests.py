@@ -7,9 +7,10 @@ import logging
 from telegram import Update
 
 from bot.chat.readers import active_reader, format_local
-from bot.chat.replies import answer
+from bot.chat.replies import answer, answer_stale
 from bot.context import BotContext
 from bot.delivery.digest_queue import queue_digest_now
+from digest.callbacks import DigestMore
 from storage.db import utcnow
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ async def send_digest_now(update: Update, context: BotContext) -> None:
         return
     await answer(
         update,
-        f"Nothing new since {format_local(result.since, reader.timezone)}. "
+        f"Nothing new since {format_local(result.since, reader.zone)}. "
         "Your next digest will have what arrives meanwhile; /topics widens what you get.",
     )
 
@@ -41,6 +42,9 @@ async def on_more_button(update: Update, context: BotContext) -> None:
     """The "More (N)" button under a digest: the next stories."""
     query = update.callback_query
     if query is None:
+        return
+    if DigestMore.decode(query.data) is None:
+        await answer_stale(query)
         return
     await query.answer()
     await send_digest_now(update, context)

@@ -9,7 +9,7 @@ from telegram import ChatMember, Update
 from bot.context import BotContext
 from storage.db import utcnow
 from storage.outbox import drop_chat
-from storage.readers import ACTIVE, BLOCKED, get_reader, set_status
+from storage.readers import ReaderStatus, get_reader, set_status
 
 _LOGGER = logging.getLogger(__name__)
 _GONE = {ChatMember.BANNED, ChatMember.LEFT}
@@ -28,6 +28,6 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     if change.new_chat_member.status in _GONE:
         await store.run(drop_chat, chat_id, "reader blocked the bot", utcnow())
         _LOGGER.info("reader %s blocked the bot: deactivated", chat_id)
-    elif reader.status == BLOCKED:
-        await store.run(set_status, chat_id, ACTIVE, utcnow())
+    elif reader.status == ReaderStatus.BLOCKED:
+        await store.run(set_status, chat_id, ReaderStatus.ACTIVE, utcnow())
         _LOGGER.info("reader %s unblocked the bot: active again", chat_id)

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
-from bot.chat.replies import answer
+from bot.chat.replies import answer, is_admin
 from bot.context import BotContext
 from bot.settings import parse_hhmm, parse_timezone
+from digest.callbacks import TopicsPage
 from digest.html import escape
 from storage.db import utcnow
-from storage.readers import ACTIVE, STOPPED, Reader, get_reader, set_schedule, set_status, subscribe
+from storage.readers import Reader, ReaderStatus, get_reader, set_schedule, set_status, subscribe
 from storage.topics import topics_by_ids
 
 _LOGGER = logging.getLogger(__name__)
-
 HELP_TEXT = (
     "<b>newsdigest</b> sends you one digest of the news in your topics each day.\n\n"
     "/topics — choose your topics (none chosen = everything)\n"
@@ -37,10 +38,15 @@ ADMIN_HELP = (
 NOT_SUBSCRIBED = "You are not subscribed yet. Send /start to begin."
 
 
-def format_local(moment: datetime | None, zone: str) -> str:
+def format_local(moment: datetime | None, zone: ZoneInfo) -> str:
     if moment is None:
         return "—"
-    return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b, %H:%M}"
+    return f"{moment.astimezone(zone):%a %d %b, %H:%M}"
+
+
+def _schedule(reader: Reader) -> str:
+    """ "08:00 (Europe/Berlin)": when the reader's daily digest comes."""
+    return f"{reader.digest_time:%H:%M} ({escape(reader.zone.key)})"
 
 
 async def active_reader(update: Update, context: BotContext) -> Reader | None:
@@ -49,7 +55,7 @@ async def active_reader(update: Update, context: BotContext) -> Reader | None:
     if chat is None:
         return None
     reader = await context.services.db.run(get_reader, chat.id)
-    if reader is None or reader.status != ACTIVE:
+    if reader is None or reader.status != ReaderStatus.ACTIVE:
         await answer(update, NOT_SUBSCRIBED)
         return None
     return reader
@@ -67,13 +73,13 @@ async def cmd_start(update: Update, context: BotContext) -> None:
         user_id=user.id if user else None,
         first_name=user.first_name if user else "",
         username=user.username if user else None,
-        default_time=f"{settings.digest_time:%H:%M}",
-        default_timezone=settings.timezone,
+        default_time=settings.digest_time,
+        default_zone=settings.timezone,
         now=utcnow(),
     )
     _LOGGER.info("reader %s %s", chat.id, "subscribed" if is_new else "re-activated")
     name = escape(user.first_name) if user and user.first_name else "there"
-    when = f"{reader.digest_time} ({escape(reader.timezone)})"
+    when = _schedule(reader)
     if is_new:
         text = (
             f"Hello, {name}! I send you one digest of the news in your topics every day, "
@@ -85,8 +91,7 @@ async def cmd_start(update: Update, context: BotContext) -> None:
             f"Welcome back, {name}! Your settings are as you left them: digest at {when}. "
             "/settings shows them."
         )
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Pick topics", callback_data="tp:0")]])
-    await answer(update, text, markup)
+    await answer(update, text, ((TopicsPage(0).button("Pick topics"),),))
 
 
 async def cmd_stop(update: Update, context: BotContext) -> None:
@@ -94,7 +99,7 @@ async def cmd_stop(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    known = await context.services.db.run(set_status, chat.id, STOPPED, utcnow())
+    known = await context.services.db.run(set_status, chat.id, ReaderStatus.STOPPED, utcnow())
     if not known:
         await answer(update, NOT_SUBSCRIBED)
         return
@@ -106,71 +111,93 @@ async def cmd_stop(update: Update, context: BotContext) -> None:
     )
 
 
-async def cmd_time(update: Update, context: BotContext) -> None:
-    """/time HH:MM — when the daily digest comes."""
+async def _reader_and_argument(
+    update: Update, context: BotContext, how_it_works: Callable[[Reader], str]
+) -> tuple[Reader, str] | None:
+    """The active reader and the command's one argument; without one, ``how_it_works``."""
     reader = await active_reader(update, context)
     if reader is None:
-        return
+        return None
     args = context.args or []
     if len(args) != 1:
-        await answer(
-            update,
-            f"Your digest comes at {reader.digest_time} ({escape(reader.timezone)}).\n"
-            "To change it, send the time as HH:MM, e.g. <code>/time 07:30</code>.",
-        )
+        await answer(update, how_it_works(reader))
+        return None
+    return reader, args[0]
+
+
+async def _reschedule(
+    context: BotContext,
+    reader: Reader,
+    *,
+    digest_time: time | None = None,
+    zone: ZoneInfo | None = None,
+) -> Reader:
+    updated = await context.services.db.run(
+        set_schedule, reader.chat_id, utcnow(), digest_time=digest_time, zone=zone
+    )
+    _LOGGER.info("reader %s: digest at %s", reader.chat_id, _schedule(updated))
+    return updated
+
+
+async def cmd_time(update: Update, context: BotContext) -> None:
+    """/time HH:MM — when the daily digest comes."""
+    got = await _reader_and_argument(
+        update,
+        context,
+        lambda reader: (
+            f"Your digest comes at {_schedule(reader)}.\n"
+            "To change it, send the time as HH:MM, e.g. <code>/time 07:30</code>."
+        ),
+    )
+    if got is None:
         return
+    reader, value = got
     try:
-        at = parse_hhmm(args[0])
+        at = parse_hhmm(value)
     except ValueError:
         await answer(
             update,
-            f"“{escape(args[0][:40])}” is not a time of day. Use 24-hour HH:MM, "
+            f"“{escape(value[:40])}” is not a time of day. Use 24-hour HH:MM, "
             "e.g. <code>/time 07:30</code> or <code>/time 18:00</code>.",
         )
         return
-    updated = await context.services.db.run(
-        set_schedule, reader.chat_id, utcnow(), digest_time=f"{at:%H:%M}"
-    )
-    _LOGGER.info("reader %s: digest time %s", reader.chat_id, updated.digest_time)
+    updated = await _reschedule(context, reader, digest_time=at)
     await answer(
         update,
-        f"Done: your digest comes daily at {updated.digest_time} ({escape(updated.timezone)}). "
-        f"Next: {format_local(updated.next_digest_at, updated.timezone)}.",
+        f"Done: your digest comes daily at {_schedule(updated)}. "
+        f"Next: {format_local(updated.next_digest_at, updated.zone)}.",
     )
 
 
 async def cmd_timezone(update: Update, context: BotContext) -> None:
     """/timezone Area/City — the zone the digest time is in."""
-    reader = await active_reader(update, context)
-    if reader is None:
+    got = await _reader_and_argument(
+        update,
+        context,
+        lambda reader: (
+            f"Your time zone is {escape(reader.zone.key)}.\nTo change it, send an "
+            "IANA zone name, e.g. <code>/timezone Europe/Berlin</code> or <code>/timezone "
+            "America/New_York</code>."
+        ),
+    )
+    if got is None:
         return
-    args = context.args or []
-    if len(args) != 1:
-        await answer(
-            update,
-            f"Your time zone is {escape(reader.timezone)}.\nTo change it, send an IANA zone "
-            "name, e.g. <code>/timezone Europe/Berlin</code> or <code>/timezone "
-            "America/New_York</code>.",
-        )
-        return
+    reader, value = got
     try:
-        zone = parse_timezone(args[0])
+        zone = parse_timezone(value)
     except ValueError:
         await answer(
             update,
-            f"“{escape(args[0][:60])}” is not a time zone I know. Use an IANA name like "
+            f"“{escape(value[:60])}” is not a time zone I know. Use an IANA name like "
             "<code>/timezone Europe/Berlin</code>, <code>/timezone Asia/Tokyo</code> or "
             "<code>/timezone UTC</code>.",
         )
         return
-    updated = await context.services.db.run(
-        set_schedule, reader.chat_id, utcnow(), timezone=zone.key
-    )
-    _LOGGER.info("reader %s: time zone %s", reader.chat_id, updated.timezone)
+    updated = await _reschedule(context, reader, zone=zone)
     await answer(
         update,
-        f"Done: time zone {escape(updated.timezone)}. Your digest comes at "
-        f"{updated.digest_time}; next: {format_local(updated.next_digest_at, updated.timezone)}.",
+        f"Done: time zone {escape(updated.zone.key)}. Your digest comes at "
+        f"{updated.digest_time:%H:%M}; next: {format_local(updated.next_digest_at, updated.zone)}.",
     )
 
 
@@ -185,26 +212,25 @@ async def cmd_settings(update: Update, context: BotContext) -> None:
         return
     topics = await context.services.db.run(topics_by_ids, reader.topic_ids)
     topic_text = ", ".join(escape(t.name) for t in topics) or "all topics (none chosen)"
-    status = {"active": "subscribed", "stopped": "unsubscribed (/start to resume)"}.get(
-        reader.status, reader.status
-    )
+    status = {
+        ReaderStatus.ACTIVE: "subscribed",
+        ReaderStatus.STOPPED: "unsubscribed (/start to resume)",
+    }.get(reader.status, reader.status)
     await answer(
         update,
         "<b>Your settings</b>\n"
         f"Status: {status}\n"
         f"Topics: {topic_text}\n"
-        f"Daily digest: {reader.digest_time} ({escape(reader.timezone)})\n"
-        f"Next digest: {format_local(reader.next_digest_at, reader.timezone)}\n"
-        f"Last digest: {format_local(reader.last_digest_at, reader.timezone)}\n\n"
+        f"Daily digest: {_schedule(reader)}\n"
+        f"Next digest: {format_local(reader.next_digest_at, reader.zone)}\n"
+        f"Last digest: {format_local(reader.last_digest_at, reader.zone)}\n\n"
         "Change with /topics, /time, /timezone.",
     )
 
 
 async def cmd_help(update: Update, context: BotContext) -> None:
     """List the commands (admins also see theirs)."""
-    user = update.effective_user
-    is_admin = user is not None and user.id in context.settings.admins
-    await answer(update, HELP_TEXT + (ADMIN_HELP if is_admin else ""))
+    await answer(update, HELP_TEXT + (ADMIN_HELP if is_admin(update, context) else ""))
 
 
 async def on_unknown(update: Update, context: BotContext) -> None:

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 from telegram import Update
 
-from bot.chat.replies import answer
+from bot.chat.replies import answer, answer_stale
 from bot.context import BotContext
+from digest.callbacks import RelatedStory
 from digest.cluster import titles_match
 from digest.html import escape
-from digest.model import Candidate
-from digest.render import RelatedItem, render_related
-from digest.urls import is_http_url, normalize_url
+from digest.model import Candidate, RelatedLink
+from digest.render import render_related
+from digest.urls import is_http_url
 from storage.articles import article_by_id, article_by_url, articles_by_ids
 from storage.readers import get_reader
 from storage.search import frontmatter_related, linked_articles, search, similar, title_matches
@@ -31,36 +32,25 @@ USAGE = (
 @dataclass(frozen=True, slots=True)
 class RelatedAnswer:
     heading: str
-    items: tuple[RelatedItem, ...]
+    items: tuple[RelatedLink, ...]
     found: bool  # False: the link is not stored or nothing matched
-
-
-def _item(c: Candidate) -> RelatedItem:
-    return RelatedItem(
-        title=c.title, web_url=c.web_url, provider=c.provider, published_at=c.published_at
-    )
 
 
 def related_for_article(db: Database, article: Candidate) -> RelatedAnswer:
     """The file's own related list, stored articles on the same story, else the nearest by FTS."""
-    seen = {article.url}
-    items: list[RelatedItem] = []
-    for link in frontmatter_related(db, article.id):
-        key = normalize_url(link.web_url)
-        if key not in seen:
-            seen.add(key)
-            items.append(RelatedItem(link.title, link.web_url, link.provider, link.published_at))
     same_story = linked_articles(db, article) + [
         c
         for c in articles_by_ids(db, title_matches(db, article))
         if titles_match(c.title, article.title)
     ]
-    for other in same_story:
-        if other.url not in seen:
-            seen.add(other.url)
-            items.append(_item(other))
+    seen = {article.url}
+    items: list[RelatedLink] = []
+    for link in [*frontmatter_related(db, article.id), *(c.as_related_link() for c in same_story)]:
+        if link.url not in seen:  # normalised: one line per story
+            seen.add(link.url)
+            items.append(link)
     if not items:
-        items = [_item(c) for c in similar(db, article, limit=5)]
+        items = [c.as_related_link() for c in similar(db, article, limit=5)]
     return RelatedAnswer(article.title, tuple(items[:MAX_ITEMS]), True)
 
 
@@ -72,7 +62,7 @@ def find_related(db: Database, text: str) -> RelatedAnswer:
             return RelatedAnswer(query, (), False)
         return related_for_article(db, article)
     results = search(db, query, limit=MAX_ITEMS)
-    return RelatedAnswer(query, tuple(_item(c) for c in results), bool(results))
+    return RelatedAnswer(query, tuple(c.as_related_link() for c in results), bool(results))
 
 
 def related_by_id(db: Database, article_id: int) -> RelatedAnswer | None:
@@ -83,7 +73,7 @@ def related_by_id(db: Database, article_id: int) -> RelatedAnswer | None:
 async def _reader_zone(update: Update, context: BotContext) -> ZoneInfo:
     chat = update.effective_chat
     reader = await context.services.db.run(get_reader, chat.id) if chat else None
-    return ZoneInfo(reader.timezone if reader else context.settings.timezone)
+    return reader.zone if reader else context.settings.timezone
 
 
 async def _send(update: Update, context: BotContext, result: RelatedAnswer) -> None:
@@ -120,14 +110,15 @@ async def cmd_related(update: Update, context: BotContext) -> None:
 async def on_related_button(update: Update, context: BotContext) -> None:
     """rel:<article id> under a digest entry: the same answer as /related <its link>."""
     query = update.callback_query
-    if query is None or query.data is None:
+    if query is None:
         return
-    _, _, value = query.data.partition(":")
-    result = (
-        await context.services.db.run(related_by_id, int(value)) if value.isdigit() else None
-    )
+    pressed = RelatedStory.decode(query.data)
+    if pressed is None:
+        await answer_stale(query)
+        return
+    result = await context.services.db.run(related_by_id, pressed.article_id)
     if result is None:
-        await query.answer("That story is no longer stored.", show_alert=True)
+        await answer_stale(query, "That story is no longer stored.")
         return
     await query.answer()
     await _send(update, context, result)

@@ -4,30 +4,37 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import CallbackQuery, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import BotContext
+from bot.markup import inline_markup
+from digest.keyboard import Keyboard
 
 _LOGGER = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NOT_ALLOWED = "Sorry, not allowed: this command is for the newsroom's admins."
+# Forged, malformed or stale callback data: a pop-up, never a traceback or an admin report.
+STALE_BUTTON = "This button is out of date."
 
 
-async def answer(
-    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
-) -> Message | None:
+async def answer(update: Update, text: str, keyboard: Keyboard = ()) -> Message | None:
     """Reply in the chat the update came from (HTML already escaped by the caller)."""
     chat = update.effective_chat
     if chat is None:
         return None
     return await chat.send_message(
-        text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=inline_markup(keyboard),
+        link_preview_options=NO_PREVIEW,
     )
 
 
-async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+async def edit(message: Message, text: str, keyboard: Keyboard = ()) -> None:
     """Edit in place, skipping an edit that would change nothing (Telegram answers 400)."""
+    markup = inline_markup(keyboard)
     if message.text_html == text and message.reply_markup == markup:
         return
     try:
@@ -40,7 +47,9 @@ async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None)
         _LOGGER.debug("edit skipped: message not modified")
 
 
-NOT_ALLOWED = "Sorry, not allowed: this command is for the newsroom's admins."
+async def answer_stale(query: CallbackQuery, note: str = STALE_BUTTON) -> None:
+    """The answer to a button whose data is malformed or names what no longer exists."""
+    await query.answer(note, show_alert=True)
 
 
 def is_admin(update: Update, context: BotContext) -> bool:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from telegram import Update
 
 from bot.chat.replies import NOT_ALLOWED, answer, is_admin
 from bot.context import BotContext
 from digest.html import escape
-from storage.db import from_db_time
+from storage.outbox import OutboxStatus
 from storage.stats import gather_stats
 
 
@@ -19,10 +19,10 @@ async def cmd_stats(update: Update, context: BotContext) -> None:
         await answer(update, NOT_ALLOWED)
         return
     stats = await context.services.db.run(gather_stats)
-    zone = ZoneInfo(context.settings.timezone)
+    zone = context.settings.timezone
 
-    def local(text: str | None) -> str:
-        return "never" if not text else f"{from_db_time(text).astimezone(zone):%d %b %H:%M:%S}"
+    def local(moment: datetime | None) -> str:
+        return "never" if moment is None else f"{moment.astimezone(zone):%d %b %H:%M:%S}"
 
     lines = [
         "<b>newsdigest stats</b>",
@@ -36,8 +36,8 @@ async def cmd_stats(update: Update, context: BotContext) -> None:
     ]
     outbox = stats.outbox
     lines += [
-        f"Outbox: {outbox['pending']} pending, {outbox['sent']} sent, "
-        f"{outbox['failed']} failed, {outbox['dropped']} dropped",
+        f"Outbox: {outbox[OutboxStatus.PENDING]} pending, {outbox[OutboxStatus.SENT]} sent, "
+        f"{outbox[OutboxStatus.FAILED]} failed, {outbox[OutboxStatus.DROPPED]} dropped",
         f"Last folder scan: {local(stats.last_scan_at)}",
         "Next digests: "
         + (

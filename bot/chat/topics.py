@@ -5,13 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 
 from bot.chat.readers import NOT_SUBSCRIBED, active_reader
-from bot.chat.replies import answer, edit
+from bot.chat.replies import answer, answer_stale, edit
 from bot.context import BotContext
+from digest.callbacks import (
+    TOPIC_BUTTONS,
+    TopicsClear,
+    TopicsDone,
+    TopicsPage,
+    TopicToggle,
+    decode_any,
+)
 from digest.html import escape
-from storage.readers import ACTIVE, get_reader
+from digest.keyboard import Button, Keyboard
+from storage.readers import ReaderStatus, get_reader
 from storage.topics import Topic, all_topics, clear_topics, toggle_topic
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,7 +36,7 @@ def _label(topic: Topic, selected: bool) -> str:
 
 def topics_view(
     topics: Sequence[Topic], selected: frozenset[int], page: int
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> tuple[str, Keyboard]:
     """The message text and keyboard for one page. Callback data carries ids, not names."""
     pages = max(1, -(-len(topics) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
@@ -41,27 +50,21 @@ def topics_view(
             f"every story.\n\nSelected: {summary}"
         )
     shown = topics[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    rows: list[list[InlineKeyboardButton]] = []
-    for i in range(0, len(shown), 2):
-        rows.append(
-            [
-                InlineKeyboardButton(_label(t, t.id in selected), callback_data=f"tt:{t.id}:{page}")
-                for t in shown[i : i + 2]
-            ]
-        )
+    rows: list[tuple[Button, ...]] = [
+        tuple(TopicToggle(t.id, page).button(_label(t, t.id in selected)) for t in shown[i : i + 2])
+        for i in range(0, len(shown), 2)
+    ]
     if pages > 1:
         rows.append(
-            [
-                InlineKeyboardButton("◀", callback_data=f"tp:{(page - 1) % pages}"),
-                InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=f"tp:{page}"),
-                InlineKeyboardButton("▶", callback_data=f"tp:{(page + 1) % pages}"),
-            ]
+            (
+                TopicsPage((page - 1) % pages).button("◀"),
+                TopicsPage(page).button(f"{page + 1}/{pages}"),
+                TopicsPage((page + 1) % pages).button("▶"),
+            )
         )
-    footer = [InlineKeyboardButton("Done", callback_data="td")]
-    if chosen:
-        footer.insert(0, InlineKeyboardButton("Clear all", callback_data=f"tx:{page}"))
-    rows.append(footer)
-    return text, InlineKeyboardMarkup(rows)
+    footer = (TopicsDone().button("Done"),)
+    rows.append((TopicsClear(page).button("Clear all"), *footer) if chosen else footer)
+    return text, tuple(rows)
 
 
 async def cmd_topics(update: Update, context: BotContext) -> None:
@@ -77,52 +80,47 @@ async def cmd_topics(update: Update, context: BotContext) -> None:
 async def on_topics_button(update: Update, context: BotContext) -> None:
     """tp:<page> page, tt:<topic id>:<page> toggle, tx:<page> clear, td done."""
     query = update.callback_query
-    if query is None or query.data is None:
+    if query is None:
+        return
+    pressed = decode_any(query.data, TOPIC_BUTTONS)
+    if pressed is None:
+        await answer_stale(query)
         return
     chat = update.effective_chat
     store = context.services.db
     reader = await store.run(get_reader, chat.id) if chat else None
-    if reader is None or reader.status != ACTIVE:
+    if reader is None or reader.status != ReaderStatus.ACTIVE:
         await query.answer(NOT_SUBSCRIBED, show_alert=True)
         return
-    action, _, rest = query.data.partition(":")
     note = None
     page = 0
-    try:
-        if action == "tt":
-            topic_text, _, page_text = rest.partition(":")
-            page = int(page_text or 0)
-            now_selected = await store.run(toggle_topic, reader.chat_id, int(topic_text))
-            _LOGGER.info("reader %s: topic %s -> %s", reader.chat_id, topic_text, now_selected)
-            note = {True: "Added", False: "Removed", None: "That topic no longer exists"}[
-                now_selected
-            ]
-        elif action == "tx":
-            page = int(rest or 0)
-            await store.run(clear_topics, reader.chat_id)
-            note = "Cleared: you get every story"
-        elif action == "tp":
-            page = int(rest or 0)
-        elif action == "td":
-            await query.answer()
-            reader = await store.run(get_reader, reader.chat_id)
-            topics = await store.run(all_topics)
-            names = [t.name for t in topics if reader and t.id in reader.topic_ids]
-            chosen = ", ".join(escape(n) for n in names) or "everything (no topic chosen)"
-            if isinstance(query.message, Message):
-                await edit(
-                    query.message, f"Your topics: {chosen}\n\n/digest shows what is new.", None
-                )
-            return
-    except ValueError:
-        await query.answer("That button is out of date: send /topics again.")
+    if isinstance(pressed, TopicToggle):
+        page = pressed.page
+        # toggle_topic checks the id against the topics table in its transaction.
+        now_selected = await store.run(toggle_topic, reader.chat_id, pressed.topic_id)
+        _LOGGER.info("reader %s: topic %s -> %s", reader.chat_id, pressed.topic_id, now_selected)
+        note = {True: "Added", False: "Removed", None: "That topic no longer exists"}[now_selected]
+    elif isinstance(pressed, TopicsClear):
+        page = pressed.page
+        await store.run(clear_topics, reader.chat_id)
+        note = "Cleared: you get every story"
+    elif isinstance(pressed, TopicsPage):
+        page = pressed.page
+    elif isinstance(pressed, TopicsDone):
+        await query.answer()
+        reader = await store.run(get_reader, reader.chat_id)
+        topics = await store.run(all_topics)
+        names = [t.name for t in topics if reader and t.id in reader.topic_ids]
+        chosen = ", ".join(escape(n) for n in names) or "everything (no topic chosen)"
+        if isinstance(query.message, Message):
+            await edit(query.message, f"Your topics: {chosen}\n\n/digest shows what is new.")
         return
     await query.answer(note)
     reader = await store.run(get_reader, reader.chat_id)
     topics = await store.run(all_topics)
-    text, markup = topics_view(topics, reader.topic_ids if reader else frozenset(), page)
+    text, keyboard = topics_view(topics, reader.topic_ids if reader else frozenset(), page)
     message = query.message
     if isinstance(message, Message):
-        await edit(message, text, markup)
+        await edit(message, text, keyboard)
     else:
-        await answer(update, text, markup)
+        await answer(update, text, keyboard)

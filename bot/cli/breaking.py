@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from digest.errors import ArticleError
@@ -50,7 +49,7 @@ def cmd_breaking(settings: Settings, target: str) -> int:
             db,
             created_by=None,
             article_id=stored.id,
-            text=render_breaking(stored, tz=ZoneInfo(settings.timezone)),
+            text=render_breaking(stored, tz=settings.timezone),
             topic_ids=stored.topic_ids,
             now=now,
         )

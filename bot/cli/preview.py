@@ -6,13 +6,12 @@ import html
 import re
 import sys
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from digest.assemble import DigestPool
 from digest.render import render_digest
 from storage.articles import candidates_since
-from storage.db import open_db, to_db_time, utcnow
+from storage.db import open_db, utcnow
 from storage.ingest import ScanError, scan_folder
 from storage.topics import topic_ids_by_names
 
@@ -60,7 +59,7 @@ def cmd_preview(settings: Settings, topics: str, since: str, limit: int, as_html
                 return 2
         now = utcnow()
         start = now - window
-        pool = DigestPool(candidates_since(db, to_db_time(start)), now)
+        pool = DigestPool(candidates_since(db, start), now)
     finally:
         db.close()
     digest = pool.assemble(frozenset(topic_ids), start, cap=limit)
@@ -68,7 +67,7 @@ def cmd_preview(settings: Settings, topics: str, since: str, limit: int, as_html
         print(f"No articles stored in the last {since} for those topics.")
         print(f"Put article files in {settings.articles_dir} or run `newsdigest ingest DIR`.")
         return 0
-    zone = ZoneInfo(settings.timezone)
+    zone = settings.timezone
     heading = "Digest preview" + (f" · {', '.join(names)}" if names else " · all topics")
     for part in render_digest(digest, tz=zone, heading=heading, now=now):
         print(part.text if as_html else html_to_text(part.text))

@@ -9,78 +9,46 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from digest.assemble import Digest, DigestPool
-from digest.render import EntryCache, RenderedMessage, render_digest
+from digest.render import EntryCache, render_digest
 from storage.articles import candidates_since
-from storage.db import to_db_time, write_transaction
+from storage.db import write_transaction
 from storage.outbox import (
     PRIORITY_ANSWER,
     PRIORITY_DIGEST,
+    MessageKind,
     OutgoingMessage,
     commit_digests,
     delivered_among,
     delivered_to,
     enqueue,
 )
-from storage.readers import Reader, compute_next_digest
+from storage.readers import Reader
 from storage.schedules import DigestDone, due_readers, earliest_window, mark_digest_sent
 
 DIGEST_CAP = 10
 DIGEST_BATCH = 2_000  # readers per transaction
 
 
-def keyboard(message: RenderedMessage) -> dict[str, Any] | None:
-    """A rendered keyboard as Bot API JSON (what the outbox stores)."""
-    if not message.buttons:
-        return None
-    return {
-        "inline_keyboard": [
-            [{"text": b.label, "callback_data": b.callback_data} for b in row]
-            for row in message.buttons
-        ]
-    }
-
-
 def digest_messages(
-    digest: Digest,
-    reader: Reader,
-    now: datetime,
-    *,
-    kind: str,
-    priority: int,
-    cache: EntryCache | None = None,
+    digest: Digest, reader: Reader, now: datetime, *, priority: int, cache: EntryCache | None = None
 ) -> list[OutgoingMessage]:
     """Render a digest for a reader; each part carries the articles it shows."""
-    zone = ZoneInfo(reader.timezone)
-    heading = f"Your digest · {now.astimezone(zone):%a %d %b}"
-    rendered = render_digest(digest, tz=zone, heading=heading, now=now, cache=cache)
-    entries = {entry.lead.id: entry for entry in digest.entries}
-    messages = []
-    for part in rendered:
-        shown: list[int] = []
-        for row in part.buttons:
-            for button in row:
-                kind_, _, value = button.callback_data.partition(":")
-                if kind_ == "rel" and value.isdigit() and int(value) in entries:
-                    entry = entries[int(value)]
-                    shown.append(entry.lead.id)
-                    shown.extend(a.id for a in entry.also)
-        messages.append(
-            OutgoingMessage(
-                chat_id=reader.chat_id,
-                text=part.text,
-                kind=kind,
-                priority=priority,
-                reply_markup=keyboard(part),
-                article_ids=tuple(shown),
-            )
+    heading = f"Your digest · {now.astimezone(reader.zone):%a %d %b}"
+    return [
+        OutgoingMessage(
+            chat_id=reader.chat_id,
+            text=part.text,
+            kind=MessageKind.DIGEST,
+            priority=priority,
+            keyboard=part.buttons,
+            article_ids=part.article_ids,
         )
-    return messages
+        for part in render_digest(digest, tz=reader.zone, heading=heading, now=now, cache=cache)
+    ]
 
 
 def run_digest_tick(
@@ -95,7 +63,7 @@ def run_digest_tick(
     if since is None:
         return 0
     # One pool for the whole tick: ranking and clustering are done once.
-    pool = DigestPool(candidates_since(db, to_db_time(since)), now)
+    pool = DigestPool(candidates_since(db, since), now)
     cache: EntryCache = {}
     queued = 0
     while True:
@@ -114,7 +82,7 @@ def _digest_batch(
     cap: int,
 ) -> int:
     since = min(reader.window_start(now) for reader in due)
-    delivered = delivered_among(db, to_db_time(since), [reader.chat_id for reader in due])
+    delivered = delivered_among(db, since, [reader.chat_id for reader in due])
     outgoing: list[OutgoingMessage] = []
     done: list[DigestDone] = []
     for reader in due:
@@ -124,15 +92,13 @@ def _digest_batch(
         )
         if digest.entries:
             outgoing.extend(
-                digest_messages(
-                    digest, reader, now, kind="digest", priority=PRIORITY_DIGEST, cache=cache
-                )
+                digest_messages(digest, reader, now, priority=PRIORITY_DIGEST, cache=cache)
             )
         done.append(
             DigestDone(
                 chat_id=reader.chat_id,
                 # One catch-up digest after downtime: the next time is after *now*.
-                next_digest_at=compute_next_digest(reader.digest_time, reader.timezone, now),
+                next_digest_at=reader.next_digest_after(now),
                 sent=bool(digest.entries),
                 exhausted=digest.more == 0,
                 window_start=window,
@@ -153,13 +119,13 @@ def queue_digest_now(
 ) -> OnDemand:
     """``/digest``: the same assembly for one reader, queued ahead of scheduled digests."""
     since = reader.window_start(now)
-    pool = DigestPool(candidates_since(db, to_db_time(since)), now)
+    pool = DigestPool(candidates_since(db, since), now)
     digest = pool.assemble(
         reader.topic_ids, since, exclude_ids=delivered_to(db, reader.chat_id), cap=cap
     )
     if not digest.entries:
         return OnDemand(0, reader.last_digest_at or since)
-    messages = digest_messages(digest, reader, now, kind="digest", priority=PRIORITY_ANSWER)
+    messages = digest_messages(digest, reader, now, priority=PRIORITY_ANSWER)
     with write_transaction(db):
         enqueue(db, messages, now)
         mark_digest_sent(db, reader.chat_id, now, exhausted=digest.more == 0, window_start=since)

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -34,6 +34,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.db_thread import DbThread
+from bot.markup import inline_markup
 from storage.db import utcnow
 from storage.outbox import QueuedMessage, RecordSummary, SendResult, pending_batch, record_results
 
@@ -162,17 +163,12 @@ class OutboxSender:
             self._wake.set()
 
     async def _send_one(self, message: QueuedMessage) -> SendResult:
-        markup = (
-            InlineKeyboardMarkup.de_json(message.reply_markup, self._bot)
-            if message.reply_markup
-            else None
-        )
         try:
             sent = await self._bot.send_message(
                 chat_id=message.chat_id,
                 text=message.text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=markup,
+                reply_markup=inline_markup(message.keyboard),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
                 rate_limit_args=message.priority,
             )

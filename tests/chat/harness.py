@@ -235,7 +235,7 @@ async def offline_app(db_path: Path, tmp_path: Path) -> AsyncIterator[Offline]:
         db_path=db_path,
         articles_dir=tmp_path / "articles",
         admins=frozenset({ADMIN_ID}),
-        timezone=DEFAULT_ZONE,
+        timezone=ZoneInfo(DEFAULT_ZONE),
         digest_time=dtime(7, 15),
     )
     request = OfflineRequest()

@@ -46,12 +46,7 @@ async def test_digest_queues_an_answer_row_and_reserves_the_articles(
     for title in ("Chips get faster", "Privacy rules tighten", "Robots learn to walk"):
         assert title in text
     # Each entry's 🔗 button names its article by id.
-    buttons = [
-        b["callback_data"]
-        for m in queued
-        for row in (m.reply_markup or {}).get("inline_keyboard", [])
-        for b in row
-    ]
+    buttons = [b.callback_data for m in queued for row in m.keyboard for b in row]
     assert sorted(buttons) == sorted(f"rel:{i}" for i in ids)
     assert delivered_to(db, READER) == set(ids)
     assert reader(db).last_digest_at is not None

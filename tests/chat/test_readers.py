@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import time
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlite_utils import Database
 
@@ -30,7 +33,11 @@ async def test_start_creates_an_active_reader_with_the_default_time_and_zone(
     before = utcnow()
     answer = await offline.reply(READER, "/start", first_name="<Ann & Bob>")
     found = reader(db)
-    assert (found.status, found.digest_time, found.timezone) == ("active", "07:15", DEFAULT_ZONE)
+    assert (found.status, found.digest_time, found.zone) == (
+        "active",
+        time(7, 15),
+        ZoneInfo(DEFAULT_ZONE),
+    )
     assert found.topic_ids == frozenset()
     assert_next_digest(found, DEFAULT_TIME, DEFAULT_ZONE, before)
     assert answer.button_labels == ["Pick topics"]
@@ -69,7 +76,7 @@ async def test_start_again_reactivates_without_losing_topics_or_time(
     found = reader(db)
     assert found.status == "active"
     assert found.topic_ids == frozenset({ai})
-    assert found.digest_time == "06:40"
+    assert found.digest_time == time(6, 40)
     assert_next_digest(found, "06:40", DEFAULT_ZONE, before)
     assert again.text.startswith("Welcome back")
     assert count(db, "SELECT count(*) FROM readers") == 1
@@ -84,7 +91,7 @@ async def test_stop_unsubscribes_and_other_commands_then_ask_for_start(
     assert reader(db).status == "stopped"
     for command in ("/digest", "/topics", "/time 09:00", "/timezone UTC"):
         assert (await offline.reply(READER, command)).text == NOT_SUBSCRIBED
-    assert reader(db).digest_time == DEFAULT_TIME
+    assert reader(db).digest_time == time.fromisoformat(DEFAULT_TIME)
 
 
 async def test_stop_from_an_unknown_chat_creates_nothing(offline: Offline, db: Database) -> None:
@@ -106,7 +113,7 @@ async def test_time_without_one_argument_shows_the_time_and_an_example(
     answer = await offline.reply(READER, command)
     assert "Your digest comes at 07:15 (Europe/Berlin)" in answer.result["text"]
     assert "<code>/time 07:30</code>" in answer.text
-    assert reader(db).digest_time == DEFAULT_TIME
+    assert reader(db).digest_time == time.fromisoformat(DEFAULT_TIME)
 
 
 @pytest.mark.parametrize("value", ["25:00", "7", "ab:cd", "12:60", "-1:00", "<b>8:00"])
@@ -132,7 +139,7 @@ async def test_time_stores_hhmm_and_recomputes_the_next_digest(
     before = utcnow()
     answer = await offline.reply(READER, f"/time {value}")
     found = reader(db)
-    assert found.digest_time == stored
+    assert found.digest_time == time.fromisoformat(stored)
     assert_next_digest(found, stored, DEFAULT_ZONE, before)
     assert f"Done: your digest comes daily at {stored} (Europe/Berlin)" in answer.text
 
@@ -153,8 +160,8 @@ async def test_timezone_stores_the_zone_and_recomputes_the_next_digest(
     before = utcnow()
     answer = await offline.reply(READER, "/timezone Asia/Tokyo")
     found = reader(db)
-    assert found.timezone == "Asia/Tokyo"
-    assert found.digest_time == DEFAULT_TIME
+    assert found.zone == ZoneInfo("Asia/Tokyo")
+    assert found.digest_time == time.fromisoformat(DEFAULT_TIME)
     assert_next_digest(found, DEFAULT_TIME, "Asia/Tokyo", before)
     assert "Done: time zone Asia/Tokyo" in answer.text
 
@@ -171,7 +178,7 @@ async def test_timezone_rejects_an_unknown_zone_with_examples(
     assert f"“{value}” is not a time zone I know" in answer.result["text"]
     assert "<code>/timezone Europe/Berlin</code>" in answer.text
     after = reader(db)
-    assert (after.timezone, after.next_digest_at) == (before.timezone, before.next_digest_at)
+    assert (after.zone, after.next_digest_at) == (before.zone, before.next_digest_at)
 
 
 async def test_settings_lists_topic_names_escaped(offline: Offline, db: Database) -> None:

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.settings import Settings
@@ -84,7 +85,7 @@ def make_settings(api: FakeBotApi, tmp: Path, **overrides: Any) -> Settings:
         db_path=tmp / "newsdigest.db",
         articles_dir=articles,
         admins=frozenset({ADMIN_ID}),
-        timezone="UTC",
+        timezone=ZoneInfo("UTC"),
         digest_time=dtime(8, 0),
         scan_interval=0.5,
         rate=200.0,
