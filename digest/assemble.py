@@ -43,6 +43,17 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+def _union(masks: dict[int, tuple[int, int]], keys: Iterable[int]) -> tuple[int, int]:
+    """The OR of the (rank layout, cluster layout) mask pairs of ``keys``; unknown keys add 0."""
+    by_rank = by_pos = 0
+    for key in keys:
+        pair = masks.get(key)
+        if pair is not None:
+            by_rank |= pair[0]
+            by_pos |= pair[1]
+    return by_rank, by_pos
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One story in a digest: the best eligible article and other eligible coverage."""
@@ -173,13 +184,7 @@ class DigestPool:
         stories, best first, each with its other eligible coverage.
         """
         if topic_ids:
-            elig = elig_pos = 0
-            masks = self._topic_masks
-            for topic in topic_ids:
-                pair = masks.get(topic)
-                if pair is not None:
-                    elig |= pair[0]
-                    elig_pos |= pair[1]
+            elig, elig_pos = _union(self._topic_masks, topic_ids)
         else:
             elig, elig_pos = self._all, self._all_pos
         k = bisect_right(self._times, _micros(since))
@@ -188,13 +193,7 @@ class DigestPool:
         if exclude_ids:
             # OR the excluded bits together first: one and-not on the big masks instead of
             # one per excluded article.
-            gone = gone_pos = 0
-            id_bits = self._id_bits
-            for article_id in exclude_ids:
-                pair = id_bits.get(article_id)
-                if pair is not None:
-                    gone |= pair[0]
-                    gone_pos |= pair[1]
+            gone, gone_pos = _union(self._id_bits, exclude_ids)
             if gone:
                 elig &= ~gone
                 elig_pos &= ~gone_pos

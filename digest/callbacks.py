@@ -23,20 +23,21 @@ wire text                 value
 A decoded value is well-formed, not true: an id in it may name nothing (any more), so
 handlers look it up before use and answer "out of date" when it is gone.
 
-Adding a format: a ``@dataclass(frozen=True, slots=True)`` subclass of
-:class:`CallbackData` with its own ``PREFIX`` and fields typed ``int`` (an id, a page: 0
-to 2**63-1) or a ``StrEnum`` (one of a fixed set of words), appended to ``FORMATS``; its
-handler is registered with ``pattern=matcher(NewFormat)`` and calls ``NewFormat.decode``.
+Adding a format: a subclass ``class StoryVote(CallbackData, prefix="vote")`` (at module
+level) whose fields are typed ``int`` (an id, a page: 0 to 2**63-1) or a ``StrEnum`` (one of
+a fixed set of words); it becomes a frozen dataclass. Append it to ``FORMATS``, register its
+handler with ``pattern=matcher(StoryVote)``, and decode with ``StoryVote.decode``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Self
+from typing import ClassVar, Self, dataclass_transform
 
 from digest.keyboard import MAX_CALLBACK_BYTES, Button
 
@@ -105,15 +106,20 @@ def _layout(cls: type) -> tuple[_Field, ...]:
     return tuple(found)
 
 
+@dataclass_transform(frozen_default=True)
 class CallbackData:
-    """A callback-data format: ``PREFIX``, then each field after a ``:``."""
+    """A callback-data format: its prefix, then each field after a ``:``."""
 
     __slots__ = ()
-    PREFIX: ClassVar[str]
+    PREFIX: ClassVar[str] = ""
     _FIELDS: ClassVar[tuple[_Field, ...]] = ()
 
-    def __init_subclass__(cls) -> None:
-        super().__init_subclass__()
+    def __init_subclass__(cls, *, prefix: str, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if not prefix or not prefix.isascii():
+            raise TypeError(f"{cls.__name__}: the prefix is non-empty ASCII")
+        cls.PREFIX = prefix
+        dataclasses.dataclass(frozen=True)(cls)
         cls._FIELDS = _layout(cls)
 
     def encode(self) -> str:
@@ -150,51 +156,37 @@ class CallbackData:
         return Button(label, self.encode())
 
 
-@dataclass(frozen=True, slots=True)
-class RelatedStory(CallbackData):
+class RelatedStory(CallbackData, prefix="rel"):
     """🔗 under a digest entry: the story's related coverage."""
 
-    PREFIX: ClassVar[str] = "rel"
     article_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class DigestMore(CallbackData):
+class DigestMore(CallbackData, prefix="digest:more"):
     """The "More (N)" button under a digest: the next stories."""
 
-    PREFIX: ClassVar[str] = "digest:more"
 
-
-@dataclass(frozen=True, slots=True)
-class TopicToggle(CallbackData):
+class TopicToggle(CallbackData, prefix="tt"):
     """A topic in the /topics picker: select or unselect it, staying on ``page``."""
 
-    PREFIX: ClassVar[str] = "tt"
     topic_id: int
     page: int
 
 
-@dataclass(frozen=True, slots=True)
-class TopicsPage(CallbackData):
+class TopicsPage(CallbackData, prefix="tp"):
     """The picker's ◀ / ▶ (and the page counter): show ``page``."""
 
-    PREFIX: ClassVar[str] = "tp"
     page: int
 
 
-@dataclass(frozen=True, slots=True)
-class TopicsClear(CallbackData):
-    """The picker's "Clear all"."""
-
-    PREFIX: ClassVar[str] = "tx"
-    page: int
-
-
-@dataclass(frozen=True, slots=True)
-class TopicsDone(CallbackData):
+class TopicsDone(CallbackData, prefix="td"):
     """The picker's "Done"."""
 
-    PREFIX: ClassVar[str] = "td"
+
+class TopicsClear(CallbackData, prefix="tx"):
+    """The picker's "Clear all", then ``page`` again."""
+
+    page: int
 
 
 class PushVerb(StrEnum):
@@ -202,16 +194,14 @@ class PushVerb(StrEnum):
     CANCEL = "cancel"
 
 
-@dataclass(frozen=True, slots=True)
-class PushButton(CallbackData):
+class PushButton(CallbackData, prefix="push"):
     """Send or Cancel under a breaking push's preview (admins only)."""
 
-    PREFIX: ClassVar[str] = "push"
     verb: PushVerb
     push_id: int
 
 
-TOPIC_BUTTONS: tuple[type[CallbackData], ...] = (TopicToggle, TopicsPage, TopicsClear, TopicsDone)
+TOPIC_BUTTONS: tuple[type[CallbackData], ...] = (TopicToggle, TopicsPage, TopicsDone, TopicsClear)
 FORMATS: tuple[type[CallbackData], ...] = (RelatedStory, DigestMore, *TOPIC_BUTTONS, PushButton)
 
 

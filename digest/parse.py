@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from digest.errors import FieldError, FileRejected, type_name
 from digest.model import Article, Image, Provider, RelatedLink
 from digest.urls import is_http_url, normalize_url
 from digest.yaml_loader import load_frontmatter
+
+T = TypeVar("T")
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TITLE_CHARS = 1_000
@@ -89,12 +91,9 @@ def _build_article(meta: dict[str, Any], body: str) -> Article:
 
 
 def _required_str(meta: Mapping[str, Any], name: str) -> str:
-    if name not in meta or meta[name] is None:
+    value = _optional_str(meta, name)
+    if value is None:
         raise FieldError(f"missing required field '{name}'")
-    value = meta[name]
-    if not isinstance(value, str):
-        raise FieldError(f"'{name}' must be a string, not {type_name(value)}")
-    value = value.strip()
     if not value:
         raise FieldError(f"'{name}' is empty")
     return value
@@ -145,13 +144,18 @@ def parse_datetime(value: object) -> datetime | None:
     return parsed if parsed.year >= 1000 else None
 
 
-def _optional_str(meta: Mapping[str, Any], name: str) -> str | None:
+def _optional_of(meta: Mapping[str, Any], name: str, kind: type[T], what: str) -> T | None:
     value = meta.get(name)
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise FieldError(f"'{name}' must be a string, not {type_name(value)}")
-    return value.strip()
+    if not isinstance(value, kind):
+        raise FieldError(f"'{name}' must be {what}, not {type_name(value)}")
+    return value
+
+
+def _optional_str(meta: Mapping[str, Any], name: str) -> str | None:
+    value = _optional_of(meta, name, str, "a string")
+    return None if value is None else value.strip()
 
 
 def _optional_int(meta: Mapping[str, Any], name: str) -> int | None:
@@ -173,12 +177,7 @@ def _heat(meta: Mapping[str, Any]) -> int | None:
 
 
 def _optional_bool(meta: Mapping[str, Any], name: str) -> bool | None:
-    value = meta.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise FieldError(f"'{name}' must be true or false, not {type_name(value)}")
-    return value
+    return _optional_of(meta, name, bool, "true or false")
 
 
 def _provider(value: object, where: str) -> Provider | None:

@@ -1,4 +1,10 @@
-"""Opening the SQLite file, and the one time format stored in it."""
+"""Opening the SQLite file; the one write-transaction helper, time format and key-value state.
+
+Every multi-step write in ``storage`` runs inside :func:`write_transaction`; a single
+statement through ``db.execute`` is committed by sqlite-utils on its own. The time
+conversions (:func:`to_db_time`, :func:`from_db_time`) are for ``storage`` only: its
+functions take and return aware ``datetime`` values.
+"""
 
 from __future__ import annotations
 
@@ -71,7 +77,8 @@ def utcnow() -> datetime:
 
 
 def set_state(db: Database, key: str, value: str) -> None:
-    db.table("state").upsert({"key": key, "value": value}, pk="key")
+    with write_transaction(db):
+        db.table("state").upsert({"key": key, "value": value}, pk="key")
 
 
 def get_state(db: Database, key: str) -> str | None:

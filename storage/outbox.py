@@ -166,17 +166,10 @@ def pending_batch(
     ).fetchall()
     return [
         QueuedMessage(
-            id=row[0],
-            chat_id=row[1],
-            text=row[2],
-            priority=row[3],
-            kind=row[4],
-            attempts=row[5],
-            keyboard=keyboard_from_json(row[6]),
-            push_id=row[7],
+            outbox_id, chat_id, text, priority, kind, attempts, keyboard_from_json(markup), push_id
         )
-        for row in rows
-        if row[0] not in skip
+        for outbox_id, chat_id, text, priority, kind, attempts, markup, push_id in rows
+        if outbox_id not in skip
     ][:limit]
 
 

@@ -41,22 +41,20 @@ def create_push(
     now: datetime,
 ) -> Push:
     """Record a push awaiting confirmation, with the audience size it would have now."""
-    size = len(_audience(db, article_id, topic_ids))
-    push_id = (
-        db.table("pushes")
-        .insert(
-            {
-                "created_by": created_by,
-                "article_id": article_id,
-                "text": text,
-                "audience": size,
-                "status": PushStatus.PREVIEW,
-                "created_at": to_db_time(now),
-            }
-        )
-        .last_pk
-    )
-    push = get_push(db, int(push_id or 0))
+    with write_transaction(db):
+        (push_id,) = db.conn.execute(
+            "INSERT INTO pushes (created_by, article_id, text, audience, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                created_by,
+                article_id,
+                text,
+                len(_audience(db, article_id, topic_ids)),
+                PushStatus.PREVIEW,
+                to_db_time(now),
+            ),
+        ).fetchone()
+        push = get_push(db, push_id)
     assert push is not None
     return push
 

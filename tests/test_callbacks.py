@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar
 
 import pytest
 
@@ -138,9 +137,7 @@ def test_encode_refuses_values_no_button_could_carry() -> None:
 
 
 def test_encode_checks_the_64_byte_limit() -> None:
-    @dataclass(frozen=True, slots=True)
-    class Wide(CallbackData):
-        PREFIX: ClassVar[str] = "w" * 40
+    class Wide(CallbackData, prefix="w" * 40):
         a: int
         b: int
 
@@ -153,13 +150,12 @@ def test_encode_checks_the_64_byte_limit() -> None:
 class Vote(StrEnum):
     UP = "up"
     DOWN = "down"
+    WITHDRAWN = "withdrawn"
 
 
-@dataclass(frozen=True, slots=True)
-class StoryVote(CallbackData):
+class StoryVote(CallbackData, prefix="vote"):
     """What a later feature adds: a prefix and typed fields (at module level, like FORMATS)."""
 
-    PREFIX: ClassVar[str] = "vote"
     article_id: int
     vote: Vote
 
@@ -176,10 +172,15 @@ def test_a_new_format_needs_only_its_prefix_and_typed_fields() -> None:
 def test_a_field_type_without_a_codec_is_refused_when_the_format_is_defined() -> None:
     with pytest.raises(TypeError, match="int or a StrEnum"):
 
-        @dataclass(frozen=True, slots=True)
-        class Named(CallbackData):
-            PREFIX: ClassVar[str] = "named"
+        class Named(CallbackData, prefix="named"):
             name: str
+
+
+def test_values_are_frozen() -> None:
+    value = RelatedStory(7)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        value.article_id = 8  # type: ignore[misc]
+    assert hash(value) == hash(RelatedStory(7))
 
 
 def test_button_carries_the_encoded_value() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -111,94 +112,77 @@ async def cmd_stop(update: Update, context: BotContext) -> None:
     )
 
 
-async def _reader_and_argument(
-    update: Update, context: BotContext, how_it_works: Callable[[Reader], str]
-) -> tuple[Reader, str] | None:
-    """The active reader and the command's one argument; without one, ``how_it_works``."""
+@dataclass(frozen=True, slots=True)
+class _ScheduleCommand:
+    """What /time and /timezone say around the one change each makes to the schedule."""
+
+    usage: Callable[[Reader], str]  # no argument (or several): the current value, an example
+    parse: Callable[[str], tuple[time | None, ZoneInfo | None]]  # raises ValueError
+    refusal: Callable[[str], str]  # for an argument that does not parse (raw: escape it)
+    done: Callable[[Reader], str]  # the reader as changed
+
+
+async def _change_schedule(update: Update, context: BotContext, command: _ScheduleCommand) -> None:
     reader = await active_reader(update, context)
     if reader is None:
-        return None
+        return
     args = context.args or []
     if len(args) != 1:
-        await answer(update, how_it_works(reader))
-        return None
-    return reader, args[0]
-
-
-async def _reschedule(
-    context: BotContext,
-    reader: Reader,
-    *,
-    digest_time: time | None = None,
-    zone: ZoneInfo | None = None,
-) -> Reader:
+        await answer(update, command.usage(reader))
+        return
+    try:
+        digest_time, zone = command.parse(args[0])
+    except ValueError:
+        await answer(update, command.refusal(args[0]))
+        return
     updated = await context.services.db.run(
         set_schedule, reader.chat_id, utcnow(), digest_time=digest_time, zone=zone
     )
     _LOGGER.info("reader %s: digest at %s", reader.chat_id, _schedule(updated))
-    return updated
+    await answer(update, command.done(updated))
+
+
+TIME_COMMAND = _ScheduleCommand(
+    usage=lambda reader: (
+        f"Your digest comes at {_schedule(reader)}.\n"
+        "To change it, send the time as HH:MM, e.g. <code>/time 07:30</code>."
+    ),
+    parse=lambda value: (parse_hhmm(value), None),
+    refusal=lambda value: (
+        f"“{escape(value[:40])}” is not a time of day. Use 24-hour HH:MM, "
+        "e.g. <code>/time 07:30</code> or <code>/time 18:00</code>."
+    ),
+    done=lambda reader: (
+        f"Done: your digest comes daily at {_schedule(reader)}. "
+        f"Next: {format_local(reader.next_digest_at, reader.zone)}."
+    ),
+)
+TIMEZONE_COMMAND = _ScheduleCommand(
+    usage=lambda reader: (
+        f"Your time zone is {escape(reader.zone.key)}.\nTo change it, send an IANA zone name, "
+        "e.g. <code>/timezone Europe/Berlin</code> or <code>/timezone America/New_York</code>."
+    ),
+    parse=lambda value: (None, parse_timezone(value)),
+    refusal=lambda value: (
+        f"“{escape(value[:60])}” is not a time zone I know. Use an IANA name like "
+        "<code>/timezone Europe/Berlin</code>, <code>/timezone Asia/Tokyo</code> or "
+        "<code>/timezone UTC</code>."
+    ),
+    done=lambda reader: (
+        f"Done: time zone {escape(reader.zone.key)}. Your digest comes at "
+        f"{reader.digest_time:%H:%M}; next: {format_local(reader.next_digest_at, reader.zone)}."
+    ),
+)
 
 
 async def cmd_time(update: Update, context: BotContext) -> None:
     """/time HH:MM — when the daily digest comes."""
-    got = await _reader_and_argument(
-        update,
-        context,
-        lambda reader: (
-            f"Your digest comes at {_schedule(reader)}.\n"
-            "To change it, send the time as HH:MM, e.g. <code>/time 07:30</code>."
-        ),
-    )
-    if got is None:
-        return
-    reader, value = got
-    try:
-        at = parse_hhmm(value)
-    except ValueError:
-        await answer(
-            update,
-            f"“{escape(value[:40])}” is not a time of day. Use 24-hour HH:MM, "
-            "e.g. <code>/time 07:30</code> or <code>/time 18:00</code>.",
-        )
-        return
-    updated = await _reschedule(context, reader, digest_time=at)
-    await answer(
-        update,
-        f"Done: your digest comes daily at {_schedule(updated)}. "
-        f"Next: {format_local(updated.next_digest_at, updated.zone)}.",
-    )
+    await _change_schedule(update, context, TIME_COMMAND)
 
 
 async def cmd_timezone(update: Update, context: BotContext) -> None:
     """/timezone Area/City — the zone the digest time is in."""
-    got = await _reader_and_argument(
-        update,
-        context,
-        lambda reader: (
-            f"Your time zone is {escape(reader.zone.key)}.\nTo change it, send an "
-            "IANA zone name, e.g. <code>/timezone Europe/Berlin</code> or <code>/timezone "
-            "America/New_York</code>."
-        ),
-    )
-    if got is None:
-        return
-    reader, value = got
-    try:
-        zone = parse_timezone(value)
-    except ValueError:
-        await answer(
-            update,
-            f"“{escape(value[:60])}” is not a time zone I know. Use an IANA name like "
-            "<code>/timezone Europe/Berlin</code>, <code>/timezone Asia/Tokyo</code> or "
-            "<code>/timezone UTC</code>.",
-        )
-        return
-    updated = await _reschedule(context, reader, zone=zone)
-    await answer(
-        update,
-        f"Done: time zone {escape(updated.zone.key)}. Your digest comes at "
-        f"{updated.digest_time:%H:%M}; next: {format_local(updated.next_digest_at, updated.zone)}.",
-    )
+    await _change_schedule(update, context, TIMEZONE_COMMAND)
 
 
 async def cmd_settings(update: Update, context: BotContext) -> None:

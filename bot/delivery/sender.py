@@ -89,10 +89,9 @@ class OutboxSender:
         """Stop taking new work, let in-flight sends finish (bounded), record their results."""
         self._stopping = True
         self._wake.set()
-        for task in (self._runner,):
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if self._runner is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
             for task in pending:
