@@ -1,5 +1,14 @@
-"""Pure core: parse, rank, cluster and render articles from plain values.
+"""Pure core: plain values in, plain values and strings out; no Telegram or database objects.
 
-Nothing in this package touches Telegram or the database, so it is fast to test
-and to benchmark.
+* ``model``: the value types (``Article``, ``Candidate``, ``RelatedLink``, ``Provider``).
+* ``yaml_loader`` (the bounded safe YAML loader) under ``parse`` (field validation), with
+  ``errors`` (why a file is rejected) and ``urls`` (http(s) checks, the story key).
+* ``rank``, ``cluster`` (same-story grouping) and ``assemble`` (a reader's digest from a
+  tick's ranked pool); ``schedule`` (the next local digest time as a UTC instant).
+* ``html`` (Telegram-HTML primitives: escape, links, UTF-16 length, cutting, packing) under
+  ``render`` (the message layouts: digest, related coverage, breaking news).
+* ``callbacks`` (every button's callback-data format, strictly decoded) and ``keyboard``
+  (``Button`` rows: the one keyboard description, used by layouts, handlers and the outbox).
+
+Nothing here touches Telegram or the database, so it is fast to test and to benchmark.
 """

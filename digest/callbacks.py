@@ -123,10 +123,11 @@ class CallbackData:
         cls._FIELDS = _layout(cls)
 
     def encode(self) -> str:
-        parts = [self.PREFIX]
-        parts += [field.format(getattr(self, field.name)) for field in self._FIELDS]
-        data = SEPARATOR.join(parts)
-        if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+        data = self.PREFIX
+        for field in self._FIELDS:
+            data += SEPARATOR + field.format(getattr(self, field.name))
+        # ASCII by construction (prefix, digits, words are checked), so characters are bytes.
+        if len(data) > MAX_CALLBACK_BYTES:
             raise CallbackDataError(f"{data[:80]!r} is over {MAX_CALLBACK_BYTES} bytes")
         return data
 

@@ -1,1 +1,3 @@
-"""The ``newsdigest`` command line: ``main`` parses and dispatches; one module per command."""
+"""The ``newsdigest`` command line: ``main`` parses, dispatches and runs ``ingest``;
+``run`` (the bot), ``preview`` and ``breaking`` are one module per command.
+"""

@@ -10,19 +10,19 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from storage.outbox import RecordSummary, push_counts
+from storage.outbox import OutboxStatus, RecordSummary, StatusCounts, push_counts
 from storage.pushes import get_push
 
 _LOGGER = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between progress edits of one push
 
 
-def progress_text(counts: dict[str, int], audience: int) -> str:
+def progress_text(counts: StatusCounts, audience: int) -> str:
     sent, failed, dropped, pending = (
-        counts["sent"],
-        counts["failed"],
-        counts["dropped"],
-        counts["pending"],
+        counts[OutboxStatus.SENT],
+        counts[OutboxStatus.FAILED],
+        counts[OutboxStatus.DROPPED],
+        counts[OutboxStatus.PENDING],
     )
     if pending:
         return f"Sending: {sent} sent, {failed + dropped} failed, {pending} pending of {audience}."

@@ -1,0 +1,1 @@
+"""Handler tests: one update at a time through the real handlers, offline (see harness)."""
