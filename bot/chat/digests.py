@@ -6,8 +6,9 @@ import logging
 
 from telegram import Update
 
-from bot.chat.readers import active_reader, format_local
+from bot.chat.readers import format_local
 from bot.chat.replies import answer, answer_stale
+from bot.chat.target import reading
 from bot.context import BotContext
 from bot.delivery.digest_queue import queue_digest_now
 from digest.callbacks import DigestMore
@@ -17,7 +18,7 @@ _LOGGER = logging.getLogger(__name__)
 
 
 async def send_digest_now(update: Update, context: BotContext) -> None:
-    reader = await active_reader(update, context)
+    reader = await reading(update, context)
     if reader is None:
         return
     now = utcnow()

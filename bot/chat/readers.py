@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot.chat.replies import answer, is_admin
+from bot.chat.target import NOT_SUBSCRIBED, editing
 from bot.context import BotContext
 from bot.settings import parse_hhmm, parse_timezone
 from digest.callbacks import TopicsPage
@@ -36,7 +37,6 @@ ADMIN_HELP = (
     "/breaking &lt;link or text&gt; — push an item now, after a preview\n"
     "/stats — readers, articles, outbox, last scan"
 )
-NOT_SUBSCRIBED = "You are not subscribed yet. Send /start to begin."
 
 
 def format_local(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -48,18 +48,6 @@ def format_local(moment: datetime | None, zone: ZoneInfo) -> str:
 def _schedule(reader: Reader) -> str:
     """ "08:00 (Europe/Berlin)": when the reader's daily digest comes."""
     return f"{reader.digest_time:%H:%M} ({escape(reader.zone.key)})"
-
-
-async def active_reader(update: Update, context: BotContext) -> Reader | None:
-    """The reader behind this chat, or None after telling them to /start."""
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    reader = await context.services.db.run(get_reader, chat.id)
-    if reader is None or reader.status != ReaderStatus.ACTIVE:
-        await answer(update, NOT_SUBSCRIBED)
-        return None
-    return reader
 
 
 async def cmd_start(update: Update, context: BotContext) -> None:
@@ -123,7 +111,7 @@ class _ScheduleCommand:
 
 
 async def _change_schedule(update: Update, context: BotContext, command: _ScheduleCommand) -> None:
-    reader = await active_reader(update, context)
+    reader = await editing(update, context)
     if reader is None:
         return
     args = context.args or []

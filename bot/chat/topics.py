@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from telegram import Message, Update
 
-from bot.chat.readers import NOT_SUBSCRIBED, active_reader
 from bot.chat.replies import answer, answer_stale, edit
+from bot.chat.target import editing
 from bot.context import BotContext
 from digest.callbacks import (
     TOPIC_BUTTONS,
@@ -20,7 +20,7 @@ from digest.callbacks import (
 )
 from digest.html import escape
 from digest.keyboard import Button, Keyboard
-from storage.readers import ReaderStatus, get_reader
+from storage.readers import get_reader
 from storage.topics import Topic, all_topics, clear_topics, toggle_topic
 
 _LOGGER = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def topics_view(
 
 async def cmd_topics(update: Update, context: BotContext) -> None:
     """Show the topic picker."""
-    reader = await active_reader(update, context)
+    reader = await editing(update, context)
     if reader is None:
         return
     topics = await context.services.db.run(all_topics)
@@ -86,11 +86,9 @@ async def on_topics_button(update: Update, context: BotContext) -> None:
     if pressed is None:
         await answer_stale(query)
         return
-    chat = update.effective_chat
     store = context.services.db
-    reader = await store.run(get_reader, chat.id) if chat else None
-    if reader is None or reader.status != ReaderStatus.ACTIVE:
-        await query.answer(NOT_SUBSCRIBED, show_alert=True)
+    reader = await editing(update, context)
+    if reader is None:
         return
     note = None
     page = 0

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlite_utils import Database
 
-from bot.chat.readers import NOT_SUBSCRIBED
+from bot.chat.target import NOT_SUBSCRIBED
 from storage.db import utcnow
 from storage.readers import get_reader
 from storage.topics import toggle_topic

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from bot.chat.readers import NOT_SUBSCRIBED
+from bot.chat.target import NOT_SUBSCRIBED
 from tests.chat.harness import (
     READER,
     JsonDict,
