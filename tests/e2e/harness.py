@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
 from bot.app import ALLOWED_UPDATES, build_application
+from bot.context import Services
 from bot.settings import Settings
+from storage.db import open_db, utcnow
 from tests.botapi import FakeBotApi
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -93,9 +96,13 @@ def make_settings(api: FakeBotApi, tmp: Path, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, *, digest_tick: float = 0.5) -> AsyncIterator[Any]:
-    """Start the Application like run_polling does (post_init included), stop it cleanly."""
-    application = build_application(settings, digest_tick=digest_tick)
+async def running_bot(
+    settings: Settings, *, digest_tick: float = 0.5, clock: Callable[[], datetime] = utcnow
+) -> AsyncIterator[Any]:
+    """Start the Application like run_polling does (post_init included), stop it cleanly.
+
+    ``clock``: "now" for the bot's jobs and sender (a :class:`tests.clock.ManualClock`)."""
+    application = build_application(settings, digest_tick=digest_tick, clock=clock)
     await application.initialize()
     if application.post_init is not None:
         await application.post_init(application)
@@ -112,3 +119,27 @@ async def running_bot(settings: Settings, *, digest_tick: float = 0.5) -> AsyncI
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
         await application.shutdown()
+
+
+async def run_job(application: Any, name: str) -> None:
+    """Run one of the bot's repeating jobs (``"digest-tick"``, ``"scan"``) now, to its end."""
+    assert application.job_queue is not None
+    [job] = application.job_queue.get_jobs_by_name(name)
+    await job.run(application)
+
+
+def services(application: Any) -> Services:
+    """The running bot's services (its sender, its database threads)."""
+    found = application.bot_data["services"]
+    assert isinstance(found, Services)
+    return found
+
+
+def db_value(settings: Settings, sql: str, params: Sequence[Any] = ()) -> Any:
+    """One value from the bot's database, on a short-lived connection of our own."""
+    db = open_db(settings.db_path, migrate=False)
+    try:
+        row = db.execute(sql, tuple(params)).fetchone()
+    finally:
+        db.close()
+    return None if row is None else row[0]

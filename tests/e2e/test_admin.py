@@ -21,9 +21,16 @@ import pytest
 
 from bot.cli.main import main as cli_main
 from bot.settings import Settings
-from storage.db import open_db
 from tests.botapi import Call, FakeBotApi, SentMessage
-from tests.e2e.harness import ADMIN_ID, age, make_settings, running_bot, write_article
+from tests.e2e.harness import (
+    ADMIN_ID,
+    age,
+    db_value,
+    make_settings,
+    run_job,
+    running_bot,
+    write_article,
+)
 
 T = TypeVar("T")
 
@@ -62,18 +69,11 @@ class World:
         a reason they are not about. (Nor does the job's own first run come at start:
         ``first=0.0`` is already past when the scheduler starts, so it waits an interval.)
         """
-        assert self.application.job_queue is not None
-        [job] = self.application.job_queue.get_jobs_by_name("scan")
-        await job.run(self.application)
+        await run_job(self.application, "scan")
 
     def db_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """One value from the bot's database, on a short-lived connection of our own."""
-        db = open_db(self.settings.db_path, migrate=False)
-        try:
-            row = db.execute(sql, tuple(params)).fetchone()
-        finally:
-            db.close()
-        return None if row is None else row[0]
+        return db_value(self.settings, sql, params)
 
 
 async def wait_until(condition: Callable[[], T], what: str, timeout: float = WAIT) -> T:
