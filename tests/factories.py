@@ -1,0 +1,462 @@
+"""Test data, built in one place: article files, articles, candidates, readers, outbox rows.
+
+Tests and the benchmarks (``bench/``, run from the checkout's root) build their values here.
+Every builder takes keyword knobs named after the field they set, with defaults that make a
+valid, unremarkable value, so a test names only what it is about. A module whose values
+share a setting binds it once: ``cand = functools.partial(candidate, age_hours=2)``.
+
+Times are fixed: :data:`NOW` unless a knob says otherwise (``now=``, ``at=``,
+``published=``). Handler tests, whose code reads the wall clock, pass ``at=utcnow()``.
+
+* **Article files**, upstream's Markdown with YAML frontmatter: :func:`article_file` (text),
+  :func:`article_bytes`, :func:`write_article` (into a folder, aged past the scan's settle
+  time), :func:`age_file`. Strings are written as JSON strings, which YAML reads as is, so
+  any title is quoted safely. For hostile variants, a :class:`Yaml` value is written
+  verbatim (``title=Yaml("[a]")``), ``omit`` leaves fields out and ``extra`` adds raw lines.
+* **Stored articles**: :func:`article` (the ``Article`` the parser would make),
+  :func:`articles_on` (one per list of topics), :func:`store_articles` (saved as ingestion
+  saves them; their ids), :func:`store_by_title`, :func:`topic_id`.
+* **Digest candidates**: :func:`candidate`.
+* **Readers**: :func:`subscribe_reader` (subscribed, with topics, digest time and zone).
+* **The outbox**: :func:`outgoing` (an ``OutgoingMessage``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import zlib
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from digest.model import Article, Candidate, Image, Provider, RelatedLink
+from digest.urls import normalize_url
+from storage.articles import save_articles
+from storage.outbox import PRIORITY_ANSWER, PRIORITY_BREAKING, PRIORITY_DIGEST, OutgoingMessage
+from storage.readers import Reader, get_reader, subscribe
+from storage.topics import toggle_topic, topic_ids_by_names
+
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)  # a Monday noon: "now" for fixed-time tests
+HOUR = 3600.0  # seconds: a file this old has long settled for the folder scan
+PROVIDER = ("Example News", "example.com")
+RELATED_DOMAIN = "other.example"
+
+
+class Yaml(str):
+    """Frontmatter written as is: a value YAML should read itself (``2023-06-14``, ``.nan``)
+    or one no valid file has (``[unclosed``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """One entry of an article's ``related`` list: other coverage of the same story.
+
+    Where a builder takes ``related``, an entry may also be written ``(title, url)`` or
+    ``(title, url, provider name)``, or be a bare URL, which gets the title "Related n",
+    the provider "Other n" and a date an hour before the article's.
+    """
+
+    title: str
+    url: str  # as written in the file (the stored key is its normalised form)
+    provider: str | tuple[str, str] | None = None  # a name (domain RELATED_DOMAIN) or both
+    quality: int | Yaml | None = None
+    published: datetime | None = None
+    excerpt: str = ""
+    fields: Mapping[str, object] = field(default_factory=dict)  # more frontmatter, as is
+
+
+RelatedSpec = Related | str | tuple[str, str] | tuple[str, str, str]
+
+
+# -- article files ---------------------------------------------------------------------------
+
+
+def article_file(
+    title: str | Yaml = "A story",
+    url: str | Yaml | None = None,
+    topics: Iterable[str] | Yaml = (),
+    *,
+    now: datetime = NOW,
+    published: datetime | Yaml | None = None,
+    excerpt: str = "",
+    body: str = "",
+    quality: int | Yaml | None = 50,
+    heat: int | Yaml | None = None,
+    provider: tuple[str, str] | Yaml | None = PROVIDER,
+    related: Iterable[RelatedSpec] = (),
+    original_url: str | None = None,
+    is_published: bool | None = None,
+    category: str | None = None,
+    kind: str | None = None,
+    secured: str | None = None,
+    images: Iterable[Image | Mapping[str, object]] = (),
+    omit: Collection[str] = (),
+    extra: str = "",
+) -> str:
+    """An article file's text, fields in the seed's order.
+
+    ``url`` defaults to one made from the title (same title, same story); ``published`` to
+    two hours before ``now``. Optional fields left at their default (None, empty) are not
+    written. ``omit``: frontmatter keys to leave out (``"webUrl"``); ``extra``: raw YAML
+    lines appended to the frontmatter.
+    """
+    published_at = _published(published, now)
+    fields: dict[str, object] = {
+        "category": category,
+        "title": title,
+        "excerpt": excerpt or None,
+        "publishedDateTime": published_at,
+        "originalUrl": original_url,
+        "webUrl": url if url is not None else url_for(str(title)),
+        "type": kind,
+        "quality": quality,
+        "heat": heat,
+        "published": is_published,
+        "provider": {"name": provider[0], "domain": provider[1]}
+        if isinstance(provider, tuple)
+        else provider,
+        "topics": topics if isinstance(topics, Yaml) else list(topics) or None,
+        "images": [_image_fields(i) for i in images] or None,
+        "related": [_related_fields(r) for r in _related(related, published_at)] or None,
+        "secured": secured,
+    }
+    lines = [
+        line
+        for key, value in fields.items()
+        if value is not None and key not in omit
+        for line in _yaml(key, value, "")
+    ]
+    if extra:
+        lines.append(extra.rstrip("\n"))
+    text = "---\n" + "\n".join(lines) + "\n---\n"
+    return text + f"\n{body}\n" if body else text
+
+
+def article_bytes(*args: Any, **fields: Any) -> bytes:
+    """:func:`article_file`, encoded as UTF-8 (what the folder holds)."""
+    return article_file(*args, **fields).encode()
+
+
+def write_article(
+    folder: Path, name: str, data: str | bytes | None = None, *, age: float = HOUR, **fields: Any
+) -> Path:
+    """Write ``folder/name``: ``data`` as given, else :func:`article_file` of ``fields``.
+
+    The file's mtime is ``age`` seconds ago: the scan leaves files younger than its settle
+    time for the next scan (``age=0``: one still being written).
+    """
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = article_file(**fields) if data is None else data
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return age_file(path, age)
+
+
+def age_file(path: Path, seconds: float = HOUR) -> Path:
+    """Set ``path``'s mtime to ``seconds`` ago."""
+    moment = time.time() - seconds
+    os.utime(path, (moment, moment))
+    return path
+
+
+def url_for(title: str) -> str:
+    """A story URL made from a title: readable, and (by a CRC of the title) another
+    title's URL is another story's."""
+    slug = "-".join(re.findall(r"[a-z0-9]+", title.lower())[:8]) or "story"
+    return f"https://example.com/{slug}-{zlib.crc32(title.encode()):08x}"
+
+
+# -- stored articles ---------------------------------------------------------------------------
+
+
+def article(
+    title: str = "A story",
+    url: str | None = None,
+    topics: Iterable[str] = (),
+    *,
+    now: datetime = NOW,
+    published: datetime | None = None,
+    excerpt: str = "",
+    body: str = "",
+    quality: int | None = 50,
+    heat: int | None = None,
+    provider: tuple[str, str] | None = PROVIDER,
+    related: Iterable[RelatedSpec] = (),
+    original_url: str | None = None,
+    is_published: bool | None = None,
+    category: str | None = None,
+    kind: str | None = None,
+    secured: str | None = None,
+    images: Iterable[Image] = (),
+) -> Article:
+    """The :class:`Article` the parser makes of :func:`article_file` with the same knobs."""
+    web_url = url if url is not None else url_for(title)
+    published_at = _published(published, now)
+    return Article(
+        url=normalize_url(web_url),
+        web_url=web_url,
+        title=title,
+        published_at=published_at,
+        excerpt=excerpt,
+        original_url=original_url,
+        quality=quality,
+        heat=heat,
+        published=is_published,
+        provider=Provider(*provider) if provider is not None else None,
+        topics=tuple(topics),
+        images=tuple(images),
+        related=tuple(_related_link(r) for r in _related(related, published_at)),
+        category=category,
+        kind=kind,
+        secured=secured,
+        body=body,
+    )
+
+
+def articles_on(*topic_lists: Iterable[str], now: datetime = NOW) -> list[Article]:
+    """One article per list of topics ("Story n"), published an hour before ``now``."""
+    return [
+        article(
+            f"Story {n} zq{n}",
+            f"https://news.example/story-{n}",
+            topics,
+            published=now - timedelta(hours=1),
+            provider=None,
+            quality=None,
+        )
+        for n, topics in enumerate(topic_lists)
+    ]
+
+
+def store_articles(db: Database, *articles: Article, at: datetime = NOW) -> list[int]:
+    """Save ``articles`` as ingestion does, ingested ``at``; their ids, in order."""
+    save_articles(db, [(a, f"/articles/{n}.md") for n, a in enumerate(articles)], at)
+    return [
+        int(db.execute("SELECT id FROM articles WHERE url = ?", (a.url,)).fetchone()[0])
+        for a in articles
+    ]
+
+
+def store_by_title(db: Database, *articles: Article, at: datetime = NOW) -> dict[str, int]:
+    """:func:`store_articles`, the ids by title."""
+    return dict(zip((a.title for a in articles), store_articles(db, *articles, at=at), strict=True))
+
+
+def topic_id(db: Database, name: str) -> int:
+    """A stored topic's id by name (store an article on it first)."""
+    found, unknown = topic_ids_by_names(db, [name])
+    assert not unknown, f"no topic {name!r}: store an article on it first"
+    return found[0]
+
+
+# -- digest candidates ---------------------------------------------------------------------------
+
+
+def candidate(
+    id: int,
+    title: str | None = None,
+    *,
+    url: str | None = None,
+    web_url: str | None = None,
+    now: datetime = NOW,
+    age_hours: float = 0.0,
+    published_at: datetime | None = None,
+    ingested_hours_ago: float | None = None,
+    ingested_at: datetime | None = None,
+    quality: int | None = 50,
+    heat: int | None = None,
+    topics: Iterable[int] = (),
+    related: Iterable[str] = (),
+    excerpt: str = "",
+    provider: str = "Provider",
+) -> Candidate:
+    """A stored article as the digest assembly sees it.
+
+    Published ``age_hours`` before ``now`` (or at ``published_at``); ingested
+    ``ingested_hours_ago`` before ``now`` (or at ``ingested_at``), by default when published.
+    The default title shares no story with another candidate's.
+    """
+    link = url if url is not None else f"https://example.com/{id}"
+    published = published_at if published_at is not None else now - timedelta(hours=age_hours)
+    if ingested_at is None:
+        ingested_at = (
+            published if ingested_hours_ago is None else now - timedelta(hours=ingested_hours_ago)
+        )
+    return Candidate(
+        id=id,
+        url=link,
+        web_url=web_url if web_url is not None else link,
+        title=title if title is not None else f"Unrelated headline number {id} zq{id}",
+        published_at=published,
+        ingested_at=ingested_at,
+        excerpt=excerpt,
+        provider=provider,
+        quality=quality,
+        heat=heat,
+        topic_ids=frozenset(topics),
+        related_urls=frozenset(related),
+    )
+
+
+# -- readers and the outbox ----------------------------------------------------------------------
+
+
+def subscribe_reader(
+    db: Database,
+    chat_id: int,
+    topics: Iterable[str] = (),
+    *,
+    at: datetime = NOW,
+    digest_time: str | dtime = "08:00",
+    timezone: str | ZoneInfo = "UTC",
+    first_name: str | None = None,
+    user_id: int | None = None,
+    username: str | None = None,
+) -> Reader:
+    """A reader who sent /start ``at`` and ticked ``topics`` (names of stored topics).
+
+    A private chat's user id is the chat id; a group's (negative id) is None.
+    """
+    subscribe(
+        db,
+        chat_id,
+        user_id=user_id if user_id is not None else (chat_id if chat_id > 0 else None),
+        first_name=first_name if first_name is not None else f"Reader {chat_id}",
+        username=username,
+        default_time=digest_time if isinstance(digest_time, str) else f"{digest_time:%H:%M}",
+        default_timezone=str(timezone),
+        now=at,
+    )
+    for name in topics:
+        assert toggle_topic(db, chat_id, topic_id(db, name)) is True, name
+    reader = get_reader(db, chat_id)
+    assert reader is not None
+    return reader
+
+
+def outgoing(
+    chat_id: int,
+    text: str = "hello",
+    *,
+    priority: int = PRIORITY_DIGEST,
+    kind: str | None = None,
+    articles: Sequence[int] = (),
+    push_id: int | None = None,
+    reply_markup: dict[str, Any] | None = None,
+) -> OutgoingMessage:
+    """A message for the outbox; its kind follows the priority unless given."""
+    if kind is None:
+        kind = {PRIORITY_ANSWER: "answer", PRIORITY_BREAKING: "breaking"}.get(priority, "digest")
+    return OutgoingMessage(
+        chat_id,
+        text,
+        kind,
+        priority,
+        reply_markup=reply_markup,
+        article_ids=tuple(articles),
+        push_id=push_id,
+    )
+
+
+# -- the parts -----------------------------------------------------------------------------------
+
+
+def _published(published: datetime | Yaml | None, now: datetime) -> Any:
+    return published if published is not None else now - timedelta(hours=2)
+
+
+def _related(specs: Iterable[RelatedSpec], published: object) -> Iterator[Related]:
+    for n, spec in enumerate(specs):
+        if isinstance(spec, Related):
+            yield spec
+        elif isinstance(spec, str):
+            when = published - timedelta(hours=1) if isinstance(published, datetime) else None
+            yield Related(f"Related {n}", spec, provider=f"Other {n}", published=when)
+        else:
+            yield Related(*spec)
+
+
+def _related_link(r: Related) -> RelatedLink:
+    return RelatedLink(
+        title=r.title,
+        url=normalize_url(r.url),
+        web_url=r.url,
+        excerpt=r.excerpt,
+        published_at=r.published,
+        provider=Provider(*_provider(r.provider)) if r.provider else None,
+        quality=r.quality if isinstance(r.quality, int) else None,
+    )
+
+
+def _related_fields(r: Related) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "title": r.title,
+        "excerpt": r.excerpt or None,
+        "publishedDateTime": r.published,
+        "webUrl": r.url,
+        "provider": dict(zip(("name", "domain"), _provider(r.provider), strict=True))
+        if r.provider
+        else None,
+        "quality": r.quality,
+        **r.fields,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _provider(provider: str | tuple[str, str]) -> tuple[str, str]:
+    return (provider, RELATED_DOMAIN) if isinstance(provider, str) else provider
+
+
+def _image_fields(image: Image | Mapping[str, object]) -> Mapping[str, object]:
+    if isinstance(image, Image):
+        return {"url": image.url, "width": image.width, "height": image.height}
+    return image
+
+
+def _yaml(key: str, value: object, indent: str) -> Iterator[str]:
+    """``key: value`` as block YAML lines (mappings nested, lists as ``- `` items)."""
+    if isinstance(value, Mapping):
+        yield f"{indent}{key}:"
+        for name, inner in value.items():
+            yield from _yaml(name, inner, indent + "  ")
+    elif isinstance(value, list | tuple):
+        if not value:
+            yield f"{indent}{key}: []"
+            return
+        yield f"{indent}{key}:"
+        for item in value:
+            if isinstance(item, Mapping):
+                nested = [line for k, v in item.items() for line in _yaml(k, v, indent + "    ")]
+                yield indent + "  - " + nested[0][len(indent) + 4 :]
+                yield from nested[1:]
+            else:
+                yield f"{indent}  - {_scalar(item)}"
+    else:
+        yield f"{indent}{key}: {_scalar(value)}"
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, Yaml):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        # Unquoted, as upstream writes it: YAML reads a timestamp.
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value is None:
+        return "null"
+    return json.dumps(str(value), ensure_ascii=False)
