@@ -29,6 +29,14 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """An empty articles folder."""
+    path = tmp_path / "articles"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
 def db(db_path: Path) -> Iterator[Database]:
     """A migrated database on a temporary SQLite file (WAL, like production)."""
     database = open_db(db_path)

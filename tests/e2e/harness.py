@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -17,62 +15,18 @@ from bot.app import ALLOWED_UPDATES, build_application
 from bot.context import Services
 from bot.settings import Settings
 from storage.db import open_db, utcnow
+from tests import factories
 from tests.botapi import FakeBotApi
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ADMIN_ID = 9001
 
 
-def write_article(
-    folder: Path,
-    name: str,
-    *,
-    title: str,
-    url: str,
-    topics: Iterable[str] = ("AI",),
-    published: str = "2026-11-25T08:00:00Z",
-    quality: int = 50,
-    heat: int = -1,
-    excerpt: str = "An excerpt.",
-    related: Iterable[tuple[str, str, str]] = (),
-    provider: str = "Example News",
-) -> Path:
-    """An article file with an old mtime (the scan skips files still being written)."""
-    lines = [
-        "---",
-        f"title: {title!r}".replace("'", '"') if '"' not in title else f"title: '{title}'",
-        f'excerpt: "{excerpt}"',
-        f"publishedDateTime: {published}",
-        f'webUrl: "{url}"',
-        f"quality: {quality}",
-        f"heat: {heat}",
-        "provider:",
-        f"  name: {provider}",
-        "  domain: example.com",
-        "topics:",
-        *[f"  - {t}" for t in topics],
-    ]
-    related = list(related)
-    if related:
-        lines.append("related:")
-        for r_title, r_url, r_provider in related:
-            lines += [
-                f'  - title: "{r_title}"',
-                f'    webUrl: "{r_url}"',
-                "    provider:",
-                f"      name: {r_provider}",
-                "      domain: other.example",
-            ]
-    lines += ["---", "", "Body text of the article."]
-    path = folder / name
-    path.write_text("\n".join(lines), encoding="utf-8")
-    age(path)
-    return path
-
-
-def age(path: Path, seconds: float = 60.0) -> None:
-    old = time.time() - seconds
-    os.utime(path, (old, old))
+def write_article(folder: Path, name: str, data: str | bytes | None = None, **fields: Any) -> Path:
+    """:func:`tests.factories.write_article`, published two hours before the real now: the
+    running bot ranks and dates articles by the wall clock."""
+    fields.setdefault("now", utcnow())
+    return factories.write_article(folder, name, data, **fields)
 
 
 def make_settings(api: FakeBotApi, tmp: Path, **overrides: Any) -> Settings:
@@ -80,7 +34,7 @@ def make_settings(api: FakeBotApi, tmp: Path, **overrides: Any) -> Settings:
     articles.mkdir(exist_ok=True)
     if not any(articles.iterdir()):
         shutil.copy(DATA / "seed.md", articles / "seed.md")
-        age(articles / "seed.md")
+        factories.age_file(articles / "seed.md")
     settings = Settings(
         bot_token=api.token,
         api_url=api.base_url,

@@ -24,7 +24,6 @@ from bot.settings import Settings
 from tests.botapi import Call, FakeBotApi, SentMessage
 from tests.e2e.harness import (
     ADMIN_ID,
-    age,
     db_value,
     make_settings,
     run_job,
@@ -383,9 +382,9 @@ async def test_reader_who_blocked_is_tried_once_then_counted(tmp_path: Path) -> 
 async def test_stats_figures(tmp_path: Path) -> None:
     async with admin_world(tmp_path) as world:
         api = world.api
-        bad = world.settings.articles_dir / "broken.md"
-        bad.write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
-        age(bad)
+        write_article(
+            world.settings.articles_dir, "broken.md", "---\ntitle: [unclosed\n---\nbody\n"
+        )
         await world.scan_now()
         assert world.db_value("SELECT count(*) FROM rejected_files") == 1
 
