@@ -8,14 +8,15 @@ share a setting binds it once: ``cand = functools.partial(candidate, age_hours=2
 Times are fixed: :data:`NOW` unless a knob says otherwise (``now=``, ``at=``,
 ``published=``). Handler tests, whose code reads the wall clock, pass ``at=utcnow()``.
 
-* **Article files**, upstream's Markdown with YAML frontmatter: :func:`article_file` (text),
-  :func:`article_bytes`, :func:`write_article` (into a folder, aged past the scan's settle
-  time), :func:`age_file`. Strings are written as JSON strings, which YAML reads as is, so
-  any title is quoted safely. For hostile variants, a :class:`Yaml` value is written
-  verbatim (``title=Yaml("[a]")``), ``omit`` leaves fields out and ``extra`` adds raw lines.
-* **Stored articles**: :func:`article` (the ``Article`` the parser would make),
-  :func:`articles_on` (one per list of topics), :func:`store_articles` (saved as ingestion
-  saves them; their ids), :func:`store_by_title`, :func:`topic_id`.
+* **Articles** are described by the knobs of :class:`ArticleSpec` (every field of the seed
+  file), made into upstream's Markdown with YAML frontmatter by :func:`article_file`
+  (text), :func:`article_bytes` and :func:`write_article` (into a folder, aged past the
+  scan's settle time; :func:`age_file`), or into the value the parser makes by
+  :func:`article`. Strings are written as JSON strings, which YAML reads as is, so any
+  title is quoted safely. For hostile variants, a :class:`Yaml` value is written verbatim
+  (``title=Yaml("[a]")``), ``omit`` leaves fields out and ``extra`` adds raw lines.
+* **Stored articles**: :func:`articles_on` (one per list of topics), :func:`store_articles`
+  (saved as ingestion saves them; their ids), :func:`store_by_title`, :func:`topic_id`.
 * **Digest candidates**: :func:`candidate`.
 * **Readers**: :func:`subscribe_reader` (subscribed, with topics, digest time and zone).
 * **The outbox**: :func:`outgoing` (an ``OutgoingMessage``).
@@ -29,7 +30,7 @@ import re
 import time
 import zlib
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -77,68 +78,121 @@ class Related:
 RelatedSpec = Related | str | tuple[str, str] | tuple[str, str, str]
 
 
-# -- article files ---------------------------------------------------------------------------
+# -- articles, as files and as values ---------------------------------------------------------
 
 
-def article_file(
-    title: str | Yaml = "A story",
-    url: str | Yaml | None = None,
-    topics: Iterable[str] | Yaml = (),
-    *,
-    now: datetime = NOW,
-    published: datetime | Yaml | None = None,
-    excerpt: str = "",
-    body: str = "",
-    quality: int | Yaml | None = 50,
-    heat: int | Yaml | None = None,
-    provider: tuple[str, str] | Yaml | None = PROVIDER,
-    related: Iterable[RelatedSpec] = (),
-    original_url: str | None = None,
-    is_published: bool | None = None,
-    category: str | None = None,
-    kind: str | None = None,
-    secured: str | None = None,
-    images: Iterable[Image | Mapping[str, object]] = (),
-    omit: Collection[str] = (),
-    extra: str = "",
-) -> str:
-    """An article file's text, fields in the seed's order.
+@dataclass(frozen=True)
+class ArticleSpec:
+    """One article described once, as a file (:meth:`text`) or as the value the parser
+    makes of that file (:meth:`value`). The knobs of :func:`article_file` and :func:`article`.
 
     ``url`` defaults to one made from the title (same title, same story); ``published`` to
     two hours before ``now``. Optional fields left at their default (None, empty) are not
-    written. ``omit``: frontmatter keys to leave out (``"webUrl"``); ``extra``: raw YAML
-    lines appended to the frontmatter.
+    written. A :class:`Yaml` value only makes a file.
     """
-    published_at = _published(published, now)
-    fields: dict[str, object] = {
-        "category": category,
-        "title": title,
-        "excerpt": excerpt or None,
-        "publishedDateTime": published_at,
-        "originalUrl": original_url,
-        "webUrl": url if url is not None else url_for(str(title)),
-        "type": kind,
-        "quality": quality,
-        "heat": heat,
-        "published": is_published,
-        "provider": {"name": provider[0], "domain": provider[1]}
-        if isinstance(provider, tuple)
-        else provider,
-        "topics": topics if isinstance(topics, Yaml) else list(topics) or None,
-        "images": [_image_fields(i) for i in images] or None,
-        "related": [_related_fields(r) for r in _related(related, published_at)] or None,
-        "secured": secured,
-    }
-    lines = [
-        line
-        for key, value in fields.items()
-        if value is not None and key not in omit
-        for line in _yaml(key, value, "")
-    ]
-    if extra:
-        lines.append(extra.rstrip("\n"))
-    text = "---\n" + "\n".join(lines) + "\n---\n"
-    return text + f"\n{body}\n" if body else text
+
+    title: str = "A story"
+    url: str | None = None
+    topics: Iterable[str] | Yaml = ()
+    _: KW_ONLY
+    now: datetime = NOW
+    published: datetime | Yaml | None = None
+    excerpt: str = ""
+    body: str = ""
+    quality: int | Yaml | None = 50
+    heat: int | Yaml | None = None
+    provider: tuple[str, str] | Yaml | None = PROVIDER
+    related: Iterable[RelatedSpec] = ()
+    original_url: str | None = None
+    is_published: bool | None = None
+    category: str | None = None
+    kind: str | None = None
+    secured: str | None = None
+    images: Iterable[Image | Mapping[str, object]] = ()
+
+    @property
+    def web_url(self) -> str:
+        return self.url if self.url is not None else url_for(self.title)
+
+    @property
+    def published_at(self) -> datetime | Yaml:
+        return self.published if self.published is not None else self.now - timedelta(hours=2)
+
+    def text(self, *, omit: Collection[str] = (), extra: str = "") -> str:
+        """The file, fields in the seed's order. ``omit``: frontmatter keys to leave out
+        (``"webUrl"``); ``extra``: raw YAML lines appended to the frontmatter."""
+        published = self.published_at
+        provider = self.provider
+        fields: dict[str, object] = {
+            "category": self.category,
+            "title": self.title,
+            "excerpt": self.excerpt or None,
+            "publishedDateTime": published,
+            "originalUrl": self.original_url,
+            "webUrl": self.web_url,
+            "type": self.kind,
+            "quality": self.quality,
+            "heat": self.heat,
+            "published": self.is_published,
+            "provider": {"name": provider[0], "domain": provider[1]}
+            if isinstance(provider, tuple)
+            else provider,
+            "topics": self.topics if isinstance(self.topics, Yaml) else list(self.topics) or None,
+            "images": [_image_fields(i) for i in self.images] or None,
+            "related": [_related_fields(r) for r in _related(self.related, published)] or None,
+            "secured": self.secured,
+        }
+        lines = [
+            line
+            for key, value in fields.items()
+            if value is not None and key not in omit
+            for line in _yaml(key, value, "")
+        ]
+        if extra:
+            lines.append(extra.rstrip("\n"))
+        text = "---\n" + "\n".join(lines) + "\n---\n"
+        return text + f"\n{self.body}\n" if self.body else text
+
+    def value(self) -> Article:
+        """The :class:`Article` the parser makes of :meth:`text`."""
+        published, quality, heat, provider = (
+            self.published_at,
+            self.quality,
+            self.heat,
+            self.provider,
+        )
+        topics = self.topics
+        if any(isinstance(v, Yaml) for v in (published, quality, heat, provider, topics)):
+            raise TypeError("a raw YAML value makes a file (article_file), not an Article")
+        assert isinstance(published, datetime) and not isinstance(topics, Yaml)
+        assert not isinstance(quality, Yaml) and not isinstance(heat, Yaml)
+        assert not isinstance(provider, Yaml)
+        web_url = self.web_url
+        return Article(
+            url=normalize_url(web_url),
+            web_url=web_url,
+            title=self.title,
+            published_at=published,
+            excerpt=self.excerpt,
+            original_url=self.original_url,
+            quality=quality,
+            heat=heat,
+            published=self.is_published,
+            provider=Provider(*provider) if provider is not None else None,
+            topics=tuple(topics),
+            images=tuple(_image(i) for i in self.images),
+            related=tuple(_related_link(r) for r in _related(self.related, published)),
+            category=self.category,
+            kind=self.kind,
+            secured=self.secured,
+            body=self.body,
+        )
+
+
+def article_file(*args: Any, omit: Collection[str] = (), extra: str = "", **knobs: Any) -> str:
+    """An article file's text: :class:`ArticleSpec` knobs, and for hostile variants
+    ``omit`` (frontmatter keys to leave out) and ``extra`` (raw YAML lines)."""
+    return ArticleSpec(*args, **knobs).text(omit=omit, extra=extra)
 
 
 def article_bytes(*args: Any, **fields: Any) -> bytes:
@@ -181,48 +235,10 @@ def url_for(title: str) -> str:
 # -- stored articles ---------------------------------------------------------------------------
 
 
-def article(
-    title: str = "A story",
-    url: str | None = None,
-    topics: Iterable[str] = (),
-    *,
-    now: datetime = NOW,
-    published: datetime | None = None,
-    excerpt: str = "",
-    body: str = "",
-    quality: int | None = 50,
-    heat: int | None = None,
-    provider: tuple[str, str] | None = PROVIDER,
-    related: Iterable[RelatedSpec] = (),
-    original_url: str | None = None,
-    is_published: bool | None = None,
-    category: str | None = None,
-    kind: str | None = None,
-    secured: str | None = None,
-    images: Iterable[Image] = (),
-) -> Article:
-    """The :class:`Article` the parser makes of :func:`article_file` with the same knobs."""
-    web_url = url if url is not None else url_for(title)
-    published_at = _published(published, now)
-    return Article(
-        url=normalize_url(web_url),
-        web_url=web_url,
-        title=title,
-        published_at=published_at,
-        excerpt=excerpt,
-        original_url=original_url,
-        quality=quality,
-        heat=heat,
-        published=is_published,
-        provider=Provider(*provider) if provider is not None else None,
-        topics=tuple(topics),
-        images=tuple(images),
-        related=tuple(_related_link(r) for r in _related(related, published_at)),
-        category=category,
-        kind=kind,
-        secured=secured,
-        body=body,
-    )
+def article(*args: Any, **knobs: Any) -> Article:
+    """An :class:`Article` as the parser makes it of ``article_file`` with the same
+    :class:`ArticleSpec` knobs (title, url, topics, published, excerpt, ...)."""
+    return ArticleSpec(*args, **knobs).value()
 
 
 def articles_on(*topic_lists: Iterable[str], now: datetime = NOW) -> list[Article]:
@@ -373,10 +389,6 @@ def outgoing(
 # -- the parts -----------------------------------------------------------------------------------
 
 
-def _published(published: datetime | Yaml | None, now: datetime) -> Any:
-    return published if published is not None else now - timedelta(hours=2)
-
-
 def _related(specs: Iterable[RelatedSpec], published: object) -> Iterator[Related]:
     for n, spec in enumerate(specs):
         if isinstance(spec, Related):
@@ -417,6 +429,12 @@ def _related_fields(r: Related) -> dict[str, object]:
 
 def _provider(provider: str | tuple[str, str]) -> tuple[str, str]:
     return (provider, RELATED_DOMAIN) if isinstance(provider, str) else provider
+
+
+def _image(image: Image | Mapping[str, Any]) -> Image:
+    if isinstance(image, Image):
+        return image
+    return Image(str(image["url"]), image.get("width"), image.get("height"))
 
 
 def _image_fields(image: Image | Mapping[str, object]) -> Mapping[str, object]:
