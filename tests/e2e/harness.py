@@ -75,6 +75,30 @@ async def running_bot(
         await application.shutdown()
 
 
+async def start_reader(
+    api: FakeBotApi, uid: int, topics: Sequence[str] = (), *, timeout: float = 8.0
+) -> None:
+    """/start, then tick ``topics`` in the /topics keyboard like a user would."""
+    await api.send_text(uid, "/start")
+    await api.wait_for_message(uid, lambda m: "Hello" in m.plain_text, timeout=timeout)
+    if not topics:
+        return
+    await api.send_text(uid, "/topics")
+    picker = await api.wait_for_message(
+        uid, lambda m: "Pick your topics" in m.plain_text, timeout=timeout
+    )
+    for name in topics:
+        data = next(b["callback_data"] for b in picker.buttons() if b["text"] == name)
+        assert data.startswith("tt:")
+        await api.press_button(uid, picker.message_id, data)
+        await api.wait_for_edit(
+            uid,
+            picker.message_id,
+            lambda m, name=name: any(b["text"] == f"✅ {name}" for b in m.buttons()),
+            timeout=timeout,
+        )
+
+
 async def run_job(application: Any, name: str) -> None:
     """Run one of the bot's repeating jobs (``"digest-tick"``, ``"scan"``) now, to its end."""
     assert application.job_queue is not None

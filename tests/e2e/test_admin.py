@@ -28,6 +28,7 @@ from tests.e2e.harness import (
     make_settings,
     run_job,
     running_bot,
+    start_reader,
     write_article,
 )
 
@@ -86,28 +87,6 @@ async def wait_until(condition: Callable[[], T], what: str, timeout: float = WAI
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.02)
-
-
-async def start_reader(api: FakeBotApi, uid: int, topics: Sequence[str] = ()) -> None:
-    """/start, then tick ``topics`` in the /topics keyboard like a user would."""
-    await api.send_text(uid, "/start")
-    await api.wait_for_message(uid, lambda m: "Hello" in m.plain_text, timeout=WAIT)
-    if not topics:
-        return
-    await api.send_text(uid, "/topics")
-    picker = await api.wait_for_message(
-        uid, lambda m: "Pick your topics" in m.plain_text, timeout=WAIT
-    )
-    for name in topics:
-        data = next(b["callback_data"] for b in picker.buttons() if b["text"] == name)
-        assert data.startswith("tt:")
-        await api.press_button(uid, picker.message_id, data)
-        await api.wait_for_edit(
-            uid,
-            picker.message_id,
-            lambda m, name=name: any(b["text"] == f"✅ {name}" for b in m.buttons()),
-            timeout=WAIT,
-        )
 
 
 @asynccontextmanager

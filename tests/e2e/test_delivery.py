@@ -18,7 +18,15 @@ from storage.outbox import PRIORITY_DIGEST, OutgoingMessage, enqueue, outbox_cou
 from storage.readers import get_reader
 from tests.botapi import FakeBotApi
 from tests.clock import ManualClock
-from tests.e2e.harness import db_value, make_settings, run_job, running_bot, services, write_article
+from tests.e2e.harness import (
+    db_value,
+    make_settings,
+    run_job,
+    running_bot,
+    services,
+    start_reader,
+    write_article,
+)
 
 READER = 202
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,8 +68,7 @@ async def test_scheduled_digest_arrives_at_the_chosen_minute(tmp_path: Path) -> 
         write_article(settings.articles_dir, "a.md", title="Scheduled story about batteries",
                       url="https://s.example/batteries", topics=["Energy"])  # fmt: skip
         async with running_bot(settings, clock=clock) as application:
-            await api.send_text(READER, "/start")
-            await api.wait_for_message(READER)
+            await start_reader(api, READER)
             # A whole minute ahead, in the reader's zone (Asia/Kolkata: a half-hour offset).
             await api.send_text(READER, "/timezone Asia/Kolkata")
             await api.wait_for_message(READER)
@@ -102,8 +109,7 @@ async def test_a_429_is_obeyed(tmp_path: Path) -> None:
     async with FakeBotApi() as api:
         settings = make_settings(api, tmp_path)
         async with running_bot(settings) as application:
-            await api.send_text(READER, "/start")
-            await api.wait_for_message(READER)
+            await start_reader(api, READER)
             api.fail_next("sendMessage", status=429, description="Too Many Requests: retry after 2",
                           parameters={"retry_after": 2})  # fmt: skip
             _queue(
@@ -125,8 +131,7 @@ async def test_a_blocked_reader_is_deactivated_after_one_403(tmp_path: Path) -> 
     async with FakeBotApi() as api:
         settings = make_settings(api, tmp_path)
         async with running_bot(settings) as application:
-            await api.send_text(READER, "/start")
-            await api.wait_for_message(READER)
+            await start_reader(api, READER)
             api.block(READER)
             api.clear_updates()  # the bot does not hear of it: it learns from the 403
             _queue(settings, [OutgoingMessage(READER, f"part {i}", "digest", PRIORITY_DIGEST)
@@ -147,8 +152,7 @@ async def test_network_error_is_retried_and_sent_once(tmp_path: Path) -> None:
     async with FakeBotApi() as api:
         settings = make_settings(api, tmp_path)
         async with running_bot(settings, clock=clock) as application:
-            await api.send_text(READER, "/start")
-            await api.wait_for_message(READER)
+            await start_reader(api, READER)
             api.disconnect_next("sendMessage")
             _queue(settings, [OutgoingMessage(READER, "flaky network", "digest", PRIORITY_DIGEST)],
                    application)  # fmt: skip
@@ -180,8 +184,7 @@ async def test_a_restart_resumes_the_outbox_in_order(tmp_path: Path) -> None:
         readers = [301, 302, 303]
         async with running_bot(settings):
             for reader in readers:
-                await api.send_text(reader, "/start")
-                await api.wait_for_message(reader)
+                await start_reader(api, reader)
         # Queued while the bot is down.
         _queue(settings, [OutgoingMessage(r, f"part {i} for {r}", "digest", PRIORITY_DIGEST)
                           for r in readers for i in range(4)])  # fmt: skip
