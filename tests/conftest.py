@@ -13,6 +13,7 @@ import pytest
 from sqlite_utils import Database
 
 from storage.db import open_db
+from tests.clock import ManualClock
 
 DATA = Path(__file__).parent / "data"
 
@@ -42,3 +43,9 @@ def db(db_path: Path) -> Iterator[Database]:
     database = open_db(db_path)
     yield database
     database.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The bot's "now" in a test that drives time: the real time until the test moves it."""
+    return ManualClock()

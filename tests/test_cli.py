@@ -16,7 +16,7 @@ from tests.factories import write_article
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, folder: Path) -> dict[str, str]:
     """A clean configuration: no developer .env, no inherited variables, a temp store."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
@@ -24,11 +24,10 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
             monkeypatch.delenv(name)
     values = {
         "NEWSDIGEST_DB": str(tmp_path / "store" / "newsdigest.db"),
-        "NEWSDIGEST_ARTICLES": str(tmp_path / "articles"),
+        "NEWSDIGEST_ARTICLES": str(folder),
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
-    (tmp_path / "articles").mkdir()
     return values
 
 

@@ -28,6 +28,7 @@ from storage.outbox import (
 from storage.readers import BLOCKED, get_reader
 from tests.botapi import FakeBotApi
 from tests.factories import article, store_articles, subscribe_reader
+from tests.waiting import until
 
 FIRST_CHAT = 10_000
 
@@ -54,15 +55,6 @@ async def running_sender(
         await sender.stop()
         await store.close()
         await bot.shutdown()
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 def rows(db: Database) -> list[dict[str, object]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -31,8 +31,7 @@ from tests.e2e.harness import (
     start_reader,
     write_article,
 )
-
-T = TypeVar("T")
+from tests.waiting import until as wait_until
 
 # The world every test starts from: three articles on three topics, and readers of each kind.
 SEED_URL = (
@@ -74,19 +73,6 @@ class World:
     def db_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """One value from the bot's database, on a short-lived connection of our own."""
         return db_value(self.settings, sql, params)
-
-
-async def wait_until(condition: Callable[[], T], what: str, timeout: float = WAIT) -> T:
-    """Poll ``condition`` until it is truthy (state the stand-in cannot signal, like the DB)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @asynccontextmanager

@@ -27,6 +27,7 @@ from tests.e2e.harness import (
     start_reader,
     write_article,
 )
+from tests.waiting import until as _until
 
 READER = 202
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,16 +54,9 @@ def _counts(settings: Settings) -> dict[str, int]:
         db.close()
 
 
-async def _until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-async def test_scheduled_digest_arrives_at_the_chosen_minute(tmp_path: Path) -> None:
-    clock = ManualClock()  # the bot's "now": the real time until the test moves it
+async def test_scheduled_digest_arrives_at_the_chosen_minute(
+    tmp_path: Path, clock: ManualClock
+) -> None:
     async with FakeBotApi() as api:
         settings = make_settings(api, tmp_path)
         write_article(settings.articles_dir, "a.md", title="Scheduled story about batteries",
@@ -147,8 +141,7 @@ async def test_a_blocked_reader_is_deactivated_after_one_403(tmp_path: Path) -> 
             assert _counts(settings)["sent"] == 0
 
 
-async def test_network_error_is_retried_and_sent_once(tmp_path: Path) -> None:
-    clock = ManualClock()
+async def test_network_error_is_retried_and_sent_once(tmp_path: Path, clock: ManualClock) -> None:
     async with FakeBotApi() as api:
         settings = make_settings(api, tmp_path)
         async with running_bot(settings, clock=clock) as application:
