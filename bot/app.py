@@ -140,7 +140,7 @@ async def _on_stale_button(update: Update, context: BotContext) -> None:
 
 async def _post_init(application: App) -> None:
     settings: Settings = application.bot_data["settings"]
-    clock = application.bot_data["clock"]
+    clock: Callable[[], datetime] = application.bot_data["clock"]
     store = DbThread(settings.db_path, name="main")
     background = DbThread(settings.db_path, name="background", migrate=False)
     await store.open()  # applies migrations once, before the second connection opens

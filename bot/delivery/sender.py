@@ -59,7 +59,7 @@ class OutboxSender:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._bot = bot
-        self._clock = clock  # what is due and when to retry: a test's clock decides
+        self._clock = clock  # "now": what is due, when to retry, when sent
         self._store = store
         self._concurrency = concurrency
         self._batch_size = batch_size
