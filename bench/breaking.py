@@ -64,14 +64,13 @@ from bench._common import (
 from bot.context import Services
 from bot.delivery.push_queue import confirm_push, draft_push
 from bot.settings import Settings
-from digest.parse import parse_article_bytes
-from storage.articles import article_by_url, save_articles
+from storage.articles import article_by_url
 from storage.db import open_db, utcnow
 from storage.outbox import push_counts
 from storage.pushes import create_push, start_push
-from storage.readers import audience, subscribe
-from storage.topics import toggle_topic
-from tests.e2e.harness import running_bot, write_article
+from storage.readers import audience
+from tests import factories
+from tests.e2e.harness import running_bot
 
 ARTICLE_URL = "https://example.com/breaking/bench"
 ARTICLE_TOPICS = ("AI", "Policy")
@@ -98,25 +97,20 @@ def build_database(folder: Path, readers: int, seed: int = 7) -> Population:
     db = open_db(db_path)
     try:
         now = utcnow()
-        articles = folder / "articles"
-        articles.mkdir(exist_ok=True)
         # The pushed article, and one carrying every other topic so that the topics exist.
-        files = [
-            write_article(articles, "bench.md", title="Bench breaking story", url=ARTICLE_URL,
-                          topics=ARTICLE_TOPICS),
-            write_article(articles, "others.md", title="Everything else",
-                          url="https://example.com/others", topics=OTHER_TOPICS),
-        ]  # fmt: skip
-        save_articles(db, [(parse_article_bytes(p.read_bytes()), str(p)) for p in files], now)
-        topic_ids = {name: tid for tid, name in db.execute("SELECT id, name FROM topics")}
+        factories.store_articles(
+            db,
+            factories.article("Bench breaking story", ARTICLE_URL, ARTICLE_TOPICS, now=now),
+            factories.article("Everything else", "https://example.com/others", OTHER_TOPICS,
+                              now=now),
+            at=now,
+        )  # fmt: skip
         rng = random.Random(seed)
         matches: set[int] = set()
         # One transaction: 10,000 commits would measure the disk, not the code.
         with db.atomic():
             for i in range(readers):
                 chat_id = FIRST_READER + i
-                subscribe(db, chat_id, user_id=chat_id, first_name=f"Reader {i}", username=None,
-                          default_time=dtime(8, 0), default_zone=ZoneInfo("UTC"), now=now)  # fmt: skip
                 kind = i % 10
                 if kind < 5:  # half: a topic of the article, often with others
                     chosen = [rng.choice(ARTICLE_TOPICS), *rng.sample(OTHER_TOPICS, kind % 3)]
@@ -126,8 +120,7 @@ def build_database(folder: Path, readers: int, seed: int = 7) -> Population:
                 else:  # 10%: no topic chosen, so everything
                     chosen = []
                     matches.add(chat_id)
-                for name in chosen:
-                    toggle_topic(db, chat_id, topic_ids[name])
+                factories.subscribe_reader(db, chat_id, chosen, at=now, first_name=f"Reader {i}")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()

@@ -68,7 +68,8 @@ from bot.delivery.ratelimit import PriorityRateLimiter
 from bot.delivery.sender import SENDER_CONCURRENCY, OutboxSender
 from bot.delivery.transport import AiohttpRequest
 from storage.db import open_db, utcnow
-from storage.outbox import PRIORITY_BREAKING, OutgoingMessage, RecordSummary, enqueue
+from storage.outbox import PRIORITY_BREAKING, RecordSummary, enqueue
+from tests.factories import outgoing
 
 FIRST_CHAT = 10_000_000
 EXCERPT = (
@@ -105,13 +106,10 @@ def fill_outbox(path: Path, n: int) -> None:
         enqueue(
             db,
             [
-                OutgoingMessage(
-                    chat_id=FIRST_CHAT + i,
-                    text=(
-                        f'🔴 <b>Breaking</b>\n\n<a href="https://example.com/news/{i}">Headline '
-                        f"number {i}</a>\n<i>Example News · 12:00</i>\n{EXCERPT}"
-                    ),
-                    kind="breaking",
+                outgoing(
+                    FIRST_CHAT + i,
+                    f'🔴 <b>Breaking</b>\n\n<a href="https://example.com/news/{i}">Headline '
+                    f"number {i}</a>\n<i>Example News · 12:00</i>\n{EXCERPT}",
                     priority=PRIORITY_BREAKING,
                 )
                 for i in range(n)

@@ -48,6 +48,7 @@ from bench._common import cpu_model  # noqa: E402
 from digest.assemble import Digest, DigestPool  # noqa: E402
 from digest.model import Candidate  # noqa: E402
 from digest.render import render_digest  # noqa: E402
+from tests.factories import candidate  # noqa: E402
 
 NOW = datetime(2025, 6, 14, 12, 0, tzinfo=UTC)
 Reader = tuple[frozenset[int], datetime, frozenset[int]]
@@ -97,19 +98,19 @@ def make_candidates(n: int, topics: int, seed: int = 1) -> list[Candidate]:
             title = " ".join(rng.choice(vocab) for _ in range(rng.randint(6, 12)))
             story_topics = set(rng.choices(range(topics), topic_weights, k=rng.randint(1, 4)))
         published = NOW - timedelta(minutes=rng.randrange(48 * 60))
-        cand = Candidate(
-            id=i,
+        cand = candidate(
+            i,
+            title.capitalize(),
             url=f"https://news.example/{i}",
             web_url=f"https://news.example/{i}?utm_source=feed",
-            title=title.capitalize(),
             published_at=published,
             ingested_at=max(published, rng.choice(ticks)),
             excerpt=" ".join(rng.choice(vocab) for _ in range(rng.randint(20, 60))),
             provider=rng.choice(_PROVIDERS),
             quality=None if rng.random() < 0.1 else rng.randrange(101),
             heat=None if rng.random() < 0.3 else rng.randrange(500),
-            topic_ids=frozenset(story_topics),
-            related_urls=frozenset(related),
+            topics=story_topics,
+            related=related,
         )
         story.append(cand)
         cands.append(cand)

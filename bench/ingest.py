@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import PROVIDERS, TOPICS, cpu_model
 from storage.db import open_db
 from storage.ingest import scan_folder
+from tests.factories import Related, article_file, write_article
 
 WORDS = [
     "the", "debate", "has", "been", "inevitably", "shaped", "by", "developments", "in",
@@ -66,22 +67,14 @@ def _sentence(rng: random.Random, low: int, high: int) -> str:
     return " ".join(words).capitalize()
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _when(rng: random.Random) -> datetime:
+    return BASE_TIME - timedelta(minutes=rng.randint(0, 60 * 24 * 30))
 
 
-def _when(rng: random.Random) -> str:
-    moment = BASE_TIME - timedelta(minutes=rng.randint(0, 60 * 24 * 30))
-    return moment.strftime("%Y-%m-%dT%H:%M:00Z")
-
-
-def _image(rng: random.Random, domain: str, indent: str) -> str:
+def _image(rng: random.Random, domain: str) -> dict[str, object]:
     key = f"{rng.getrandbits(128):032x}"
-    return (
-        f'{indent}- url: "https://static.{domain}/articles/stories/{key[:2]}/{key[2:4]}/'
-        f'1000x563_cmsv2_{key}.jpg"\n'
-        f"{indent}  width: 1000\n{indent}  height: 563\n{indent}  isCached: true\n"
-    )
+    url = f"https://static.{domain}/articles/stories/{key[:2]}/{key[2:4]}/1000x563_cmsv2_{key}.jpg"
+    return {"url": url, "width": 1000, "height": 563, "isCached": True}
 
 
 def make_article(index: int, rng: random.Random) -> str:
@@ -89,73 +82,50 @@ def make_article(index: int, rng: random.Random) -> str:
     name, domain = rng.choice(PROVIDERS)
     slug = "-".join(rng.choices(WORDS, k=8))
     url = f"https://www.{domain}/my-europe/2023/06/{index % 28 + 1:02d}/{slug}-{index}"
-    lines = [
-        "---",
-        "category: news",
-        f"title: {_quote(_sentence(rng, 8, 18))}",
-        f"excerpt: {_quote(_sentence(rng, 25, 45) + '.')}",
-        f"publishedDateTime: {_when(rng)}",
-        f"originalUrl: {_quote(url)}",
-        f"webUrl: {_quote(url)}",
-        "type: article",
-        f"quality: {rng.randint(0, 100)}",
-        f"heat: {rng.choice([-1, -1, rng.randint(0, 500)])}",
-        f"published: {rng.choice(['true', 'false'])}",
-        "",
-        "provider:",
-        f"  name: {name}",
-        f"  domain: {domain}",
-        "",
-        "topics:",
-        *(f"  - {topic}" for topic in rng.sample(TOPICS, rng.randint(1, 4))),
-        "",
-        "images:",
-        _image(rng, domain, "  ").rstrip("\n"),
-    ]
-    related = rng.randint(0, 3)
-    if related:
-        lines += ["", "related:"]
-        for position in range(related):
-            r_name, r_domain = rng.choice(PROVIDERS)
-            r_url = f"https://www.{r_domain}/story/{index}-{position}-" + "-".join(
-                rng.choices(WORDS, k=6)
-            )
-            lines += [
-                f"  - title: {_quote(_sentence(rng, 6, 12))}",
-                f"    excerpt: {_quote(_sentence(rng, 25, 40) + '.')}",
-                f"    publishedDateTime: {_when(rng)}",
-                f"    webUrl: {_quote(r_url)}",
-                f"    ampWebUrl: {_quote(r_url + '?_amp=true')}",
-                "    type: article",
-                "    provider:",
-                f"      name: {r_name}",
-                f"      domain: {r_domain}",
-                f"    quality: {rng.randint(0, 100)}",
-                "    images:",
-                _image(rng, r_domain, "      ").rstrip("\n"),
-            ]
-    lines += ["", f"secured: {_quote(SECURED * 4 + ';DpHhkjWn2dlqE+Au2kyygA==')}", "---", ""]
+    title = _sentence(rng, 8, 18)
+    excerpt = _sentence(rng, 25, 45) + "."
+    published = _when(rng)
+    quality = rng.randint(0, 100)
+    heat = rng.choice([-1, -1, rng.randint(0, 500)])
+    is_published = rng.choice([True, False])
+    topics = rng.sample(TOPICS, rng.randint(1, 4))
+    image = _image(rng, domain)
+    related = []
+    for position in range(rng.randint(0, 3)):
+        r_name, r_domain = rng.choice(PROVIDERS)
+        r_url = f"https://www.{r_domain}/story/{index}-{position}-" + "-".join(
+            rng.choices(WORDS, k=6)
+        )
+        r_title = _sentence(rng, 6, 12)
+        r_excerpt = _sentence(rng, 25, 40) + "."
+        r_published = _when(rng)
+        r_quality = rng.randint(0, 100)
+        r_fields = {"ampWebUrl": r_url + "?_amp=true", "type": "article",
+                    "images": [_image(rng, r_domain)]}  # fmt: skip
+        related.append(Related(r_title, r_url, (r_name, r_domain), r_quality, r_published,
+                               r_excerpt, r_fields))  # fmt: skip
     # Most files carry no or a short body, like the seed; one in twenty is a long read.
+    body = ""
     if rng.random() < 0.05:
         paragraphs = [_sentence(rng, 60, 120) + "." for _ in range(rng.randint(10, 40))]
-        lines.append("\n\n".join(paragraphs))
+        body = "\n\n".join(paragraphs)
     elif rng.random() < 0.5:
-        lines.append(_sentence(rng, 20, 60) + ".")
-    return "\n".join(lines) + "\n"
+        body = _sentence(rng, 20, 60) + "."
+    return article_file(title, url, topics, published=published, excerpt=excerpt, body=body,
+                        quality=quality, heat=heat, provider=(name, domain), related=related,
+                        original_url=url, is_published=is_published, category="news",
+                        kind="article", secured=SECURED * 4 + ";DpHhkjWn2dlqE+Au2kyygA==",
+                        images=[image])  # fmt: skip
 
 
 def generate(folder: Path, count: int, seed: int = 2023) -> int:
     """Write ``count`` articles in subfolders of 1,000; return the total bytes written."""
     rng = random.Random(seed)
-    old = time.time() - 3600  # older than the scan's settle time, so nothing is deferred
     total = 0
     for index in range(count):
-        sub = folder / f"batch-{index // 1000:03d}"
-        sub.mkdir(exist_ok=True)
-        path = sub / f"article-{index:06d}.md"
         data = make_article(index, rng).encode("utf-8")
-        path.write_bytes(data)
-        os.utime(path, (old, old))
+        # Aged past the scan's settle time, so nothing is deferred.
+        write_article(folder / f"batch-{index // 1000:03d}", f"article-{index:06d}.md", data)
         total += len(data)
     return total
 

@@ -61,11 +61,10 @@ from sqlite_utils import Database  # noqa: E402
 
 from bot.chat.related import find_related  # noqa: E402
 from digest.cluster import titles_match  # noqa: E402
-from digest.model import Article, Provider, RelatedLink  # noqa: E402
-from digest.urls import normalize_url  # noqa: E402
 from storage.articles import article_by_url, article_rows, articles_by_ids, save_article_rows  # noqa: E402  # noqa: E402
 from storage.db import open_db  # noqa: E402
 from storage.search import frontmatter_related, fts_query, linked_articles, search, title_matches  # noqa: E402
+from tests.factories import Related, article  # noqa: E402
 
 STOP_WORDS = [
     "the", "of", "in", "to", "a", "and", "for", "on", "with", "at", "by", "from", "as", "is",
@@ -204,7 +203,7 @@ def build(path: Path, n: int, seed: int = 7, batch: int = 2_000) -> tuple[Corpus
             topics = tuple(rng.sample(TOPICS, rng.randint(1, 4)))
         slug = "-".join(title.lower().split()[:8])
         web_url = f"https://www.{domain}/{2026}/{index % 28 + 1:02d}/{slug}-{index}"
-        related: list[RelatedLink] = []
+        related: list[Related] = []
         links: list[tuple[str, str]] = []  # (url, title)
         if story is not None:
             links += [(u, story.title) for u in rng.sample(story.urls, min(2, len(story.urls)))]
@@ -218,34 +217,31 @@ def build(path: Path, n: int, seed: int = 7, batch: int = 2_000) -> tuple[Corpus
         for r_url, r_title in links[:3]:
             r_name, r_domain = rng.choice(PROVIDERS)
             related.append(
-                RelatedLink(
-                    title=_near_duplicate(r_title, words, rng),
-                    url=normalize_url(r_url),
-                    web_url=r_url,
-                    provider=Provider(r_name, r_domain),
+                Related(
+                    _near_duplicate(r_title, words, rng),
+                    r_url,
+                    provider=(r_name, r_domain),
                     quality=rng.randint(0, 100),
                 )
             )
         excerpt = _sentence(words, rng, 20, 40) + "."
         body = _body(words, rng)
-        article = Article(
-            url=normalize_url(web_url),
-            web_url=web_url,
-            title=title,
-            published_at=base + timedelta(minutes=rng.randrange(60 * 24 * 30)),
+        story_article = article(
+            title,
+            web_url,
+            topics,
+            published=base + timedelta(minutes=rng.randrange(60 * 24 * 30)),
             excerpt=excerpt,
             original_url=web_url,
             quality=rng.randint(0, 100),
-            heat=None,
-            published=False,
-            provider=Provider(name, domain),
-            topics=topics,
-            related=tuple(related),
+            is_published=False,
+            provider=(name, domain),
+            related=related,
             category="news",
             kind="article",
             body=body,
         )
-        pending.append(article_rows(article, f"/bench/articles/{index:06d}.md"))
+        pending.append(article_rows(story_article, f"/bench/articles/{index:06d}.md"))
         corpus.web_urls.append(web_url)
         corpus.doc_freq.update(set(f"{title} {excerpt} {body}".lower().split()))
         if story is None:

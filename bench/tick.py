@@ -22,11 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import describe_machine, table
 from bot.delivery.digest_queue import run_digest_tick
-from digest.model import Article, Provider
-from digest.urls import normalize_url
-from storage.articles import save_articles
 from storage.db import open_db, to_db_time
 from storage.outbox import outbox_counts
+from tests.factories import article, store_articles
 
 # A newsroom-sized vocabulary: titles share words, as headlines do, without being copies.
 WORDS = [a + b for a in ("gr", "ba", "chi", "mo", "vo", "cou", "ma", "sto", "va", "ro", "ele",
@@ -43,22 +41,18 @@ def build(path: Path, readers: int, articles: int, topics: int, now: datetime) -
     for i in range(articles):
         url = f"https://news.example/{i}"
         stories.append(
-            (
-                Article(
-                    url=normalize_url(url),
-                    web_url=url,
-                    title=" ".join(rng.choices(WORDS, k=7)).capitalize() + f" {i}",
-                    published_at=now - timedelta(minutes=rng.randint(1, 1400)),
-                    excerpt=" ".join(rng.choices(WORDS, k=30)),
-                    quality=rng.randint(0, 100),
-                    heat=rng.choice([None, rng.randint(0, 200)]),
-                    provider=Provider(f"Outlet {i % 50}", "news.example"),
-                    topics=tuple(rng.sample(names, rng.randint(1, 4))),
-                ),
-                f"/bench/{i}.md",
+            article(
+                " ".join(rng.choices(WORDS, k=7)).capitalize() + f" {i}",
+                url,
+                published=now - timedelta(minutes=rng.randint(1, 1400)),
+                excerpt=" ".join(rng.choices(WORDS, k=30)),
+                quality=rng.randint(0, 100),
+                heat=rng.choice([None, rng.randint(0, 200)]),
+                provider=(f"Outlet {i % 50}", "news.example"),
+                topics=rng.sample(names, rng.randint(1, 4)),
             )
         )
-    save_articles(db, stories, now - timedelta(hours=2))
+    store_articles(db, *stories, at=now - timedelta(hours=2))
     topic_ids = [t for (t,) in db.execute("SELECT id FROM topics")]
     due = to_db_time(now - timedelta(minutes=1))
     created = to_db_time(now - timedelta(days=2))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from telegram import (
@@ -35,6 +37,7 @@ from bot.errors import on_error
 from bot.jobs import DIGEST_TICK_SECONDS, job_digest_tick, job_scan
 from bot.settings import Settings
 from digest.callbacks import TOPIC_BUTTONS, DigestMore, PushButton, RelatedStory, matcher
+from storage.db import utcnow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,8 +61,14 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 App = Application[Any, BotContext, Any, Any, Any, Any]
 
 
-def build_application(settings: Settings, *, digest_tick: float = DIGEST_TICK_SECONDS) -> App:
-    """The bot, ready for ``run_polling``. ``digest_tick``: seconds between schedule checks."""
+def build_application(
+    settings: Settings,
+    *,
+    digest_tick: float = DIGEST_TICK_SECONDS,
+    clock: Callable[[], datetime] = utcnow,
+) -> App:
+    """The bot, ready for ``run_polling``. ``digest_tick``: seconds between schedule checks;
+    ``clock``: "now" for the digest schedule, the folder scan and the sender's retries."""
     token = settings.require_token()
     limiter = PriorityRateLimiter(settings.rate)
     # Room for the sender's requests in flight plus the handlers' answers.
@@ -82,6 +91,7 @@ def build_application(settings: Settings, *, digest_tick: float = DIGEST_TICK_SE
     )
     application.bot_data["settings"] = settings
     application.bot_data["digest_tick"] = digest_tick
+    application.bot_data["clock"] = clock
     application.bot_data["requests"] = requests
     register_handlers(application)
     return application
@@ -135,6 +145,7 @@ async def _on_stale_button(update: Update, context: BotContext) -> None:
 
 async def _post_init(application: App) -> None:
     settings: Settings = application.bot_data["settings"]
+    clock: Callable[[], datetime] = application.bot_data["clock"]
     store = DbThread(settings.db_path, name="main")
     background = DbThread(settings.db_path, name="background", migrate=False)
     await store.open()  # applies migrations once, before the second connection opens
@@ -144,12 +155,14 @@ async def _post_init(application: App) -> None:
         store,
         concurrency=SENDER_CONCURRENCY,
         on_recorded=PushProgress(application),
+        clock=clock,
     )
     application.bot_data["services"] = Services(
         settings=settings,
         db=store,
         background=background,
         sender=sender,
+        clock=clock,
     )
     sender.start()
     await _register_commands(application, settings)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -10,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.db_thread import DbThread
 from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
+from storage.db import utcnow
 
 
 @dataclass
@@ -21,6 +24,8 @@ class Services:
     background: DbThread  # folder scans and digest ticks, so they never delay an answer
     sender: OutboxSender
     error_reports: dict[int, float] = field(default_factory=dict)  # admin -> last report time
+    # "Now" for the jobs and the sender (schedules, retry times); tests pass a clock they move.
+    clock: Callable[[], datetime] = utcnow
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ import logging
 
 from bot.context import BotContext
 from bot.delivery.digest_queue import run_digest_tick
-from storage.db import utcnow
 from storage.ingest import scan_folder
 
 _LOGGER = logging.getLogger(__name__)
@@ -25,7 +24,7 @@ async def job_scan(context: BotContext) -> None:
     if not folder.is_dir():
         _LOGGER.warning("articles folder %s does not exist; nothing to scan", folder)
         return
-    report = await services.background.run(scan_folder, folder)
+    report = await services.background.run(scan_folder, folder, now=services.clock)
     if report.new or report.updated or report.rejected:
         _LOGGER.info(
             "scan %s: %d new, %d updated, %d unchanged, %d rejected (%.2f s)",
@@ -39,7 +38,7 @@ async def job_scan(context: BotContext) -> None:
 async def job_digest_tick(context: BotContext) -> None:
     """Queue the digests of every reader whose time has come."""
     services = context.services
-    queued = await services.background.run(run_digest_tick, utcnow())
+    queued = await services.background.run(run_digest_tick, services.clock())
     if queued:
         _LOGGER.info("digest tick: %d digests queued", queued)
         services.sender.wake()

@@ -13,6 +13,7 @@ import pytest
 from sqlite_utils import Database
 
 from storage.db import open_db
+from tests.clock import ManualClock
 
 DATA = Path(__file__).parent / "data"
 
@@ -29,8 +30,22 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """An empty articles folder."""
+    path = tmp_path / "articles"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
 def db(db_path: Path) -> Iterator[Database]:
     """A migrated database on a temporary SQLite file (WAL, like production)."""
     database = open_db(db_path)
     yield database
     database.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The bot's "now" in a test that drives time: the real time until the test moves it."""
+    return ManualClock()

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -10,31 +11,11 @@ from digest.assemble import Digest, DigestPool, Entry
 from digest.cluster import cluster_stories
 from digest.model import Candidate
 from digest.rank import rank
+from tests.factories import NOW, candidate
 
-NOW = datetime(2025, 6, 14, 12, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=30)
-
-
-def cand(
-    id: int,
-    *,
-    quality: int = 50,
-    topics: Collection[int] = (1,),
-    ingested_hours_ago: float = 1.0,
-    related: Collection[str] = (),
-    title: str = "",
-) -> Candidate:
-    return Candidate(
-        id=id,
-        url=f"https://example.com/{id}",
-        web_url=f"https://example.com/{id}",
-        title=title or f"Unrelated headline {id} zq{id}",
-        published_at=NOW - timedelta(hours=2),
-        ingested_at=NOW - timedelta(hours=ingested_hours_ago),
-        quality=quality,
-        topic_ids=frozenset(topics),
-        related_urls=frozenset(related),
-    )
+# On topic 1, published two hours ago, ingested one hour ago, unless a test says otherwise.
+cand = partial(candidate, topics=(1,), age_hours=2, ingested_hours_ago=1)
 
 
 def url(id: int) -> str:

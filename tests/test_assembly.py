@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlite_utils import Database
 
 from bot.delivery.digest_queue import queue_digest_now, run_digest_tick
-from bot.settings import parse_hhmm
-from digest.model import Article, Provider, RelatedLink
 from digest.schedule import next_occurrence
-from digest.urls import normalize_url
-from storage.articles import save_articles
 from storage.outbox import PRIORITY_ANSWER, PRIORITY_DIGEST, commit_digests
-from storage.readers import Reader, ReaderStatus, get_reader, set_status, subscribe
+from storage.readers import ReaderStatus, get_reader, set_status
 from storage.schedules import DigestDone, due_readers
-from storage.topics import toggle_topic, topic_ids_by_names
 from tests.botapi import parse_html_entities
 from tests.botapi.html import utf16_len
+from tests.factories import article, store_articles, store_by_title, subscribe_reader
 
 DAY1 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)  # readers take their digest at 08:00 UTC
 TICK1 = DAY1 + timedelta(seconds=30)
@@ -30,62 +26,10 @@ HEADING = "Your digest ·"
 MAX_TEXT = 4096
 
 
-def story(
-    slug: str,
-    title: str,
-    topics: Iterable[str],
-    *,
-    excerpt: str = "",
-    related: Iterable[str] = (),
-    quality: int = 50,
-    published: datetime | None = None,
-) -> Article:
-    web_url = f"https://news.example/{slug}"
-    return Article(
-        url=normalize_url(web_url),
-        web_url=web_url,
-        title=title,
-        published_at=published or DAY1 - timedelta(hours=3),
-        excerpt=excerpt,
-        quality=quality,
-        provider=Provider(f"Provider {slug}", "news.example"),
-        topics=tuple(topics),
-        related=tuple(
-            RelatedLink(title="Other coverage", url=normalize_url(url), web_url=url)
-            for url in related
-        ),
-    )
-
-
-def ingest(db: Database, at: datetime, *articles: Article) -> dict[str, int]:
-    """Save articles as ingested at ``at``; returns their ids by title."""
-    save_articles(db, [(a, f"{a.url}.md") for a in articles], at)
-    return {
-        a.title: int(db.execute("SELECT id FROM articles WHERE url = ?", (a.url,)).fetchone()[0])
-        for a in articles
-    }
-
-
-def add_reader(
-    db: Database,
-    chat_id: int,
-    topics: Iterable[str] = (),
-    *,
-    since: datetime = DAY1 - timedelta(hours=12),
-    digest_time: str = "08:00",
-    timezone: str = "UTC",
-) -> Reader:
-    subscribe(
-        db, chat_id, user_id=chat_id, first_name="R", username=None, default_time=parse_hhmm(digest_time),
-        default_zone=ZoneInfo(timezone), now=since,
-    )  # fmt: skip
-    for name in topics:
-        found, unknown = topic_ids_by_names(db, [name])
-        assert not unknown, name
-        assert toggle_topic(db, chat_id, found[0]) is True
-    reader = get_reader(db, chat_id)
-    assert reader is not None
-    return reader
+# This module's stories are published three hours before the first tick; its readers
+# subscribed the evening before.
+story = partial(article, published=DAY1 - timedelta(hours=3))
+add_reader = partial(subscribe_reader, at=DAY1 - timedelta(hours=12))
 
 
 def outbox(db: Database, chat_id: int) -> list[dict[str, object]]:
@@ -120,16 +64,17 @@ def assert_valid_for_telegram(text: str, reply_markup: object) -> str:
 @pytest.fixture
 def newsroom(db: Database) -> tuple[Database, dict[str, int]]:
     """New AI, Energy and mixed stories since last night; a Sports one from last month."""
-    ingest(db, DAY1 - timedelta(days=30), story("old-sports", "Cup final replay ordered", ["Sports"],
-           published=DAY1 - timedelta(days=30)))  # fmt: skip
-    ids = ingest(
+    month_ago = DAY1 - timedelta(days=30)
+    store_articles(db, story("Cup final replay ordered", topics=["Sports"], published=month_ago),
+                   at=month_ago)  # fmt: skip
+    ids = store_by_title(
         db,
-        DAY1 - timedelta(hours=2),
-        story("ai-1", "Open weights model tops benchmark", ["AI"]),
-        story("ai-2", "Chip export rules tightened", ["AI"]),
-        story("energy-1", "Grid battery storage doubles", ["Energy"]),
-        story("energy-2", "Offshore wind auction results", ["Energy"]),
-        story("both", "Data centres strain power grids", ["AI", "Energy"]),
+        story("Open weights model tops benchmark", topics=["AI"]),
+        story("Chip export rules tightened", topics=["AI"]),
+        story("Grid battery storage doubles", topics=["Energy"]),
+        story("Offshore wind auction results", topics=["Energy"]),
+        story("Data centres strain power grids", topics=["AI", "Energy"]),
+        at=DAY1 - timedelta(hours=2),
     )
     return db, ids
 
@@ -180,18 +125,18 @@ def test_due_readers_get_their_topics_only(newsroom: tuple[Database, dict[str, i
 
 def test_nothing_is_sent_twice(db: Database) -> None:
     chat = 1
-    ingest(db, DAY1 - timedelta(days=3), story("seed", "Seed story about robots", ["AI"]))
-    add_reader(db, chat, ["AI"], since=DAY1 - timedelta(days=3))
+    store_articles(db, story("Seed story about robots", topics=["AI"]), at=DAY1 - timedelta(days=3))
+    add_reader(db, chat, ["AI"], at=DAY1 - timedelta(days=3))
     # A first digest (everything shown) sets the reader's window to its time.
     first_tick = DAY1 - timedelta(days=1) + timedelta(seconds=30)
     commit_digests(db, [], [DigestDone(chat, DAY1, True, True)], first_tick)
 
-    batch = ingest(
+    batch = store_by_title(
         db,
-        DAY1 - timedelta(hours=1),
-        story("a", "Alpha lab unveils humanoid", ["AI"], quality=90),
-        story("b", "Beta startup raises funding", ["AI"], quality=80),
-        story("c", "Gamma chip delayed again", ["AI"], quality=70),
+        story("Alpha lab unveils humanoid", topics=["AI"], quality=90),
+        story("Beta startup raises funding", topics=["AI"], quality=80),
+        story("Gamma chip delayed again", topics=["AI"], quality=70),
+        at=DAY1 - timedelta(hours=1),
     )
     assert run_digest_tick(db, TICK1, cap=2) == 1
     shown_first = delivered(db, chat)
@@ -209,7 +154,9 @@ def test_nothing_is_sent_twice(db: Database) -> None:
     assert digests_in(outbox(db, chat)) == 1
 
     # Next day: one new story; the leftover comes, the two already sent do not.
-    new = ingest(db, TICK2 - timedelta(hours=1), story("d", "Delta drone law passes", ["AI"]))
+    new = store_by_title(
+        db, story("Delta drone law passes", topics=["AI"]), at=TICK2 - timedelta(hours=1)
+    )
     assert run_digest_tick(db, TICK2, cap=2) == 1
     rows = outbox(db, chat)
     second = [r for r in rows if r["created_at"] != rows[0]["created_at"]]
@@ -229,11 +176,11 @@ def test_nothing_is_sent_twice(db: Database) -> None:
 
 def test_leftovers_of_a_first_digest_come_next_time(db: Database) -> None:
     chat = 1
-    ingest(
+    store_articles(
         db,
-        DAY1 - timedelta(hours=1),
-        story("a", "Alpha lab unveils humanoid", ["AI"], quality=90),
-        story("b", "Beta startup raises funding", ["AI"], quality=80),
+        story("Alpha lab unveils humanoid", topics=["AI"], quality=90),
+        story("Beta startup raises funding", topics=["AI"], quality=80),
+        at=DAY1 - timedelta(hours=1),
     )
     add_reader(db, chat, ["AI"])
     assert run_digest_tick(db, TICK1, cap=1) == 1
@@ -247,8 +194,8 @@ def test_one_catch_up_digest_after_downtime(db: Database) -> None:
     for days_ago, title in [(8, "Eight days old"), (5, "Five days old"), (3, "Three days old"),
                             (1, "One day old"), (0, "Fresh this hour")]:  # fmt: skip
         at = now - timedelta(days=days_ago, minutes=30)
-        ingest(db, at, story(f"d{days_ago}", f"{title} robotics story", ["AI"], published=at))
-    add_reader(db, chat, ["AI"], since=now - timedelta(days=12))
+        store_articles(db, story(f"{title} robotics story", topics=["AI"], published=at), at=at)
+    add_reader(db, chat, ["AI"], at=now - timedelta(days=12))
     # The last digest went out ten days ago; the bot has been down for the last three days.
     commit_digests(
         db, [], [DigestDone(chat, now - timedelta(days=3), True, True)], now - timedelta(days=10)
@@ -295,12 +242,12 @@ def long_digest(db: Database) -> tuple[Database, dict[str, int], dict[str, str]]
         title = f"Story {n} {bits} {words}"
         excerpt = (f"Excerpt {n} with {bits} " + "lorem ipsum dolor 🙂 " * 30)[:270]
         articles.append(
-            story(f"long-{n}", title, ["AI"], excerpt=excerpt, quality=95 - n,
+            story(title, topics=["AI"], excerpt=excerpt, quality=95 - n,
                   related=["https://news.example/long-0-wire"] if n == 0 else ())
         )  # fmt: skip
-    wire = story("long-0-wire", "Wire copy: " + articles[0].title, ["AI"], quality=10,
-                 related=[articles[0].web_url])  # fmt: skip
-    ids = ingest(db, DAY1 - timedelta(hours=1), *articles, wire)
+    wire = story("Wire copy: " + articles[0].title, "https://news.example/long-0-wire", ["AI"],
+                 quality=10, related=[articles[0].web_url])  # fmt: skip
+    ids = store_by_title(db, *articles, wire, at=DAY1 - timedelta(hours=1))
     add_reader(db, 1, ["AI"])
     return db, ids, {"lead": articles[0].title, "wire": wire.title}
 
@@ -334,7 +281,9 @@ def test_parts_record_the_articles_they_show(
 
 
 def test_digest_for_a_reader_in_another_zone(db: Database) -> None:
-    ingest(db, DAY1 - timedelta(hours=1), story("k", "Monsoon forecast revised", ["Climate"]))
+    store_articles(
+        db, story("Monsoon forecast revised", topics=["Climate"]), at=DAY1 - timedelta(hours=1)
+    )
     reader = add_reader(db, 1, ["Climate"], digest_time="13:30", timezone="Asia/Kolkata")
     assert reader.next_digest_at == DAY1  # 13:30 IST = 08:00 UTC
     assert run_digest_tick(db, TICK1) == 1

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE, build_parser, main
-from tests.test_ingest import make_article, put
+from tests.factories import write_article
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, folder: Path) -> dict[str, str]:
     """A clean configuration: no developer .env, no inherited variables, a temp store."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
@@ -24,11 +24,10 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
             monkeypatch.delenv(name)
     values = {
         "NEWSDIGEST_DB": str(tmp_path / "store" / "newsdigest.db"),
-        "NEWSDIGEST_ARTICLES": str(tmp_path / "articles"),
+        "NEWSDIGEST_ARTICLES": str(folder),
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
-    (tmp_path / "articles").mkdir()
     return values
 
 
@@ -37,8 +36,8 @@ def articles(env: dict[str, str]) -> Path:
 
 
 def test_ingest_all_good_exits_0(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    put(articles(env), "a.md", make_article("https://example.com/a"))
-    put(articles(env), "b.md", make_article("https://example.com/b"))
+    write_article(articles(env), "a.md", url="https://example.com/a")
+    write_article(articles(env), "b.md", url="https://example.com/b")
     assert main(["ingest"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "2 new, 0 updated, 0 unchanged, 0 rejected" in out
@@ -53,9 +52,11 @@ def test_ingest_with_rejected_files_exits_1_naming_each(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = articles(env)
-    put(folder, "good.md", make_article())
-    bad_yaml = put(folder, "bad-yaml.md", b"---\ntitle: [unclosed\n---\n")
-    no_url = put(folder, "no-url.md", b"---\ntitle: x\npublishedDateTime: 2023-06-14\n---\n")
+    write_article(folder, "good.md")
+    bad_yaml = write_article(folder, "bad-yaml.md", b"---\ntitle: [unclosed\n---\n")
+    no_url = write_article(
+        folder, "no-url.md", b"---\ntitle: x\npublishedDateTime: 2023-06-14\n---\n"
+    )
     assert main(["ingest", str(folder)]) == EXIT_FAILED
     out = capsys.readouterr().out
     assert "1 new, 0 updated, 0 unchanged, 2 rejected" in out
@@ -89,7 +90,7 @@ def test_usage_and_configuration_errors_exit_2(
     config: dict[str, str],
     message: str,
 ) -> None:
-    put(articles(env), "file.md", make_article())
+    write_article(articles(env), "file.md")
     for name, value in config.items():
         monkeypatch.setenv(name, value.format(tmp=tmp_path))
     assert main([arg.format(tmp=tmp_path) for arg in argv]) == EXIT_USAGE
@@ -157,8 +158,8 @@ def test_top_level_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str
 
 def test_installed_command_exit_code_and_output(tmp_path: Path) -> None:
     folder = tmp_path / "in"
-    put(folder, "good.md", make_article())
-    bad = put(folder, "bad.md", b"\x00\x01binary")
+    write_article(folder, "good.md")
+    bad = write_article(folder, "bad.md", b"\x00\x01binary")
     # The console script installed next to this interpreter (pip install -e .).
     command = Path(sys.executable).with_name("newsdigest")
     if not command.exists():

@@ -4,26 +4,12 @@ import itertools
 import random
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import pytest
 
 from digest.cluster import cluster_stories, title_tokens, titles_match
 from digest.model import Candidate
-
-NOW = datetime(2025, 6, 14, 12, 0, tzinfo=UTC)
-
-
-def cand(id: int, title: str = "", *, related: Sequence[str] = ()) -> Candidate:
-    return Candidate(
-        id=id,
-        url=f"https://example.com/{id}",
-        web_url=f"https://example.com/{id}",
-        title=title or f"Unrelated headline number {id} zq{id}",
-        published_at=NOW,
-        ingested_at=NOW,
-        related_urls=frozenset(related),
-    )
+from tests.factories import candidate as cand
 
 
 def same(clusters: list[int], a: int, b: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,49 +17,8 @@ from digest.parse import MAX_FILE_BYTES, parse_article_bytes
 from storage.articles import _db_time
 from storage.db import open_db, to_db_time
 from storage.ingest import PARALLEL_THRESHOLD, ScanError, ScanReport, examine_files, scan_folder
+from tests.factories import HOUR, Related, Yaml, article_bytes, write_article
 from tests.test_parse import HOSTILE
-
-HOUR = 3600.0
-
-
-def make_article(
-    url: str = "https://example.com/story",
-    title: str = "A story about facial recognition",
-    topics: Sequence[str] = ("AI", "Privacy"),
-    related: Sequence[tuple[str, str]] = (),
-    body: str = "The body.",
-) -> bytes:
-    """A file shaped like the seed, with the parts the tests vary."""
-    lines = [
-        "---",
-        f'title: "{title}"',
-        'excerpt: "What happened, in one sentence."',
-        "publishedDateTime: 2023-06-14T11:29:00Z",
-        f'webUrl: "{url}"',
-        "quality: 20",
-        "heat: -1",
-        "provider:",
-        "  name: Example News",
-        "  domain: example.com",
-    ]
-    if topics:
-        lines += ["topics:", *(f"  - {t}" for t in topics)]
-    if related:
-        lines.append("related:")
-        for r_title, r_url in related:
-            lines += [f'  - title: "{r_title}"', f'    webUrl: "{r_url}"', "    quality: 50"]
-    lines += ["---", "", body, ""]
-    return "\n".join(lines).encode()
-
-
-def put(folder: Path, name: str, data: bytes, *, age: float = HOUR) -> Path:
-    """Write a file with an mtime ``age`` seconds ago: older than the settle time."""
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    moment = time.time() - age
-    os.utime(path, (moment, moment))
-    return path
 
 
 def scan(db: Database, folder: Path, **kwargs: object) -> ScanReport:
@@ -86,18 +45,11 @@ def topics_of(db: Database, url: str) -> set[str]:
     }
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    path = tmp_path / "articles"
-    path.mkdir()
-    return path
-
-
 # --- the real file, into every table ------------------------------------------------
 
 
 def test_seed_is_stored_in_every_table(db: Database, folder: Path, seed_bytes: bytes) -> None:
-    put(folder, "seed.md", seed_bytes)
+    write_article(folder, "seed.md", seed_bytes)
     report = scan(db, folder)
     assert (report.new, report.updated, report.unchanged, report.rejected) == (1, 0, 0, [])
 
@@ -160,9 +112,9 @@ def test_seed_is_stored_in_every_table(db: Database, folder: Path, seed_bytes: b
 def test_hostile_file_is_rejected_and_the_rest_stored(
     db: Database, folder: Path, data: bytes, reason: str
 ) -> None:
-    put(folder, "a-good.md", make_article("https://example.com/a"))
-    put(folder, "m-hostile.md", data)
-    put(folder, "z-good.md", make_article("https://example.com/z"))
+    write_article(folder, "a-good.md", url="https://example.com/a")
+    write_article(folder, "m-hostile.md", data)
+    write_article(folder, "z-good.md", url="https://example.com/z")
     report = scan(db, folder)
     assert report.new == 2
     assert count(db, "articles") == 2
@@ -176,13 +128,13 @@ def test_hostile_file_is_rejected_and_the_rest_stored(
 def test_all_hostile_files_in_one_folder(db: Database, folder: Path, tmp_path: Path) -> None:
     marker = tmp_path / "executed"
     for index, (_, data, _, _) in enumerate(HOSTILE):
-        put(folder, f"hostile-{index:02d}.md", data)
-    put(
+        write_article(folder, f"hostile-{index:02d}.md", data)
+    write_article(
         folder,
         "tag.md",
         f"---\nx: !!python/object/apply:os.system ['touch {marker}']\n---\n".encode(),
     )
-    put(folder, "good.md", make_article())
+    write_article(folder, "good.md")
     report = scan(db, folder)
     assert report.new == 1
     assert len(report.rejected) == len(HOSTILE) + 1
@@ -194,7 +146,7 @@ def test_all_hostile_files_in_one_folder(db: Database, folder: Path, tmp_path: P
 def test_alias_bomb_does_not_slow_the_scan(db: Database, folder: Path) -> None:
     bomb = next(data for name, data, _, _ in HOSTILE if name == "billion laughs")
     for index in range(20):
-        put(folder, f"bomb-{index}.md", bomb)
+        write_article(folder, f"bomb-{index}.md", bomb)
     started = time.process_time()
     report = scan(db, folder)
     assert len(report.rejected) == 20
@@ -202,14 +154,14 @@ def test_alias_bomb_does_not_slow_the_scan(db: Database, folder: Path) -> None:
 
 
 def test_oversize_file_is_rejected_unread(db: Database, folder: Path) -> None:
-    put(folder, "big.md", b"---\n" + b"x" * MAX_FILE_BYTES + b"\n---\n")
+    write_article(folder, "big.md", b"---\n" + b"x" * MAX_FILE_BYTES + b"\n---\n")
     assert "file too large" in rejected(scan(db, folder))["big.md"]
 
 
 def test_symlink_is_rejected_not_followed(db: Database, folder: Path, tmp_path: Path) -> None:
-    outside = put(tmp_path, "outside.md", make_article("https://example.com/outside"))
+    outside = write_article(tmp_path, "outside.md", url="https://example.com/outside")
     (folder / "link.md").symlink_to(outside)
-    put(folder, "good.md", make_article())
+    write_article(folder, "good.md")
     report = scan(db, folder)
     assert rejected(report) == {"link.md": "not a regular file (symbolic link)"}
     assert count(db, "articles") == 1
@@ -239,7 +191,7 @@ def run_with_timeout(action: Callable[[], None], seconds: float) -> None:
 
 def test_fifo_is_rejected_without_hanging(db_path: Path, folder: Path) -> None:
     os.mkfifo(folder / "x.md")
-    put(folder, "good.md", make_article())
+    write_article(folder, "good.md")
     reports: list[ScanReport] = []
 
     def ingest() -> None:
@@ -259,7 +211,7 @@ def test_file_swapped_for_a_fifo_or_link_after_listing_is_not_opened(folder: Pat
     fifo = folder / "fifo.md"
     os.mkfifo(fifo)
     link = folder / "link.md"
-    link.symlink_to(put(folder, "target.md", make_article()))
+    link.symlink_to(write_article(folder, "target.md"))
     outcomes: list[object] = []
     jobs = [(str(fifo), 10, 1, None), (str(link), 10, 1, None)]
     run_with_timeout(lambda: outcomes.extend(examine_files(jobs)), 10)
@@ -267,10 +219,10 @@ def test_file_swapped_for_a_fifo_or_link_after_listing_is_not_opened(folder: Pat
 
 
 def test_hidden_temp_and_other_files_are_ignored(db: Database, folder: Path) -> None:
-    put(folder, ".partial.md", b"half a file")
-    put(folder, "draft.md~", b"editor backup")
-    put(folder, "notes.json", b"{}")
-    put(folder, "sub/deeper/story.markdown", make_article())
+    write_article(folder, ".partial.md", b"half a file")
+    write_article(folder, "draft.md~", b"editor backup")
+    write_article(folder, "notes.json", b"{}")
+    write_article(folder, "sub/deeper/story.markdown")
     report = scan(db, folder)
     assert (report.new, report.rejected, count(db, "files")) == (1, [], 1)
 
@@ -278,15 +230,16 @@ def test_hidden_temp_and_other_files_are_ignored(db: Database, folder: Path) -> 
 def test_missing_folder_is_a_scan_error(db: Database, tmp_path: Path) -> None:
     with pytest.raises(ScanError, match="does not exist"):
         scan(db, tmp_path / "nowhere")
-    put(tmp_path, "plain.md", b"x")
+    write_article(tmp_path, "plain.md", b"x")
     with pytest.raises(ScanError, match="not a directory"):
         scan(db, tmp_path / "plain.md")
 
 
 def test_huge_related_quality_does_not_reach_sqlite(db: Database, folder: Path) -> None:
     # 1.0e+30 is a valid YAML float; as an integer it is past what SQLite stores.
-    data = make_article(related=[("R", "https://r.example/")])
-    put(folder, "story.md", data.replace(b"    quality: 50", b"    quality: 1.0e+30"))
+    write_article(
+        folder, "story.md", related=[Related("R", "https://r.example/", quality=Yaml("1.0e+30"))]
+    )
     report = scan(db, folder)
     assert (report.new, report.rejected) == (1, [])
     assert db.execute("SELECT title, quality FROM related_links").fetchall() == [("R", None)]
@@ -308,9 +261,9 @@ def test_values_the_database_refuses_reject_only_that_file(
         return rows
 
     monkeypatch.setattr(storage.ingest, "article_rows", poisoned)
-    put(folder, "a.md", make_article("https://example.com/a"))
-    put(folder, "poison.md", make_article("https://example.com/p"))
-    put(folder, "z.md", make_article("https://example.com/z"))
+    write_article(folder, "a.md", url="https://example.com/a")
+    write_article(folder, "poison.md", url="https://example.com/p")
+    write_article(folder, "z.md", url="https://example.com/z")
     report = scan(db, folder)
     assert report.new == 2
     assert rejected(report) == {
@@ -339,15 +292,14 @@ def all_rows(db: Database) -> dict[str, list[tuple[object, ...]]]:
 
 def test_rescan_is_idempotent(db: Database, folder: Path) -> None:
     for index in range(5):
-        put(
+        write_article(
             folder,
             f"story-{index}.md",
-            make_article(
-                f"https://example.com/{index}",
-                related=[("Other coverage", f"https://other.example/{index}")],
-            ),
+            url=f"https://example.com/{index}",
+            topics=("AI", "Privacy"),
+            related=[("Other coverage", f"https://other.example/{index}")],
         )
-    put(folder, "broken.md", b"no frontmatter")
+    write_article(folder, "broken.md", b"no frontmatter")
     first = scan(db, folder)
     assert (first.new, first.updated, first.unchanged, len(first.rejected)) == (5, 0, 0, 1)
     before = all_rows(db)
@@ -363,26 +315,24 @@ def test_rescan_is_idempotent(db: Database, folder: Path) -> None:
 
 def test_edited_file_updates_its_article(db: Database, folder: Path) -> None:
     times = iter(datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=m) for m in range(100))
-    path = put(
+    path = write_article(
         folder,
         "story.md",
-        make_article(
-            title="First title",
-            topics=["AI", "Privacy"],
-            related=[("One", "https://one.example/"), ("Two", "https://two.example/")],
-        ),
+        url="https://example.com/story",
+        title="First title",
+        topics=["AI", "Privacy"],
+        related=[("One", "https://one.example/"), ("Two", "https://two.example/")],
     )
     scan(db, folder, now=lambda: next(times))
     (ingested, updated) = db.execute("SELECT ingested_at, updated_at FROM articles").fetchone()
 
-    put(
+    write_article(
         folder,
         "story.md",
-        make_article(
-            title="Second title",
-            topics=["Climate"],
-            related=[("Three", "https://three.example/")],
-        ),
+        url="https://example.com/story",
+        title="Second title",
+        topics=["Climate"],
+        related=[("Three", "https://three.example/")],
         age=HOUR / 2,
     )
     report = scan(db, folder, now=lambda: next(times))
@@ -406,7 +356,7 @@ def test_edited_file_updates_its_article(db: Database, folder: Path) -> None:
 
 
 def test_touched_identical_file_stays_unchanged(db: Database, folder: Path) -> None:
-    path = put(folder, "story.md", make_article())
+    path = write_article(folder, "story.md", url="https://example.com/story")
     scan(db, folder)
     before = db.execute("SELECT * FROM articles").fetchall()
     later = time.time() - 60
@@ -421,9 +371,10 @@ def test_touched_identical_file_stays_unchanged(db: Database, folder: Path) -> N
 
 
 def test_same_story_under_url_variants_is_one_row(db: Database, folder: Path) -> None:
-    put(folder, "a.md", make_article("https://www.example.com/story/", title="From a"))
-    put(folder, "b.md", make_article("https://example.com/story?utm_source=feed", title="From b"))
-    put(folder, "c.md", make_article("http://example.com/story#top", title="From c"))
+    for name, url in [("a", "https://www.example.com/story/"),
+                      ("b", "https://example.com/story?utm_source=feed"),
+                      ("c", "http://example.com/story#top")]:  # fmt: skip
+        write_article(folder, f"{name}.md", url=url, title=f"From {name}", topics=("AI", "Privacy"))
     report = scan(db, folder)
     assert (report.new, report.updated) == (1, 2)
     assert db.execute("SELECT url, title FROM articles").fetchall() == [
@@ -437,9 +388,9 @@ def test_same_story_under_url_variants_is_one_row(db: Database, folder: Path) ->
 
 
 def test_deleted_file_is_forgotten_but_its_article_stays(db: Database, folder: Path) -> None:
-    put(folder, "keep.md", make_article("https://example.com/keep"))
-    gone = put(folder, "gone.md", make_article("https://example.com/gone"))
-    put(folder, "bad.md", b"nothing")
+    write_article(folder, "keep.md", url="https://example.com/keep")
+    gone = write_article(folder, "gone.md", url="https://example.com/gone")
+    write_article(folder, "bad.md", b"nothing")
     scan(db, folder)
     gone.unlink()
     (folder / "bad.md").unlink()
@@ -451,8 +402,8 @@ def test_deleted_file_is_forgotten_but_its_article_stays(db: Database, folder: P
 
 
 def test_file_being_written_waits_for_the_next_scan(db: Database, folder: Path) -> None:
-    put(folder, "settled.md", make_article("https://example.com/settled"))
-    fresh = put(folder, "fresh.md", make_article("https://example.com/fresh"), age=0)
+    write_article(folder, "settled.md", url="https://example.com/settled")
+    fresh = write_article(folder, "fresh.md", url="https://example.com/fresh", age=0)
     report = scan(db, folder)
     assert report.deferred == [str(fresh.resolve())]
     assert (report.new, count(db, "files")) == (1, 1)
@@ -465,17 +416,17 @@ def test_file_being_written_waits_for_the_next_scan(db: Database, folder: Path) 
 
 
 def test_one_shot_scan_waits_for_a_recent_file(db: Database, folder: Path) -> None:
-    put(folder, "fresh.md", make_article(), age=0)
+    write_article(folder, "fresh.md", age=0)
     report = scan(db, folder, min_age=0.2, wait_for_recent=True)
     assert (report.new, report.deferred) == (1, [])
 
 
 def test_fixed_file_leaves_the_rejected_list(db: Database, folder: Path) -> None:
-    put(folder, "story.md", b"---\ntitle: [unclosed\n---\n")
+    write_article(folder, "story.md", b"---\ntitle: [unclosed\n---\n")
     first = scan(db, folder)
     assert "invalid YAML" in rejected(first)["story.md"]
     assert count(db, "rejected_files") == 1
-    put(folder, "story.md", make_article(), age=HOUR / 2)
+    write_article(folder, "story.md", age=HOUR / 2)
     report = scan(db, folder)
     assert (report.new, report.all_rejected) == (1, [])
     assert count(db, "rejected_files") == 0
@@ -483,9 +434,9 @@ def test_fixed_file_leaves_the_rejected_list(db: Database, folder: Path) -> None
 
 
 def test_article_that_turns_bad_keeps_its_row(db: Database, folder: Path) -> None:
-    put(folder, "story.md", make_article())
+    write_article(folder, "story.md")
     scan(db, folder)
-    put(folder, "story.md", b"---\ntitle: x\n---\n", age=HOUR / 2)
+    write_article(folder, "story.md", b"---\ntitle: x\n---\n", age=HOUR / 2)
     report = scan(db, folder)
     assert "missing required field 'webUrl'" in rejected(report)["story.md"]
     assert count(db, "articles") == 1
@@ -507,13 +458,15 @@ def test_workers_give_the_same_store_as_one_process(
         # Every 7th file repeats an earlier story: which file wins must not depend on
         # the number of workers. Every 50th is broken.
         story = index - 3 if index % 7 == 0 and index > 3 else index
-        data = make_article(
-            f"https://example.com/{story}",
+        data = article_bytes(
+            url=f"https://example.com/{story}",
             title=f"Story {index}",
             topics=[f"Topic {index % 13}", "Shared"],
             related=[(f"Related {index}", f"https://other.example/{index % 40}")],
         )
-        put(folder, f"{index // 100}/story-{index:04d}.md", b"oops" if index % 50 == 0 else data)
+        write_article(
+            folder, f"{index // 100}/story-{index:04d}.md", b"oops" if index % 50 == 0 else data
+        )
     moment = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     dumps = []
     for workers in (0, 1, 2):

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from sqlite_utils import Database
 
 from digest.keyboard import Button
-from digest.model import Article
-from digest.urls import normalize_url
-from storage.articles import save_articles
 from storage.db import from_db_time, to_db_time
 from storage.outbox import (
     PRIORITY_ANSWER,
@@ -32,54 +27,17 @@ from storage.outbox import (
     push_counts,
     record_results,
 )
-from storage.pushes import PushStatus, cancel_push, create_push, get_push, start_push
-from storage.readers import ReaderStatus, get_reader, set_status, subscribe
+from storage.pushes import (
+    PushStatus,
+    cancel_push,
+    create_push,
+    get_push,
+    start_push,
+)
+from storage.readers import ReaderStatus, get_reader, set_status
 from storage.schedules import DigestDone
-from storage.topics import toggle_topic, topic_ids_by_names
-
-NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
-
-
-def add_articles(db: Database, topics_per_article: Iterable[Iterable[str]]) -> list[int]:
-    articles = []
-    for n, topics in enumerate(topics_per_article):
-        web_url = f"https://news.example/outbox-{n}"
-        articles.append(
-            (
-                Article(
-                    url=normalize_url(web_url),
-                    web_url=web_url,
-                    title=f"Outbox story {n} zq{n}",
-                    published_at=NOW - timedelta(hours=1),
-                    topics=tuple(topics),
-                ),
-                f"outbox-{n}.md",
-            )
-        )
-    save_articles(db, articles, NOW - timedelta(minutes=30))
-    return [a for (a,) in db.execute("SELECT id FROM articles ORDER BY id")]
-
-
-def add_reader(db: Database, chat_id: int, topics: Iterable[str] = ()) -> None:
-    subscribe(
-        db, chat_id, user_id=chat_id, first_name="R", username=None, default_time=time(8, 0),
-        default_zone=ZoneInfo("UTC"), now=NOW - timedelta(days=1),
-    )  # fmt: skip
-    for name in topics:
-        found, _ = topic_ids_by_names(db, [name])
-        assert toggle_topic(db, chat_id, found[0]) is True
-
-
-def msg(
-    chat_id: int,
-    text: str = "hello",
-    *,
-    priority: int = PRIORITY_DIGEST,
-    articles: tuple[int, ...] = (),
-    push_id: int | None = None,
-) -> OutgoingMessage:
-    kind = MessageKind.BREAKING if priority == PRIORITY_BREAKING else MessageKind.DIGEST
-    return OutgoingMessage(chat_id, text, kind, priority, article_ids=articles, push_id=push_id)
+from storage.topics import topic_ids_by_names
+from tests.factories import NOW, articles_on, outgoing, store_articles, subscribe_reader
 
 
 def row(db: Database, outbox_id: int) -> dict[str, object]:
@@ -92,13 +50,13 @@ def deliveries(db: Database) -> list[dict[str, object]]:
 
 # -- queueing ------------------------------------------------------------------------------------
 def test_enqueue_reserves_deliveries(db: Database) -> None:
-    a1, a2, a3 = add_articles(db, [["AI"], ["AI"], ["AI"]])
+    a1, a2, a3 = store_articles(db, *articles_on(["AI"], ["AI"], ["AI"]))
     ids = enqueue(
         db,
         [
-            msg(1, "part 1", articles=(a1, a2)),
-            msg(1, "part 2", articles=(a3,)),
-            msg(2, "<b>x</b>", priority=PRIORITY_BREAKING, articles=(a1,)),
+            outgoing(1, "part 1", articles=(a1, a2)),
+            outgoing(1, "part 2", articles=(a3,)),
+            outgoing(2, "<b>x</b>", priority=PRIORITY_BREAKING, articles=(a1,)),
         ],
         NOW,
     )
@@ -119,8 +77,8 @@ def test_enqueue_reserves_deliveries(db: Database) -> None:
 
 
 def test_enqueue_keeps_the_first_reservation(db: Database) -> None:
-    (a1,) = add_articles(db, [["AI"]])
-    first, second = enqueue(db, [msg(1, articles=(a1,)), msg(1, articles=(a1,))], NOW)
+    (a1,) = store_articles(db, *articles_on(["AI"]))
+    first, second = enqueue(db, [outgoing(1, articles=(a1,)), outgoing(1, articles=(a1,))], NOW)
     assert [d["outbox_id"] for d in deliveries(db)] == [first]
     assert second > first
 
@@ -163,12 +121,12 @@ def test_pending_batch_orders_by_priority_then_id(db: Database) -> None:
     ids = enqueue(
         db,
         [
-            msg(1, "d1"),
-            msg(2, "b1", priority=PRIORITY_BREAKING),
-            msg(3, "a1", priority=PRIORITY_ANSWER),
-            msg(4, "d2"),
-            msg(5, "b2", priority=PRIORITY_BREAKING),
-            msg(6, "a2", priority=PRIORITY_ANSWER),
+            outgoing(1, "d1"),
+            outgoing(2, "b1", priority=PRIORITY_BREAKING),
+            outgoing(3, "a1", priority=PRIORITY_ANSWER),
+            outgoing(4, "d2"),
+            outgoing(5, "b2", priority=PRIORITY_BREAKING),
+            outgoing(6, "a2", priority=PRIORITY_ANSWER),
         ],
         NOW,
     )
@@ -179,14 +137,14 @@ def test_pending_batch_orders_by_priority_then_id(db: Database) -> None:
 
 
 def test_pending_batch_skips_given_ids_and_still_fills_the_limit(db: Database) -> None:
-    ids = enqueue(db, [msg(chat) for chat in range(1, 7)], NOW)
+    ids = enqueue(db, [outgoing(chat) for chat in range(1, 7)], NOW)
     batch = pending_batch(db, NOW, limit=3, skip_ids=ids[:2])
     assert [m.id for m in batch] == ids[2:5]
     assert pending_batch(db, NOW, limit=10, skip_ids=ids) == []
 
 
 def test_pending_batch_leaves_out_finished_rows(db: Database) -> None:
-    ids = enqueue(db, [msg(1), msg(2), msg(3), msg(4)], NOW)
+    ids = enqueue(db, [outgoing(1), outgoing(2), outgoing(3), outgoing(4)], NOW)
     record_results(
         db,
         [
@@ -200,7 +158,11 @@ def test_pending_batch_leaves_out_finished_rows(db: Database) -> None:
 
 
 def test_a_chat_waiting_to_retry_holds_back_its_later_messages(db: Database) -> None:
-    ids = enqueue(db, [msg(1, "1a"), msg(1, "1b"), msg(2, "2a"), msg(1, "1c", priority=0)], NOW)
+    ids = enqueue(
+        db,
+        [outgoing(1, "1a"), outgoing(1, "1b"), outgoing(2, "2a"), outgoing(1, "1c", priority=0)],
+        NOW,
+    )
     retry_at = NOW + timedelta(seconds=30)
     record_results(db, [SendResult(ids[0], 1, "retry", error="Timed out", retry_at=retry_at)], NOW)
     # Chat 1 waits with everything it has, even its more urgent later message.
@@ -214,8 +176,8 @@ def test_a_chat_waiting_to_retry_holds_back_its_later_messages(db: Database) -> 
 
 # -- recording results ---------------------------------------------------------------------------
 def test_record_sent(db: Database) -> None:
-    a1, a2 = add_articles(db, [["AI"], ["AI"]])
-    ids = enqueue(db, [msg(1, articles=(a1,)), msg(1, articles=(a2,))], NOW)
+    a1, a2 = store_articles(db, *articles_on(["AI"], ["AI"]))
+    ids = enqueue(db, [outgoing(1, articles=(a1,)), outgoing(1, articles=(a2,))], NOW)
     sent_at = NOW + timedelta(seconds=3)
     summary = record_results(db, [SendResult(ids[0], 1, "sent", message_id=777)], sent_at)
     sent = row(db, ids[0])
@@ -230,8 +192,8 @@ def test_record_sent(db: Database) -> None:
 
 
 def test_record_retry(db: Database) -> None:
-    (a1,) = add_articles(db, [["AI"]])
-    (oid,) = enqueue(db, [msg(1, articles=(a1,))], NOW)
+    (a1,) = store_articles(db, *articles_on(["AI"]))
+    (oid,) = enqueue(db, [outgoing(1, articles=(a1,))], NOW)
     for attempt, wait in enumerate([2, 4], 1):
         retry_at = NOW + timedelta(seconds=wait)
         record_results(
@@ -246,9 +208,9 @@ def test_record_retry(db: Database) -> None:
 
 
 def test_record_failed_releases_the_articles(db: Database) -> None:
-    a1, a2 = add_articles(db, [["AI"], ["AI"]])
-    add_reader(db, 1)
-    ids = enqueue(db, [msg(1, articles=(a1,)), msg(1, articles=(a2,))], NOW)
+    a1, a2 = store_articles(db, *articles_on(["AI"], ["AI"]))
+    subscribe_reader(db, 1)
+    ids = enqueue(db, [outgoing(1, articles=(a1,)), outgoing(1, articles=(a2,))], NOW)
     record_results(db, [SendResult(ids[0], 1, "failed", error="Can't parse entities")], NOW)
     failed = row(db, ids[0])
     assert (failed["status"], failed["last_error"], failed["attempts"]) == (
@@ -263,16 +225,16 @@ def test_record_failed_releases_the_articles(db: Database) -> None:
 
 
 def test_record_blocked_drops_the_chat(db: Database) -> None:
-    a1, a2, a3 = add_articles(db, [["AI"], ["AI"], ["AI"]])
-    add_reader(db, 1)
-    add_reader(db, 2)
+    a1, a2, a3 = store_articles(db, *articles_on(["AI"], ["AI"], ["AI"]))
+    subscribe_reader(db, 1)
+    subscribe_reader(db, 2)
     ids = enqueue(
         db,
         [
-            msg(1, "sent earlier", articles=(a1,)),
-            msg(1, "refused", articles=(a2,)),
-            msg(1, "later", articles=(a3,)),
-            msg(2, "other reader", articles=(a2,)),
+            outgoing(1, "sent earlier", articles=(a1,)),
+            outgoing(1, "refused", articles=(a2,)),
+            outgoing(1, "later", articles=(a3,)),
+            outgoing(2, "other reader", articles=(a2,)),
         ],
         NOW,
     )
@@ -293,19 +255,18 @@ def test_record_blocked_drops_the_chat(db: Database) -> None:
 
 
 def test_drop_chat(db: Database) -> None:
-    add_reader(db, 1)
-    ids = enqueue(db, [msg(1), msg(1)], NOW)
+    subscribe_reader(db, 1)
+    ids = enqueue(db, [outgoing(1), outgoing(1)], NOW)
     drop_chat(db, 1, "chat not found", NOW)
     assert [row(db, i)["status"] for i in ids] == ["dropped", "dropped"]
     assert get_reader(db, 1).status == ReaderStatus.BLOCKED  # type: ignore[union-attr]
 
 
 def test_record_migrated_moves_rows_to_the_new_chat(db: Database) -> None:
-    (a1,) = add_articles(db, [["AI"]])
+    (a1,) = store_articles(db, *articles_on(["AI"]))
     old, new = -4001, -100_000_000_4001
-    subscribe(db, old, user_id=None, first_name="", username=None, default_time=time(8, 0),
-              default_zone=ZoneInfo("UTC"), now=NOW)  # fmt: skip
-    ids = enqueue(db, [msg(old, "one", articles=(a1,)), msg(old, "two")], NOW)
+    subscribe_reader(db, old)
+    ids = enqueue(db, [outgoing(old, "one", articles=(a1,)), outgoing(old, "two")], NOW)
     record_results(db, [SendResult(ids[0], old, "migrated", new_chat_id=new)], NOW)
     assert [row(db, i)["chat_id"] for i in ids] == [new, new]
     assert [row(db, i)["status"] for i in ids] == ["pending", "pending"]
@@ -317,11 +278,11 @@ def test_record_migrated_moves_rows_to_the_new_chat(db: Database) -> None:
 
 
 def test_record_results_reports_pushes_touched(db: Database) -> None:
-    add_reader(db, 1)
-    add_reader(db, 2)
+    subscribe_reader(db, 1)
+    subscribe_reader(db, 2)
     push = create_push(db, created_by=9, article_id=None, text="Breaking", topic_ids=None, now=NOW)
     assert start_push(db, push.id, None, NOW) == 2
-    (plain,) = enqueue(db, [msg(3)], NOW)
+    (plain,) = enqueue(db, [outgoing(3)], NOW)
     queued = {m.chat_id: m.id for m in pending_batch(db, NOW, limit=10)}
     summary = record_results(
         db,
@@ -338,10 +299,10 @@ def test_record_results_reports_pushes_touched(db: Database) -> None:
 def test_outbox_and_push_counts(db: Database) -> None:
     assert outbox_counts(db) == {"pending": 0, "sent": 0, "failed": 0, "dropped": 0}
     for chat in (1, 2, 3, 4):
-        add_reader(db, chat)
+        subscribe_reader(db, chat)
     push = create_push(db, created_by=9, article_id=None, text="Breaking", topic_ids=None, now=NOW)
     start_push(db, push.id, None, NOW)
-    extra = enqueue(db, [msg(5), msg(5)], NOW)
+    extra = enqueue(db, [outgoing(5), outgoing(5)], NOW)
     by_chat = {m.chat_id: m.id for m in pending_batch(db, NOW, limit=10) if m.push_id}
     record_results(
         db,
@@ -360,11 +321,11 @@ def test_outbox_and_push_counts(db: Database) -> None:
 
 # -- commit_digests ------------------------------------------------------------------------------
 def test_commit_digests_queues_and_advances_together(db: Database) -> None:
-    (a1,) = add_articles(db, [["AI"]])
-    add_reader(db, 1)
+    (a1,) = store_articles(db, *articles_on(["AI"]))
+    subscribe_reader(db, 1)
     next_at = NOW + timedelta(hours=20)
     commit_digests(
-        db, [msg(1, "digest", articles=(a1,))], [DigestDone(1, next_at, True, True)], NOW
+        db, [outgoing(1, "digest", articles=(a1,))], [DigestDone(1, next_at, True, True)], NOW
     )
     reader = get_reader(db, 1)
     assert reader is not None
@@ -378,16 +339,16 @@ def test_commit_digests_queues_and_advances_together(db: Database) -> None:
 
 
 def test_commit_digests_is_atomic(db: Database) -> None:
-    a1, a2 = add_articles(db, [["AI"], ["AI"]])
-    add_reader(db, 1)
-    add_reader(db, 2)
+    a1, a2 = store_articles(db, *articles_on(["AI"], ["AI"]))
+    subscribe_reader(db, 1)
+    subscribe_reader(db, 2)
     before = [get_reader(db, 1), get_reader(db, 2)]
     broken = OutgoingMessage(2, None, "digest", PRIORITY_DIGEST, article_ids=(a2,))  # type: ignore[arg-type]
     next_at = NOW + timedelta(hours=20)
     with pytest.raises(sqlite3.IntegrityError):
         commit_digests(
             db,
-            [msg(1, "fine", articles=(a1,)), broken],
+            [outgoing(1, "fine", articles=(a1,)), broken],
             [DigestDone(1, next_at, True, True), DigestDone(2, next_at, True, True)],
             NOW,
         )
@@ -396,7 +357,9 @@ def test_commit_digests_is_atomic(db: Database) -> None:
     assert [get_reader(db, 1), get_reader(db, 2)] == before
     assert not db.conn.in_transaction
     # The connection is still usable afterwards.
-    commit_digests(db, [msg(1, "fine", articles=(a1,))], [DigestDone(1, next_at, True, True)], NOW)
+    commit_digests(
+        db, [outgoing(1, "fine", articles=(a1,))], [DigestDone(1, next_at, True, True)], NOW
+    )
     assert outbox_counts(db)["pending"] == 1
 
 
@@ -404,11 +367,11 @@ def test_commit_digests_is_atomic(db: Database) -> None:
 @pytest.fixture
 def push_db(db: Database) -> Database:
     """Articles: 1 (AI), 2 (Energy). Readers 1 (all), 2 (AI), 3 (Energy), 4 (AI, stopped)."""
-    add_articles(db, [["AI"], ["Energy"]])
-    add_reader(db, 1)
-    add_reader(db, 2, ["AI"])
-    add_reader(db, 3, ["Energy"])
-    add_reader(db, 4, ["AI"])
+    store_articles(db, *articles_on(["AI"], ["Energy"]))
+    subscribe_reader(db, 1)
+    subscribe_reader(db, 2, ["AI"])
+    subscribe_reader(db, 3, ["Energy"])
+    subscribe_reader(db, 4, ["AI"])
     set_status(db, 4, ReaderStatus.STOPPED, NOW)
     return db
 
@@ -456,12 +419,12 @@ def test_start_push_queues_once(push_db: Database) -> None:
 
 def test_push_skips_readers_who_already_have_the_article(push_db: Database) -> None:
     db = push_db
-    enqueue(db, [msg(2, "digest", articles=(1,))], NOW)  # reader 2 got article 1 in a digest
+    enqueue(db, [outgoing(2, "digest", articles=(1,))], NOW)  # reader 2 got article 1 in a digest
     ai = _topics(db, "AI")
     push = create_push(db, created_by=9, article_id=1, text="t", topic_ids=ai, now=NOW)
     assert push.audience == 1
     # Between preview and send, reader 1 gets it too: the send uses the audience as of now.
-    enqueue(db, [msg(1, "digest", articles=(1,))], NOW)
+    enqueue(db, [outgoing(1, "digest", articles=(1,))], NOW)
     assert start_push(db, push.id, ai, NOW) == 0
     assert get_push(db, push.id).audience == 0  # type: ignore[union-attr]
     assert [m.push_id for m in pending_batch(db, NOW, limit=10)] == [None, None]

@@ -1,34 +1,13 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from digest.model import Candidate
 from digest.rank import rank, score
-
-NOW = datetime(2025, 6, 14, 12, 0, tzinfo=UTC)
-
-
-def cand(
-    id: int,
-    *,
-    quality: int | None = 50,
-    heat: int | None = None,
-    age_hours: float = 0.0,
-) -> Candidate:
-    published = NOW - timedelta(hours=age_hours)
-    return Candidate(
-        id=id,
-        url=f"https://example.com/{id}",
-        web_url=f"https://example.com/{id}",
-        title=f"Story {id}",
-        published_at=published,
-        ingested_at=published,
-        quality=quality,
-        heat=heat,
-    )
+from tests.factories import NOW
+from tests.factories import candidate as cand
 
 
 def ids(cands: list[Candidate]) -> list[int]:

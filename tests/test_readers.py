@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,14 +10,10 @@ import pytest
 from sqlite_utils import Database
 
 from bot.settings import parse_hhmm
-from digest.model import Article
 from digest.schedule import next_occurrence
-from digest.urls import normalize_url
-from storage.articles import save_articles
 from storage.db import to_db_time
 from storage.outbox import PRIORITY_DIGEST, OutgoingMessage, commit_digests, enqueue
 from storage.readers import (
-    Reader,
     ReaderNotFound,
     ReaderStatus,
     audience,
@@ -30,8 +26,8 @@ from storage.readers import (
 )
 from storage.schedules import DigestDone, due_readers
 from storage.topics import all_topics, clear_topics, toggle_topic, topic_ids_by_names
+from tests.factories import NOW, articles_on, store_articles, subscribe_reader, topic_id
 
-NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 ACTIVE, STOPPED, BLOCKED = ReaderStatus.ACTIVE, ReaderStatus.STOPPED, ReaderStatus.BLOCKED
 
 
@@ -44,61 +40,10 @@ def advance_schedules(db: Database, done: Sequence[DigestDone], now: datetime) -
     commit_digests(db, [], done, now)
 
 
-def add_articles(db: Database, topics_per_article: Iterable[Iterable[str]]) -> None:
-    articles = []
-    for n, topics in enumerate(topics_per_article):
-        web_url = f"https://news.example/story-{n}"
-        articles.append(
-            (
-                Article(
-                    url=normalize_url(web_url),
-                    web_url=web_url,
-                    title=f"Story number {n} zq{n}",
-                    published_at=NOW - timedelta(hours=1),
-                    topics=tuple(topics),
-                ),
-                f"story-{n}.md",
-            )
-        )
-    save_articles(db, articles, NOW - timedelta(minutes=30))
-
-
-def topic_id(db: Database, name: str) -> int:
-    found, unknown = topic_ids_by_names(db, [name])
-    assert not unknown
-    return found[0]
-
-
-def add_reader(
-    db: Database,
-    chat_id: int,
-    *,
-    topics: Iterable[str] = (),
-    now: datetime = NOW,
-    digest_time: str = "08:00",
-    timezone: str = "UTC",
-) -> Reader:
-    subscribe(
-        db,
-        chat_id,
-        user_id=chat_id if chat_id > 0 else None,
-        first_name=f"Reader {chat_id}",
-        username=None,
-        default_time=parse_hhmm(digest_time),
-        default_zone=ZoneInfo(timezone),
-        now=now,
-    )
-    for name in topics:
-        assert toggle_topic(db, chat_id, topic_id(db, name)) is True
-    reader = get_reader(db, chat_id)
-    assert reader is not None
-    return reader
-
-
 @pytest.fixture
 def topical(db: Database) -> Database:
     """Topics AI (3 articles), Energy (2) and Climate (1)."""
-    add_articles(db, [["AI"], ["AI", "Energy"], ["AI"], ["Energy", "Climate"]])
+    store_articles(db, *articles_on(["AI"], ["AI", "Energy"], ["AI"], ["Energy", "Climate"]))
     return db
 
 
@@ -125,7 +70,7 @@ def test_subscribe_new(db: Database) -> None:
 
 def test_subscribe_again_keeps_settings_and_reactivates(topical: Database) -> None:
     db = topical
-    add_reader(db, 42, topics=["AI"], digest_time="06:15", timezone="Asia/Kolkata")
+    subscribe_reader(db, 42, topics=["AI"], digest_time="06:15", timezone="Asia/Kolkata")
     assert set_status(db, 42, STOPPED, NOW)
     later = NOW + timedelta(days=3)
     reader, is_new = subscribe(
@@ -143,8 +88,8 @@ def test_subscribe_again_keeps_settings_and_reactivates(topical: Database) -> No
 
 
 @pytest.mark.parametrize("status", [STOPPED, BLOCKED, ACTIVE])
-def test_set_status(db: Database, status: ReaderStatus) -> None:
-    add_reader(db, 42)
+def test_set_status(db: Database, status: str) -> None:
+    subscribe_reader(db, 42)
     assert set_status(db, 42, status, NOW + timedelta(minutes=5))
     reader = get_reader(db, 42)
     assert reader is not None and reader.status == status
@@ -171,7 +116,7 @@ def test_set_schedule_recomputes_next_digest(
     expected_time: str,
     expected_zone: str,
 ) -> None:
-    before = add_reader(db, 42, digest_time="08:00", timezone="UTC")
+    before = subscribe_reader(db, 42, digest_time="08:00", timezone="UTC")
     later = NOW + timedelta(hours=1)
     reader = set_schedule(
         db,
@@ -194,7 +139,7 @@ def test_set_schedule_unknown_reader(db: Database) -> None:
 # -- topics --------------------------------------------------------------------------------------
 def test_toggle_topic_on_off_and_unknown(topical: Database) -> None:
     db = topical
-    add_reader(db, 42)
+    subscribe_reader(db, 42)
     ai = topic_id(db, "AI")
     assert toggle_topic(db, 42, ai) is True
     assert get_reader(db, 42).topic_ids == {ai}  # type: ignore[union-attr]
@@ -207,8 +152,8 @@ def test_toggle_topic_on_off_and_unknown(topical: Database) -> None:
 
 def test_clear_topics(topical: Database) -> None:
     db = topical
-    add_reader(db, 42, topics=["AI", "Energy"])
-    add_reader(db, 43, topics=["AI"])
+    subscribe_reader(db, 42, topics=["AI", "Energy"])
+    subscribe_reader(db, 43, topics=["AI"])
     clear_topics(db, 42)
     assert get_reader(db, 42).topic_ids == frozenset()  # type: ignore[union-attr]
     assert get_reader(db, 43).topic_ids == {topic_id(db, "AI")}  # type: ignore[union-attr]
@@ -240,15 +185,15 @@ def test_due_readers_only_active_and_due_with_topics(topical: Database) -> None:
     db = topical
     yesterday = NOW - timedelta(days=1)
     # Subscribed yesterday at noon with 08:00 UTC: due today at 08:00, before NOW.
-    due_a = add_reader(db, 1, topics=["AI", "Energy"], now=yesterday)
-    due_b = add_reader(db, 2, now=yesterday)
-    add_reader(db, 3, topics=["AI"], now=yesterday)
+    due_a = subscribe_reader(db, 1, topics=["AI", "Energy"], at=yesterday)
+    due_b = subscribe_reader(db, 2, at=yesterday)
+    subscribe_reader(db, 3, topics=["AI"], at=yesterday)
     set_status(db, 3, STOPPED, NOW)
-    add_reader(db, 4, now=yesterday)
+    subscribe_reader(db, 4, at=yesterday)
     set_status(db, 4, BLOCKED, NOW)
-    add_reader(db, 5, topics=["Climate"], now=NOW)  # next is tomorrow: not due
+    subscribe_reader(db, 5, topics=["Climate"], at=NOW)  # next is tomorrow: not due
     # Due exactly now counts.
-    exact = add_reader(db, 6, topics=["Climate"], now=yesterday, digest_time="12:00")
+    exact = subscribe_reader(db, 6, topics=["Climate"], at=yesterday, digest_time="12:00")
     assert exact.next_digest_at == NOW
 
     due = {r.chat_id: r for r in due_readers(db, NOW)}
@@ -272,8 +217,8 @@ def test_due_readers_only_active_and_due_with_topics(topical: Database) -> None:
 def test_advance_schedules(
     db: Database, sent: bool, exhausted: bool, moves_last: bool, moves_since: bool
 ) -> None:
-    add_reader(db, 1, now=NOW - timedelta(days=3))
-    add_reader(db, 2, now=NOW - timedelta(days=3))
+    subscribe_reader(db, 1, at=NOW - timedelta(days=3))
+    subscribe_reader(db, 2, at=NOW - timedelta(days=3))
     earlier = NOW - timedelta(days=2)
     advance_schedules(db, [DigestDone(1, NOW - timedelta(days=1), True, True)], earlier)
     before = get_reader(db, 1)
@@ -291,8 +236,8 @@ def test_advance_schedules(
 
 
 def test_advance_schedules_is_one_transaction(db: Database) -> None:
-    add_reader(db, 1, now=NOW - timedelta(days=1))
-    add_reader(db, 2, now=NOW - timedelta(days=1))
+    subscribe_reader(db, 1, at=NOW - timedelta(days=1))
+    subscribe_reader(db, 2, at=NOW - timedelta(days=1))
     next_at = NOW + timedelta(hours=20)
     advance_schedules(
         db, [DigestDone(1, next_at, True, True), DigestDone(2, next_at, False, True)], NOW
@@ -313,7 +258,7 @@ def test_advance_schedules_is_one_transaction(db: Database) -> None:
     ],
 )
 def test_window_start(db: Database, since_ago: timedelta | None, expected_ago: timedelta) -> None:
-    add_reader(db, 1, now=NOW - timedelta(days=40))
+    subscribe_reader(db, 1, at=NOW - timedelta(days=40))
     if since_ago is not None:
         advance_schedules(db, [DigestDone(1, NOW, True, True)], NOW - since_ago)
     reader = get_reader(db, 1)
@@ -325,13 +270,13 @@ def test_window_start(db: Database, since_ago: timedelta | None, expected_ago: t
 @pytest.fixture
 def audience_db(topical: Database) -> Database:
     db = topical
-    add_reader(db, 1)  # no topics: everything
-    add_reader(db, 2, topics=["AI"])
-    add_reader(db, 3, topics=["Energy"])
-    add_reader(db, 4, topics=["AI", "Climate"])
-    add_reader(db, 5, topics=["AI"])
+    subscribe_reader(db, 1)  # no topics: everything
+    subscribe_reader(db, 2, topics=["AI"])
+    subscribe_reader(db, 3, topics=["Energy"])
+    subscribe_reader(db, 4, topics=["AI", "Climate"])
+    subscribe_reader(db, 5, topics=["AI"])
     set_status(db, 5, STOPPED, NOW)
-    add_reader(db, 6)
+    subscribe_reader(db, 6)
     set_status(db, 6, BLOCKED, NOW)
     return db
 
@@ -376,9 +321,9 @@ def _delivery_chats(db: Database) -> set[int]:
 
 
 def test_migrate_chat_without_topics_moves_reader_and_queue(db: Database) -> None:
-    add_articles(db, [["AI"]])
+    store_articles(db, *articles_on(["AI"]))
     old, new = -4001, -100_000_000_4001
-    before = add_reader(db, old, digest_time="10:00", timezone="Europe/Berlin")
+    before = subscribe_reader(db, old, digest_time="10:00", timezone="Europe/Berlin")
     enqueue(
         db,
         [OutgoingMessage(old, "hello", "digest", PRIORITY_DIGEST, article_ids=(1,))],
@@ -400,7 +345,7 @@ def test_migrate_chat_without_topics_moves_reader_and_queue(db: Database) -> Non
 def test_migrate_chat_moves_topics(topical: Database) -> None:
     db = topical
     old, new = -4001, -100_000_000_4001
-    add_reader(db, old, topics=["AI", "Energy"])
+    subscribe_reader(db, old, topics=["AI", "Energy"])
     migrate_chat(db, old, new)
     assert get_reader(db, old) is None
     moved = get_reader(db, new)
@@ -409,10 +354,10 @@ def test_migrate_chat_moves_topics(topical: Database) -> None:
 
 
 def test_migrate_chat_when_new_chat_already_subscribed(db: Database) -> None:
-    add_articles(db, [["AI"], ["AI"]])
+    store_articles(db, *articles_on(["AI"], ["AI"]))
     old, new = -4001, -100_000_000_4001
-    add_reader(db, old)
-    add_reader(db, new, digest_time="19:00")
+    subscribe_reader(db, old)
+    subscribe_reader(db, new, digest_time="19:00")
     enqueue(
         db,
         [
@@ -449,7 +394,7 @@ def test_to_db_time_order_is_time_order() -> None:
 
 def test_migrate_chat_into_a_subscribed_chat_retires_the_old_reader(db: Database) -> None:
     old, new = -4001, -100_000_000_4001
-    add_reader(db, old, now=NOW - timedelta(days=1))
-    add_reader(db, new, now=NOW - timedelta(days=1))
+    subscribe_reader(db, old, at=NOW - timedelta(days=1))
+    subscribe_reader(db, new, at=NOW - timedelta(days=1))
     migrate_chat(db, old, new)
     assert [r.chat_id for r in due_readers(db, NOW)] == [new]

@@ -4,6 +4,7 @@ import html
 import itertools
 import re
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from digest.assemble import Digest, Entry
 from digest.html import MAX_MESSAGE, escape, escape_attr, link, pack_blocks, utf16_len
 from digest.keyboard import Button
-from digest.model import Candidate, Provider, RelatedLink
+from digest.model import Provider, RelatedLink
 from digest.render import (
     RenderedMessage,
     render_breaking,
@@ -20,6 +21,7 @@ from digest.render import (
     render_related,
 )
 from digest.urls import is_http_url
+from tests import factories
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -255,25 +257,8 @@ def test_button_callback_data_is_at_most_64_bytes() -> None:
 # --- digests ------------------------------------------------------------------------------
 
 
-def article(
-    id: int,
-    *,
-    title: str = "",
-    web_url: str = "",
-    provider: str = "Provider",
-    excerpt: str = "",
-    published_at: datetime = NOW,
-) -> Candidate:
-    return Candidate(
-        id=id,
-        url=f"https://example.com/{id}",
-        web_url=web_url or f"https://example.com/{id}",
-        title=title or f"Title {id}",
-        published_at=published_at,
-        ingested_at=published_at,
-        excerpt=excerpt,
-        provider=provider,
-    )
+# This module's candidates are published at its NOW unless a test says otherwise.
+candidate = partial(factories.candidate, published_at=NOW)
 
 
 def digest_of(*entries: Entry, more: int = 0) -> Digest:
@@ -297,14 +282,14 @@ def check_messages(messages: list[RenderedMessage]) -> None:
 
 
 def test_digest_entry_layout() -> None:
-    lead = article(
+    lead = candidate(
         7,
         title="Fed raises rates",
         provider="Reuters",
         excerpt="The central bank moved again.",
         published_at=datetime(2025, 6, 14, 11, 29, tzinfo=UTC),
     )
-    d = digest_of(Entry(lead, (article(8, provider="AP"), article(9, provider="BBC"))))
+    d = digest_of(Entry(lead, (candidate(8, provider="AP"), candidate(9, provider="BBC"))))
     [message] = render(d)
     check_messages([message])
     heading, block = message.text.split("\n\n")
@@ -328,13 +313,13 @@ def test_digest_entry_layout() -> None:
     ],
 )
 def test_date_shown_when_not_today_in_the_readers_zone(published: datetime, shown: str) -> None:
-    [message] = render(digest_of(Entry(article(1, published_at=published))))
+    [message] = render(digest_of(Entry(candidate(1, published_at=published))))
     assert f"<i>Provider · {shown}</i>" in message.text
 
 
 def test_long_excerpt_is_trimmed_at_a_word() -> None:
     words = " ".join(f"word{i}" for i in range(200))
-    [message] = render(digest_of(Entry(article(1, excerpt=words))))
+    [message] = render(digest_of(Entry(candidate(1, excerpt=words))))
     excerpt = message.text.split("\n")[-1]
     assert excerpt.endswith("…")
     assert len(excerpt) <= 280
@@ -345,8 +330,8 @@ def test_long_excerpt_is_trimmed_at_a_word() -> None:
 @pytest.mark.parametrize("title", NASTY_TITLES)
 @pytest.mark.parametrize("url", ["https://example.com/ok?a=1&b=<2>", *BAD_URLS[:3]])
 def test_untrusted_fields_render_as_valid_html(title: str, url: str) -> None:
-    lead = article(1, title=title, web_url=url, provider=title, excerpt=title)
-    also = tuple(article(i, web_url=url, provider=title) for i in range(2, 9))
+    lead = candidate(1, title=title, web_url=url, provider=title, excerpt=title)
+    also = tuple(candidate(i, web_url=url, provider=title) for i in range(2, 9))
     messages = render(digest_of(Entry(lead, also), more=3))
     check_messages(messages)
     text = "\n".join(m.text for m in messages)
@@ -358,14 +343,14 @@ def test_untrusted_fields_render_as_valid_html(title: str, url: str) -> None:
 def test_fifty_huge_entries_split_between_entries_only() -> None:
     entries = [
         Entry(
-            article(
+            candidate(
                 i,
                 title=f"{i} " + "🚀&<" * 5000,
                 excerpt="long & <excerpt> " * 1000,
                 provider="P" * 500,
                 web_url=f"https://example.com/{i}?" + ("q" * 2000 if i % 2 == 0 else "&q" * 900),
             ),
-            tuple(article(1000 * i + k, provider="&" * 100) for k in range(1, 20)),
+            tuple(candidate(1000 * i + k, provider="&" * 100) for k in range(1, 20)),
         )
         for i in range(1, 51)
     ]
@@ -407,7 +392,7 @@ def test_fifty_huge_entries_split_between_entries_only() -> None:
 
 
 def test_more_line_and_button_only_on_the_last_message() -> None:
-    entries = [Entry(article(i, excerpt="x " * 140)) for i in range(1, 40)]
+    entries = [Entry(candidate(i, excerpt="x " * 140)) for i in range(1, 40)]
     messages = render(digest_of(*entries, more=12))
     check_messages(messages)
     assert len(messages) > 1
@@ -419,13 +404,13 @@ def test_more_line_and_button_only_on_the_last_message() -> None:
 
 
 def test_no_more_line_when_nothing_else() -> None:
-    [message] = render(digest_of(Entry(article(1))))
+    [message] = render(digest_of(Entry(candidate(1))))
     assert "more" not in message.text
     assert all(b.callback_data.startswith("rel:") for row in message.buttons for b in row)
 
 
 def test_buttons_come_in_rows_of_five() -> None:
-    [message] = render(digest_of(*(Entry(article(i)) for i in range(1, 13))))
+    [message] = render(digest_of(*(Entry(candidate(i)) for i in range(1, 13))))
     assert [len(row) for row in message.buttons] == [5, 5, 2]
 
 
@@ -477,7 +462,7 @@ def test_related_without_links() -> None:
 
 @pytest.mark.parametrize("title", NASTY_TITLES)
 def test_breaking_alert(title: str) -> None:
-    c = article(1, title=title, excerpt=title * 3, provider=title)
+    c = candidate(1, title=title, excerpt=title * 3, provider=title)
     out = render_breaking(c, tz=BERLIN)
     assert out.startswith("🔴 <b>Breaking</b>\n\n")
     assert telegram_units(out) <= MAX_MESSAGE
@@ -512,13 +497,13 @@ def test_breaking_text_odd_inputs(text: str) -> None:
 
 
 def test_rendering_is_pure() -> None:
-    d = digest_of(Entry(article(1, published_at=NOW - timedelta(days=2))))
+    d = digest_of(Entry(candidate(1, published_at=NOW - timedelta(days=2))))
     assert render(d) == render(d)
 
 
 def test_the_entry_cache_changes_nothing_but_the_work() -> None:
     """Readers sharing stories get the same blocks, renumbered where their order differs."""
-    a, b, c = (article(i, excerpt=f"Excerpt {i}") for i in (1, 2, 3))
+    a, b, c = (candidate(i, excerpt=f"Excerpt {i}") for i in (1, 2, 3))
     first = digest_of(Entry(a, (b,)), Entry(c))
     second = digest_of(Entry(c), Entry(a, (b,)), more=4)
     cache: dict[tuple[object, ...], str] = {}

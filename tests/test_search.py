@@ -3,65 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlite_utils import Database
 
-from digest.model import Article, Provider, RelatedLink
 from digest.urls import normalize_url
 from storage.articles import (
     article_by_id,
     article_by_url,
     articles_by_ids,
     candidates_since,
-    save_articles,
 )
 from storage.search import MAX_QUERY_WORDS, frontmatter_related, fts_query, linked_articles, search
-
-NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
-
-
-def article(
-    web_url: str,
-    title: str,
-    *,
-    body: str = "",
-    excerpt: str = "",
-    topics: Iterable[str] = (),
-    related: Iterable[str] = (),
-    quality: int | None = 50,
-) -> Article:
-    return Article(
-        url=normalize_url(web_url),
-        web_url=web_url,
-        title=title,
-        published_at=NOW - timedelta(hours=2),
-        excerpt=excerpt,
-        body=body,
-        quality=quality,
-        provider=Provider("Example News", "example.com"),
-        topics=tuple(topics),
-        related=tuple(
-            RelatedLink(
-                title=f"Related {n}",
-                url=normalize_url(url),
-                web_url=url,
-                provider=Provider(f"Other {n}", "other.example"),
-                published_at=NOW - timedelta(hours=3),
-            )
-            for n, url in enumerate(related)
-        ),
-    )
-
-
-def save(db: Database, *articles: Article, at: datetime = NOW) -> list[int]:
-    save_articles(db, [(a, f"{n}.md") for n, a in enumerate(articles)], at)
-    return [
-        db.execute("SELECT id FROM articles WHERE url = ?", (a.url,)).fetchone()[0]
-        for a in articles
-    ]
+from tests.factories import NOW, article, store_articles
 
 
 # -- by URL ---------------------------------------------------------------------------------------
@@ -78,10 +33,10 @@ def save(db: Database, *articles: Article, at: datetime = NOW) -> list[int]:
     ],
 )
 def test_article_by_url_with_another_spelling(db: Database, asked: str) -> None:
-    (stored_id,) = save(
-        db, article("https://www.example.com/world/story-1/?utm_campaign=x", "Story one")
+    (stored_id,) = store_articles(
+        db, article("Story one", "https://www.example.com/world/story-1/?utm_campaign=x")
     )
-    save(db, article("https://example.com/world/story-2", "Story two"))
+    store_articles(db, article("Story two", "https://example.com/world/story-2"))
     found = article_by_url(db, asked)
     assert found is not None
     assert found.id == stored_id
@@ -100,16 +55,16 @@ def test_article_by_url_with_another_spelling(db: Database, asked: str) -> None:
     ],
 )
 def test_article_by_url_does_not_match_another_page(db: Database, asked: str) -> None:
-    save(db, article("https://example.com/world/story-1", "Story one"))
+    store_articles(db, article("Story one", "https://example.com/world/story-1"))
     assert article_by_url(db, asked) is None
 
 
 def test_article_by_id_and_ids_keep_order(db: Database) -> None:
-    ids = save(
+    ids = store_articles(
         db,
-        article("https://a.example/1", "First"),
-        article("https://a.example/2", "Second"),
-        article("https://a.example/3", "Third"),
+        article("First", "https://a.example/1"),
+        article("Second", "https://a.example/2"),
+        article("Third", "https://a.example/3"),
     )
     assert article_by_id(db, ids[1]).title == "Second"  # type: ignore[union-attr]
     assert article_by_id(db, max(ids) + 1) is None
@@ -164,20 +119,20 @@ HOSTILE = [
 
 @pytest.fixture
 def searchable(db: Database) -> Database:
-    save(
+    store_articles(
         db,
         article(
-            "https://q.example/title",
             "Quantum error correction reaches a milestone",
+            "https://q.example/title",
             body="Researchers report progress.",
         ),
         article(
-            "https://q.example/body",
             "Lab news roundup",
+            "https://q.example/body",
             excerpt="Several results this week.",
             body="Quantum error rates fell. Quantum chips, quantum error correction, quantum.",
         ),
-        article("https://q.example/other", "Robotaxi expansion", body="Cars drive themselves."),
+        article("Robotaxi expansion", "https://q.example/other", body="Cars drive themselves."),
     )
     return db
 
@@ -252,7 +207,7 @@ def test_search_matches_word_forms(searchable: Database) -> None:
 
 
 def test_search_sees_updates(searchable: Database) -> None:
-    save(searchable, article("https://q.example/other", "Robotaxi pause", body="Halted."))
+    store_articles(searchable, article("Robotaxi pause", "https://q.example/other", body="Halted."))
     assert search(searchable, "expansion") == []
     assert [c.title for c in search(searchable, "pause")] == ["Robotaxi pause"]
 
@@ -261,18 +216,18 @@ def test_search_sees_updates(searchable: Database) -> None:
 @pytest.fixture
 def linked(db: Database) -> tuple[Database, dict[str, int]]:
     """A lists B (another spelling of its URL) and an unstored X; C lists X too; D is alone."""
-    ids = save(
+    ids = store_articles(
         db,
         article(
-            "https://a.example/story",
             "Vote on the AI act",
+            "https://a.example/story",
             related=["https://www.b.example/story/?utm_source=a", "https://x.example/wire"],
         ),
-        article("https://b.example/story", "Parliament passes AI rules"),
+        article("Parliament passes AI rules", "https://b.example/story"),
         article(
-            "https://c.example/story", "AI act: what changes", related=["https://x.example/wire"]
+            "AI act: what changes", "https://c.example/story", related=["https://x.example/wire"]
         ),
-        article("https://d.example/story", "Unrelated robotaxi news"),
+        article("Unrelated robotaxi news", "https://d.example/story"),
     )
     return db, dict(zip("ABCD", ids, strict=True))
 
@@ -322,19 +277,19 @@ def test_frontmatter_related_in_file_order(linked: tuple[Database, dict[str, int
 
 # -- digest candidates ---------------------------------------------------------------------------
 def test_candidates_since(db: Database) -> None:
-    (old,) = save(
-        db, article("https://e.example/old", "Old story", topics=["AI"]), at=NOW - timedelta(days=2)
+    (old,) = store_articles(
+        db, article("Old story", "https://e.example/old", topics=["AI"]), at=NOW - timedelta(days=2)
     )
-    new_ids = save(
+    new_ids = store_articles(
         db,
         article(
-            "https://e.example/new",
             "New story",
+            "https://e.example/new",
             topics=["AI", "Energy"],
             related=["https://x.example/1", "https://www.x.example/2/"],
             excerpt="Fresh.",
         ),
-        article("https://e.example/plain", "Plain story"),
+        article("Plain story", "https://e.example/plain"),
         at=NOW - timedelta(hours=1),
     )
     topic_ids = {name: tid for tid, name in db.execute("SELECT id, name FROM topics")}
@@ -363,10 +318,10 @@ def test_candidates_since(db: Database) -> None:
 def test_candidates_since_many_articles(db: Database) -> None:
     # More ids than one IN (...) chunk holds.
     count = 1_000
-    save(
+    store_articles(
         db,
         *[
-            article(f"https://many.example/{n}", f"Story {n}", topics=[f"T{n % 3}"])
+            article(f"Story {n}", f"https://many.example/{n}", topics=[f"T{n % 3}"])
             for n in range(count)
         ],
     )

@@ -7,9 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 from telegram.ext import ExtBot
@@ -28,8 +26,10 @@ from storage.outbox import (
     enqueue,
     outbox_counts,
 )
-from storage.readers import ReaderStatus, get_reader, subscribe
+from storage.readers import ReaderStatus, get_reader
 from tests.botapi import FakeBotApi
+from tests.factories import article, store_articles, subscribe_reader
+from tests.waiting import until
 
 FIRST_CHAT = 10_000
 
@@ -58,15 +58,6 @@ async def running_sender(
         await bot.shutdown()
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
-
-
 def rows(db: Database) -> list[dict[str, object]]:
     return list(db.query("SELECT * FROM outbox ORDER BY id"))
 
@@ -75,20 +66,10 @@ def drained(db: Database) -> Callable[[], bool]:
     return lambda: outbox_counts(db)["pending"] == 0
 
 
-def add_article(db: Database, n: int) -> int:
-    now = "2025-06-02T12:00:00.000000Z"
-    return int(
-        db.execute(
-            "INSERT INTO articles (url, web_url, title, published_at, ingested_at) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (f"https://e.example/{n}", f"https://e.example/{n}", f"Story {n}", now, now),
-        ).fetchone()[0]
-    )
-
-
 async def test_drains_the_outbox_and_records_message_ids(db: Database, db_path: Path) -> None:
-    article_ids = [add_article(db, n) for n in range(3)]
-    db.conn.commit()
+    article_ids = store_articles(
+        db, *(article(f"Story {n}", f"https://e.example/{n}") for n in range(3))
+    )
     chats = [FIRST_CHAT + i for i in range(3)]
     messages = [
         OutgoingMessage(
@@ -155,8 +136,7 @@ async def test_a_refused_message_fails_alone(db: Database, db_path: Path) -> Non
 
 async def test_a_blocked_reader_is_dropped(db: Database, db_path: Path) -> None:
     reader = FIRST_CHAT
-    subscribe(db, reader, user_id=reader, first_name="R", username=None, default_time=time(8, 0),
-              default_zone=ZoneInfo("UTC"), now=datetime(2025, 6, 1, tzinfo=UTC))  # fmt: skip
+    subscribe_reader(db, reader)
     enqueue(
         db,
         [

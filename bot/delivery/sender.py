@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -57,8 +57,10 @@ class OutboxSender:
         batch_size: int = 500,
         idle_poll: float = 1.0,
         on_recorded: RecordedHook | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._bot = bot
+        self._clock = clock  # "now": what is due, when to retry, when sent
         self._store = store
         self._concurrency = concurrency
         self._batch_size = batch_size
@@ -117,7 +119,7 @@ class OutboxSender:
 
     async def _dispatch_batch(self) -> int:
         batch = await self._store.run(
-            pending_batch, utcnow(), limit=self._batch_size, skip_ids=self._unrecorded
+            pending_batch, self._clock(), limit=self._batch_size, skip_ids=self._unrecorded
         )
         by_chat: dict[int, list[QueuedMessage]] = {}
         for message in batch:
@@ -208,7 +210,7 @@ class OutboxSender:
             message.chat_id,
             "retry",
             error=exc.message,
-            retry_at=utcnow() + timedelta(seconds=wait),
+            retry_at=self._clock() + timedelta(seconds=wait),
         )
 
     async def _flush_loop(self) -> None:
@@ -229,7 +231,7 @@ class OutboxSender:
         results, self._results = self._results, []
         started = time.monotonic()
         try:
-            summary = await self._store.run(record_results, results, utcnow())
+            summary = await self._store.run(record_results, results, self._clock())
         except BaseException:
             self._results[:0] = results  # try again at the next flush: nothing is lost
             raise

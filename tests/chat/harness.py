@@ -13,7 +13,6 @@ button press must be answered exactly once.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -33,11 +32,8 @@ from bot.context import BotContext, Services
 from bot.db_thread import DbThread
 from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
-from digest.parse import parse_article_text
-from storage.articles import save_articles
 from storage.db import utcnow
 from storage.readers import Reader, get_reader
-from storage.topics import all_topics
 from tests.offline import OfflineRequest, RecordedCall
 
 TOKEN = "123456:OFFLINE-token"
@@ -48,51 +44,6 @@ DEFAULT_ZONE = "Europe/Berlin"  # not UTC, so a reader in UTC could not pass by 
 DEFAULT_TIME = "07:15"
 
 JsonDict = dict[str, Any]
-
-
-def article_text(
-    title: str,
-    url: str,
-    topics: Iterable[str] = ("AI",),
-    *,
-    excerpt: str = "An excerpt.",
-    body: str = "Body text.",
-    related: Iterable[tuple[str, str]] = (),
-    published: datetime | None = None,
-) -> str:
-    """A small article file; JSON strings are valid YAML, so any title is quoted safely."""
-    when = (published or utcnow() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    lines = [
-        "---",
-        f"title: {json.dumps(title)}",
-        f"excerpt: {json.dumps(excerpt)}",
-        f"publishedDateTime: {when}",
-        f"webUrl: {json.dumps(url)}",
-        "quality: 50",
-        "provider: {name: Example News, domain: example.com}",
-        f"topics: {json.dumps(list(topics))}",
-    ]
-    related = list(related)
-    if related:
-        lines.append("related:")
-        for r_title, r_url in related:
-            lines += [f"  - title: {json.dumps(r_title)}", f"    webUrl: {json.dumps(r_url)}"]
-    lines += ["---", "", body]
-    return "\n".join(lines)
-
-
-def store_articles(db: Database, *texts: str) -> list[int]:
-    """Save parsed articles as ingestion does; their ids, in order."""
-    articles = [parse_article_text(text) for text in texts]
-    save_articles(db, [(a, f"/articles/{i}.md") for i, a in enumerate(articles)], utcnow())
-    return [
-        int(db.execute("SELECT id FROM articles WHERE url = ?", (a.url,)).fetchone()[0])
-        for a in articles
-    ]
-
-
-def topic_id(db: Database, name: str) -> int:
-    return next(t.id for t in all_topics(db) if t.name == name)
 
 
 def reader(db: Database, chat_id: int = READER) -> Reader:

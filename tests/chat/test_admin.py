@@ -6,7 +6,9 @@ import pytest
 from sqlite_utils import Database
 
 from bot.chat.replies import NOT_ALLOWED
-from tests.chat.harness import ADMIN_ID, OTHER, READER, Offline, article_text, count, store_articles
+from storage.db import utcnow
+from tests.chat.harness import ADMIN_ID, OTHER, READER, Offline, count
+from tests.factories import article, store_articles
 
 
 @pytest.mark.parametrize(
@@ -15,7 +17,7 @@ from tests.chat.harness import ADMIN_ID, OTHER, READER, Offline, article_text, c
 async def test_admin_commands_refuse_other_users(
     offline: Offline, db: Database, command: str
 ) -> None:
-    store_articles(db, article_text("Ban endorsed", "https://example.com/ban"))
+    store_articles(db, article("Ban endorsed", "https://example.com/ban"), at=utcnow())
     await offline.reply(READER, "/start")
     answer = await offline.reply(READER, command)
     assert answer.text == NOT_ALLOWED
@@ -26,8 +28,9 @@ async def test_admin_commands_refuse_other_users(
 async def test_admin_stats_shows_the_figures(offline: Offline, db: Database) -> None:
     store_articles(
         db,
-        article_text("One", "https://example.com/1", ["AI", "Privacy"]),
-        article_text("Two", "https://example.com/2", ["AI"]),
+        article("One", "https://example.com/1", ["AI", "Privacy"]),
+        article("Two", "https://example.com/2", ["AI"]),
+        at=utcnow(),
     )
     await offline.reply(READER, "/start")
     await offline.reply(OTHER, "/start")
@@ -45,7 +48,7 @@ async def test_admin_stats_shows_the_figures(offline: Offline, db: Database) -> 
 async def test_admin_breaking_previews_then_cancel_sends_nothing(
     offline: Offline, db: Database
 ) -> None:
-    store_articles(db, article_text("Ban endorsed", "https://example.com/ban", ["AI"]))
+    store_articles(db, article("Ban endorsed", "https://example.com/ban", ["AI"]), at=utcnow())
     await offline.reply(READER, "/start")
     calls = await offline.send(ADMIN_ID, "/breaking https://example.com/ban")
     preview, confirm = [c for c in calls if c.method == "sendMessage"]

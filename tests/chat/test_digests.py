@@ -7,15 +7,8 @@ from sqlite_utils import Database
 from storage.db import utcnow
 from storage.outbox import PRIORITY_ANSWER, delivered_to, outbox_counts, pending_batch
 from storage.topics import toggle_topic
-from tests.chat.harness import (
-    READER,
-    Offline,
-    article_text,
-    count,
-    reader,
-    store_articles,
-    topic_id,
-)
+from tests.chat.harness import READER, Offline, count, reader
+from tests.factories import article, store_articles, topic_id
 
 
 async def test_digest_with_no_articles_says_nothing_new(offline: Offline, db: Database) -> None:
@@ -30,9 +23,10 @@ async def test_digest_queues_an_answer_row_and_reserves_the_articles(
 ) -> None:
     ids = store_articles(
         db,
-        article_text("Chips get faster", "https://example.com/chips", ["AI"]),
-        article_text("Privacy rules tighten", "https://example.org/privacy", ["Privacy"]),
-        article_text("Robots learn to walk", "https://example.net/robots", ["AI"]),
+        article("Chips get faster", "https://example.com/chips", ["AI"]),
+        article("Privacy rules tighten", "https://example.org/privacy", ["Privacy"]),
+        article("Robots learn to walk", "https://example.net/robots", ["AI"]),
+        at=utcnow(),
     )
     await offline.send(READER, "/start")
     calls = await offline.send(READER, "/digest")
@@ -59,8 +53,9 @@ async def test_digest_queues_an_answer_row_and_reserves_the_articles(
 async def test_digest_keeps_to_the_readers_topics(offline: Offline, db: Database) -> None:
     store_articles(
         db,
-        article_text("AI one", "https://example.com/ai1", ["AI"]),
-        article_text("Privacy one", "https://example.com/p1", ["Privacy"]),
+        article("AI one", "https://example.com/ai1", ["AI"]),
+        article("Privacy one", "https://example.com/p1", ["Privacy"]),
+        at=utcnow(),
     )
     await offline.reply(READER, "/start")
     toggle_topic(db, READER, topic_id(db, "Privacy"))

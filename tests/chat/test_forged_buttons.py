@@ -14,15 +14,15 @@ import pytest
 from sqlite_utils import Database
 
 from bot.chat.replies import NOT_ALLOWED, STALE_BUTTON
+from storage.db import utcnow
 from tests.chat.harness import (
     ADMIN_ID,
     READER,
     Offline,
-    article_text,
     count,
     reader,
-    store_articles,
 )
+from tests.factories import article, store_articles
 
 FORGED = [
     "rel:99999999999999999999",  # beyond SQLite's int64: OverflowError before
@@ -54,7 +54,7 @@ FORGED = [
 @pytest.fixture
 async def started(offline: Offline, db: Database) -> tuple[Offline, int]:
     """A subscribed reader and an admin, each with a bot message to press buttons under."""
-    store_articles(db, article_text("Ban endorsed", "https://example.com/ban", ["AI"]))
+    store_articles(db, article("Ban endorsed", "https://example.com/ban", ["AI"]), at=utcnow())
     start = await offline.reply(READER, "/start")
     await offline.reply(ADMIN_ID, "/start")
     return offline, start.result["message_id"]

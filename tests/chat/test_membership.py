@@ -5,17 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlite_utils import Database
 
+from storage.db import utcnow
 from storage.outbox import delivered_to, outbox_counts
 from storage.readers import get_reader
-from tests.chat.harness import (
-    ADMIN_ID,
-    OTHER,
-    READER,
-    Offline,
-    article_text,
-    reader,
-    store_articles,
-)
+from tests.chat.harness import ADMIN_ID, OTHER, READER, Offline, reader
+from tests.factories import article, store_articles
 
 
 async def test_help_shows_admin_commands_to_admins_only(offline: Offline) -> None:
@@ -37,8 +31,9 @@ async def test_blocking_the_bot_marks_the_reader_blocked_and_drops_the_queue(
 ) -> None:
     store_articles(
         db,
-        article_text("One", "https://example.com/1"),
-        article_text("Two", "https://example.com/2"),
+        article("One", "https://example.com/1"),
+        article("Two", "https://example.com/2"),
+        at=utcnow(),
     )
     await offline.reply(READER, "/start")
     await offline.send(READER, "/digest")

@@ -18,13 +18,11 @@ from tests.chat.harness import (
     OTHER,
     READER,
     Offline,
-    article_text,
     assert_next_digest,
     count,
     reader,
-    store_articles,
-    topic_id,
 )
+from tests.factories import article, store_articles, topic_id
 
 
 async def test_start_creates_an_active_reader_with_the_default_time_and_zone(
@@ -49,7 +47,7 @@ async def test_start_creates_an_active_reader_with_the_default_time_and_zone(
 
 
 async def test_the_pick_topics_button_opens_the_picker(offline: Offline, db: Database) -> None:
-    store_articles(db, article_text("An AI story", "https://example.com/ai", ["AI"]))
+    store_articles(db, article("An AI story", "https://example.com/ai", ["AI"]), at=utcnow())
     answer = await offline.reply(READER, "/start")
     _, calls = await offline.press(READER, answer.result["message_id"], "tp:0")
     edits = [c for c in calls if c.method == "editMessageText"]
@@ -61,7 +59,9 @@ async def test_the_pick_topics_button_opens_the_picker(offline: Offline, db: Dat
 async def test_start_again_reactivates_without_losing_topics_or_time(
     offline: Offline, db: Database
 ) -> None:
-    store_articles(db, article_text("An AI story", "https://example.com/ai", ["AI", "Privacy"]))
+    store_articles(
+        db, article("An AI story", "https://example.com/ai", ["AI", "Privacy"]), at=utcnow()
+    )
     await offline.reply(READER, "/start")
     picker = await offline.reply(READER, "/topics")
     ai = topic_id(db, "AI")
@@ -183,7 +183,9 @@ async def test_timezone_rejects_an_unknown_zone_with_examples(
 
 async def test_settings_lists_topic_names_escaped(offline: Offline, db: Database) -> None:
     store_articles(
-        db, article_text("Hostile topics", "https://example.com/x", ["<script>", "AT&T", "AI"])
+        db,
+        article("Hostile topics", "https://example.com/x", ["<script>", "AT&T", "AI"]),
+        at=utcnow(),
     )
     await offline.reply(READER, "/start")
     toggle_topic(db, READER, topic_id(db, "<script>"))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlite_utils import Database
 
-from tests.chat.harness import READER, Offline, article_text, store_articles
+from storage.db import utcnow
+from tests.chat.harness import READER, Offline
+from tests.factories import article, store_articles
 
 
 @pytest.mark.parametrize("command", ["/related", "/related    "])
@@ -20,11 +22,12 @@ async def test_related_by_link_lists_the_stored_related_coverage(
 ) -> None:
     store_articles(
         db,
-        article_text(
+        article(
             "Facial recognition ban endorsed",
             "https://example.com/ban",
             related=[("Schools await a decision", "https://other.example/schools")],
         ),
+        at=utcnow(),
     )
     answer = await offline.reply(READER, "/related https://www.example.com/ban/?utm_source=x")
     shown = answer.result["text"]
@@ -36,8 +39,9 @@ async def test_related_by_link_lists_the_stored_related_coverage(
 async def test_related_by_words_and_misses(offline: Offline, db: Database) -> None:
     store_articles(
         db,
-        article_text("Facial recognition ban endorsed", "https://example.com/ban"),
-        article_text("Chips get faster", "https://example.com/chips"),
+        article("Facial recognition ban endorsed", "https://example.com/ban"),
+        article("Chips get faster", "https://example.com/chips"),
+        at=utcnow(),
     )
     hit = await offline.reply(READER, "/related facial recognition")
     assert "Facial recognition ban endorsed" in hit.result["text"]
@@ -53,11 +57,12 @@ async def test_related_button_answers_and_sends_the_coverage(
 ) -> None:
     (article_id,) = store_articles(
         db,
-        article_text(
+        article(
             "Ban endorsed",
             "https://example.com/ban",
             related=[("Other take", "https://other.example/take")],
         ),
+        at=utcnow(),
     )
     start = await offline.reply(READER, "/start")
     message_id = start.result["message_id"]

@@ -5,16 +5,9 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from bot.chat.target import NOT_SUBSCRIBED
-from tests.chat.harness import (
-    READER,
-    JsonDict,
-    Offline,
-    article_text,
-    count,
-    reader,
-    store_articles,
-    topic_id,
-)
+from storage.db import utcnow
+from tests.chat.harness import READER, JsonDict, Offline, count, reader
+from tests.factories import article, store_articles, topic_id
 from tests.offline import RecordedCall
 
 
@@ -47,7 +40,9 @@ async def test_topics_keyboard_carries_ids_within_64_bytes_for_long_names(
     offline: Offline, db: Database
 ) -> None:
     long_name = "Ü" + "x" * 98 + "€"  # 100 characters, 103 bytes of UTF-8
-    store_articles(db, article_text("Long topic", "https://example.com/long", [long_name, "AI"]))
+    store_articles(
+        db, article("Long topic", "https://example.com/long", [long_name, "AI"]), at=utcnow()
+    )
     await offline.reply(READER, "/start")
     picker = await offline.reply(READER, "/topics")
     assert all(1 <= len(d.encode()) <= 64 for d in picker.callback_data)
@@ -67,7 +62,7 @@ async def test_topics_keyboard_carries_ids_within_64_bytes_for_long_names(
 
 async def test_topics_page_with_arrows_when_more_than_ten(offline: Offline, db: Database) -> None:
     names = [f"Topic {i:02d}" for i in range(1, 24)]  # 23 topics: pages of 10, 10, 3
-    store_articles(db, article_text("Many topics", "https://example.com/many", names))
+    store_articles(db, article("Many topics", "https://example.com/many", names), at=utcnow())
     await offline.reply(READER, "/start")
     picker = await offline.reply(READER, "/topics")
     message_id = picker.result["message_id"]
@@ -96,7 +91,7 @@ async def test_topics_page_with_arrows_when_more_than_ten(offline: Offline, db: 
 
 
 async def test_few_topics_have_no_paging(offline: Offline, db: Database) -> None:
-    store_articles(db, article_text("Few", "https://example.com/few", ["AI", "Privacy"]))
+    store_articles(db, article("Few", "https://example.com/few", ["AI", "Privacy"]), at=utcnow())
     await offline.reply(READER, "/start")
     picker = await offline.reply(READER, "/topics")
     assert nav_labels(offline.message(READER, picker.result["message_id"])) == []
@@ -106,7 +101,7 @@ async def test_few_topics_have_no_paging(offline: Offline, db: Database) -> None
 async def test_toggling_a_topic_stores_it_and_the_edit_shows_a_tick(
     offline: Offline, db: Database
 ) -> None:
-    store_articles(db, article_text("Two", "https://example.com/two", ["AI", "Privacy"]))
+    store_articles(db, article("Two", "https://example.com/two", ["AI", "Privacy"]), at=utcnow())
     await offline.reply(READER, "/start")
     picker = await offline.reply(READER, "/topics")
     message_id = picker.result["message_id"]
@@ -134,7 +129,7 @@ async def test_toggling_a_topic_stores_it_and_the_edit_shows_a_tick(
 
 
 async def test_clear_all_and_done(offline: Offline, db: Database) -> None:
-    store_articles(db, article_text("Two", "https://example.com/two", ["AI", "Privacy"]))
+    store_articles(db, article("Two", "https://example.com/two", ["AI", "Privacy"]), at=utcnow())
     await offline.reply(READER, "/start")
     picker = await offline.reply(READER, "/topics")
     message_id = picker.result["message_id"]
@@ -155,7 +150,7 @@ async def test_clear_all_and_done(offline: Offline, db: Database) -> None:
 async def test_a_stale_or_unknown_topic_button_is_answered_with_a_note(
     offline: Offline, db: Database
 ) -> None:
-    store_articles(db, article_text("One", "https://example.com/one", ["AI"]))
+    store_articles(db, article("One", "https://example.com/one", ["AI"]), at=utcnow())
     await offline.reply(READER, "/start")
     picker = await offline.reply(READER, "/topics")
     message_id = picker.result["message_id"]
@@ -178,7 +173,7 @@ async def test_a_stale_or_unknown_topic_button_is_answered_with_a_note(
 async def test_topic_buttons_of_a_stopped_reader_are_answered_not_applied(
     offline: Offline, db: Database
 ) -> None:
-    store_articles(db, article_text("One", "https://example.com/one", ["AI"]))
+    store_articles(db, article("One", "https://example.com/one", ["AI"]), at=utcnow())
     await offline.reply(READER, "/start")
     picker = await offline.reply(READER, "/topics")
     await offline.reply(READER, "/stop")

@@ -15,17 +15,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from bot.cli.main import main as cli_main
 from bot.settings import Settings
-from storage.db import open_db
 from tests.botapi import Call, FakeBotApi, SentMessage
-from tests.e2e.harness import ADMIN_ID, age, make_settings, running_bot, write_article
-
-T = TypeVar("T")
+from tests.e2e.harness import (
+    ADMIN_ID,
+    db_value,
+    make_settings,
+    run_job,
+    running_bot,
+    start_reader,
+    write_article,
+)
+from tests.waiting import until as wait_until
 
 # The world every test starts from: three articles on three topics, and readers of each kind.
 SEED_URL = (
@@ -62,53 +68,11 @@ class World:
         a reason they are not about. (Nor does the job's own first run come at start:
         ``first=0.0`` is already past when the scheduler starts, so it waits an interval.)
         """
-        assert self.application.job_queue is not None
-        [job] = self.application.job_queue.get_jobs_by_name("scan")
-        await job.run(self.application)
+        await run_job(self.application, "scan")
 
     def db_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """One value from the bot's database, on a short-lived connection of our own."""
-        db = open_db(self.settings.db_path, migrate=False)
-        try:
-            row = db.execute(sql, tuple(params)).fetchone()
-        finally:
-            db.close()
-        return None if row is None else row[0]
-
-
-async def wait_until(condition: Callable[[], T], what: str, timeout: float = WAIT) -> T:
-    """Poll ``condition`` until it is truthy (state the stand-in cannot signal, like the DB)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-async def start_reader(api: FakeBotApi, uid: int, topics: Sequence[str] = ()) -> None:
-    """/start, then tick ``topics`` in the /topics keyboard like a user would."""
-    await api.send_text(uid, "/start")
-    await api.wait_for_message(uid, lambda m: "Hello" in m.plain_text, timeout=WAIT)
-    if not topics:
-        return
-    await api.send_text(uid, "/topics")
-    picker = await api.wait_for_message(
-        uid, lambda m: "Pick your topics" in m.plain_text, timeout=WAIT
-    )
-    for name in topics:
-        data = next(b["callback_data"] for b in picker.buttons() if b["text"] == name)
-        assert data.startswith("tt:")
-        await api.press_button(uid, picker.message_id, data)
-        await api.wait_for_edit(
-            uid,
-            picker.message_id,
-            lambda m, name=name: any(b["text"] == f"✅ {name}" for b in m.buttons()),
-            timeout=WAIT,
-        )
+        return db_value(self.settings, sql, params)
 
 
 @asynccontextmanager
@@ -383,9 +347,9 @@ async def test_reader_who_blocked_is_tried_once_then_counted(tmp_path: Path) -> 
 async def test_stats_figures(tmp_path: Path) -> None:
     async with admin_world(tmp_path) as world:
         api = world.api
-        bad = world.settings.articles_dir / "broken.md"
-        bad.write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
-        age(bad)
+        write_article(
+            world.settings.articles_dir, "broken.md", "---\ntitle: [unclosed\n---\nbody\n"
+        )
         await world.scan_now()
         assert world.db_value("SELECT count(*) FROM rejected_files") == 1
 
