@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.api_watch import ApiWatch, WatchedRequest
 from bot.chat import breaking, digests, membership, readers, related, stats, topics
 from bot.context import BotContext, Services
 from bot.db_thread import DbThread
@@ -56,8 +57,11 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 App = Application[Any, BotContext, Any, Any, Any, Any]
 
 
-def build_application(settings: Settings, *, digest_tick: float = DIGEST_TICK_SECONDS) -> App:
-    """The bot, ready for ``run_polling``. ``digest_tick``: seconds between schedule checks."""
+def build_application(
+    settings: Settings, *, digest_tick: float = DIGEST_TICK_SECONDS, watch: ApiWatch | None = None
+) -> App:
+    """The bot, ready for ``run_polling``. ``digest_tick``: seconds between schedule checks;
+    ``watch``: told of every Bot API answer (health, metrics)."""
     token = settings.require_token()
     limiter = PriorityRateLimiter(settings.rate)
     # Room for the sender's requests in flight plus the handlers' answers.
@@ -65,13 +69,14 @@ def build_application(settings: Settings, *, digest_tick: float = DIGEST_TICK_SE
         AiohttpRequest(pool_size=SENDER_CONCURRENCY + 32),
         AiohttpRequest(pool_size=2, read_timeout=40.0),
     )
+    watched = requests if watch is None else tuple(WatchedRequest(r, watch) for r in requests)
     application: App = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
-        .request(requests[0])
-        .get_updates_request(requests[1])
+        .request(watched[0])
+        .get_updates_request(watched[1])
         .rate_limiter(limiter)
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
