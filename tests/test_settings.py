@@ -167,9 +167,17 @@ def test_operations_defaults(tmp_path: Path) -> None:
         ("NEWSDIGEST_WEBHOOK_URL", "http://bot.example.com/tg", {}),
         ("NEWSDIGEST_WEBHOOK_URL", "https://user:pw@bot.example.com/tg", {}),
         ("NEWSDIGEST_WEBHOOK_LISTEN", "8443", {"NEWSDIGEST_WEBHOOK_URL": "https://b.example/"}),
-        ("NEWSDIGEST_WEBHOOK_LISTEN", "host:99999", {"NEWSDIGEST_WEBHOOK_URL": "https://b.example/"}),
+        (
+            "NEWSDIGEST_WEBHOOK_LISTEN",
+            "host:99999",
+            {"NEWSDIGEST_WEBHOOK_URL": "https://b.example/"},
+        ),
         ("NEWSDIGEST_WEBHOOK_LISTEN", "0.0.0.0:8443", {}),  # without a URL
-        ("NEWSDIGEST_WEBHOOK_SECRET", "has space", {"NEWSDIGEST_WEBHOOK_URL": "https://b.example/"}),
+        (
+            "NEWSDIGEST_WEBHOOK_SECRET",
+            "has space",
+            {"NEWSDIGEST_WEBHOOK_URL": "https://b.example/"},
+        ),
         ("NEWSDIGEST_WEBHOOK_SECRET", "x" * 257, {"NEWSDIGEST_WEBHOOK_URL": "https://b.example/"}),
         ("NEWSDIGEST_METRICS_LISTEN", ":9108", {}),
     ],

@@ -49,11 +49,13 @@ async def running(settings: Settings) -> AsyncIterator[BotRunner]:
 async def post(settings: Settings, update: dict[str, object], secret: str | None) -> int:
     host, port = settings.webhook_listen
     headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
             f"http://{host}:{port}/telegram/hook", json=update, headers=headers
-        ) as response:
-            return response.status
+        ) as response,
+    ):
+        return response.status
 
 
 async def test_updates_need_the_secret_and_get_answers(tmp_path: Path) -> None:
