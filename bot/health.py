@@ -47,10 +47,14 @@ def assess(beat: Heartbeat | None, now: datetime) -> Verdict:
         problems.append(
             f"the heartbeat is {_ago(beat_age)} (pid {beat.pid}): the bot is hung or was killed"
         )
+    started_age = _age(beat.started_at, now) or 0.0
     if beat.mode == "polling":
         contact_age = _age(beat.poll_at, now)
         contact = f"last poll {_ago(contact_age)}"
-        if contact_age is None or contact_age > POLL_STALE:
+        # The first long poll returns only after its timeout when nothing happens: grace.
+        if (contact_age is None and started_age > POLL_STALE) or (
+            contact_age is not None and contact_age > POLL_STALE
+        ):
             problems.append(
                 f"no successful getUpdates for {_ago(contact_age).removesuffix(' ago')}: "
                 "the Bot API is unreachable or refuses the bot"
@@ -69,7 +73,6 @@ def assess(beat: Heartbeat | None, now: datetime) -> Verdict:
             f"getUpdates Conflict since {beat.conflict}: another process polls this bot's token"
         )
     tick_age = _age(beat.tick_at, now)
-    started_age = _age(beat.started_at, now) or 0.0
     tick_limit = max(TICK_STALE_MIN, 3 * beat.tick_interval)
     if (tick_age is None and started_age > tick_limit) or (
         tick_age is not None and tick_age > tick_limit

@@ -34,6 +34,7 @@ from storage.runtime import Heartbeat, write_heartbeat
 _LOGGER = logging.getLogger(__name__)
 BEAT_SECONDS = 10.0
 WEBHOOK_CHECK_SECONDS = 60.0
+WEBHOOK_ERROR_RECENT = 600.0  # Telegram keeps the last error's date after it recovers
 TIMED_JOBS = ("digest-tick", "scan")
 
 JobTimer = Callable[[str, float], None]
@@ -130,7 +131,11 @@ class Pulse:
         error = None
         if info.url != self.webhook_url:
             error = f"the webhook is set to {info.url or 'nothing'} elsewhere, not to ours"
-        elif info.last_error_date is not None and info.last_error_message:
+        elif (
+            info.last_error_date is not None
+            and info.last_error_message
+            and self._clock() - info.last_error_date.timestamp() < WEBHOOK_ERROR_RECENT
+        ):
             error = f"{info.last_error_message} (at {info.last_error_date:%Y-%m-%d %H:%M:%S} UTC)"
         if error != self.webhook_error and error is not None:
             _LOGGER.warning("Telegram reports a webhook problem: %s", error)

@@ -24,6 +24,22 @@ NETWORK_REPEAT = 60.0  # the same polling error is said again at most once a min
 ExitRequest = Callable[[int, str], None]
 
 
+class ConflictAtStop(logging.Filter):
+    """PTB confirms the last updates with one more getUpdates at stop; during a Conflict that
+    fails with a traceback at ERROR. Said once, as one line, since the cause is known."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, Conflict):
+            record.msg, record.args = (
+                "at stop the last updates could not be confirmed (getUpdates Conflict); "
+                "they may be delivered again", None,
+            )  # fmt: skip
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 class PollErrors:
     """The ``error_callback`` of ``Updater.start_polling``: logs, and asks to exit on a conflict."""
 

@@ -28,7 +28,7 @@ from bot.context import BotContext, Services, exit_request, request_exit
 from bot.heartbeat import BEAT_SECONDS, Pulse, stopped
 from bot.jobs import DIGEST_TICK_SECONDS
 from bot.metrics import Metrics
-from bot.polling import PollErrors
+from bot.polling import ConflictAtStop, PollErrors
 from bot.redact import redact_url
 from bot.sd_notify import sd_notify
 from bot.settings import Settings
@@ -67,6 +67,9 @@ class BotRunner:
             webhook_url=settings.webhook_url,
         )
         self.metrics = Metrics() if settings.metrics_listen else None
+        if self.metrics is not None:  # counted from the first request (getMe) on
+            self.watch.observers.append(self.metrics.on_answer)
+            self.pulse.job_timers.append(self.metrics.on_job)
         self.poll_errors = PollErrors(
             lambda code, reason: request_exit(self.application, code, reason),
             clock=poll_clock,
@@ -171,8 +174,6 @@ class BotRunner:
         host, port = self.settings.metrics_listen
         _check_listen("NEWSDIGEST_METRICS_LISTEN", host, port)
         metrics.serve(host, port)
-        self.watch.observers.append(metrics.on_answer)
-        self.pulse.job_timers.append(metrics.on_job)
         jobs = self.application.job_queue
         assert jobs is not None
         jobs.run_repeating(self._job_metrics, interval=BEAT_SECONDS, first=0.5, name="metrics")
@@ -196,7 +197,13 @@ class BotRunner:
         sd_notify("STOPPING=1")
         app = self.application
         if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+            updater_log = logging.getLogger("telegram.ext.Updater")
+            quiet = ConflictAtStop()
+            updater_log.addFilter(quiet)
+            try:
+                await app.updater.stop()
+            finally:
+                updater_log.removeFilter(quiet)
         if app.running:
             await app.stop()
         if self._post_init_done:
