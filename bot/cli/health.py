@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from bot.health import assess
 from bot.settings import Settings
-from storage.db import open_db, utcnow
+from storage.db import check_db_path, open_db, utcnow
 from storage.runtime import read_heartbeat
 
 
 def cmd_health(settings: Settings) -> int:
+    check_db_path(settings.db_path)  # a path that cannot be a database: exit 2, like all
     if not settings.db_path.exists():
         print(
             f"unhealthy: no database at {settings.db_path}: no bot has run with NEWSDIGEST_DB here"
