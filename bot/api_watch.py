@@ -70,7 +70,8 @@ class WatchedRequest(BaseRequest):
     async def shutdown(self) -> None:
         await self._inner.shutdown()
 
-    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
         """As PTB's, without its ERROR record and traceback for an answer that is not JSON
         (an HTML error page at a wrong TELEGRAM_API_URL): the caller explains it in one line."""
         text = payload.decode("utf-8", "replace")

@@ -30,6 +30,10 @@ def _age(text: str | None, now: datetime) -> float | None:
     return None if text is None else (now - from_db_time(text)).total_seconds()
 
 
+def _for(seconds: float | None) -> str:
+    return "since the start" if seconds is None else f"for {max(0.0, seconds):.0f} s"
+
+
 def _ago(seconds: float | None) -> str:
     return "never" if seconds is None else f"{max(0.0, seconds):.0f} s ago"
 
@@ -56,7 +60,7 @@ def assess(beat: Heartbeat | None, now: datetime) -> Verdict:
             contact_age is not None and contact_age > POLL_STALE
         ):
             problems.append(
-                f"no successful getUpdates for {_ago(contact_age).removesuffix(' ago')}: "
+                f"no successful getUpdates {_for(contact_age)}: "
                 "the Bot API is unreachable or refuses the bot"
             )
     else:
@@ -64,7 +68,7 @@ def assess(beat: Heartbeat | None, now: datetime) -> Verdict:
         contact = f"last contact with the Bot API {_ago(contact_age)}"
         if contact_age is None or contact_age > WEBHOOK_CONTACT_STALE:
             problems.append(
-                f"no answer from the Bot API for {_ago(contact_age).removesuffix(' ago')}"
+                f"no answer from the Bot API {_for(contact_age)}"
             )
         if beat.webhook_error:
             problems.append(f"Telegram cannot deliver to the webhook: {beat.webhook_error}")

@@ -37,12 +37,15 @@ def test_a_running_bot_that_polls_and_ticks_is_healthy() -> None:
     [
         ({"beat_at": ago(300)}, "heartbeat is 300 s ago"),
         ({"poll_at": ago(600)}, "no successful getUpdates for 600 s"),
-        ({"poll_at": None}, "no successful getUpdates for never"),
+        ({"poll_at": None}, "no successful getUpdates since the start"),
         ({"tick_at": ago(900)}, "digest tick last finished 900 s ago"),
         ({"tick_at": None}, "digest tick last finished never"),
         ({"conflict": ago(20)}, "another process polls this bot's token"),
         ({"mode": "webhook", "contact_at": ago(1000)}, "no answer from the Bot API for 1000 s"),
-        ({"mode": "webhook", "webhook_error": "Connection refused"}, "cannot deliver to the webhook"),
+        (
+            {"mode": "webhook", "webhook_error": "Connection refused"},
+            "cannot deliver to the webhook",
+        ),
     ],
 )
 def test_each_problem_is_named(changes: dict[str, object], problem: str) -> None:
