@@ -35,14 +35,18 @@ class DemoFailed(Exception):
 
 
 def cmd_demo(settings: Settings, *, reader: str = "Ada") -> int:
+    root = logging.getLogger()
+    level = root.level
     if settings.log_level == "INFO":  # the chat is the output; say only what goes wrong
-        logging.getLogger().setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="newsdigest-demo-") as scratch:
-        try:
+        root.setLevel(logging.WARNING)
+    try:
+        with tempfile.TemporaryDirectory(prefix="newsdigest-demo-") as scratch:
             asyncio.run(_demo(settings, Path(scratch), reader))
-        except DemoFailed as exc:
-            print(f"newsdigest demo: {exc}")
-            return 1
+    except DemoFailed as exc:
+        print(f"newsdigest demo: {exc}")
+        return 1
+    finally:
+        root.setLevel(level)
     return 0
 
 
@@ -105,9 +109,17 @@ async def _script(api: Any, name: str) -> None:
     await api.press_button(READER_ID, picker.message_id, choice["callback_data"])
     _show("bot", await api.wait_for_edit(READER_ID, picker.message_id, timeout=WAIT), edited=True)
     digest = await _say(api, name, "/digest")
-    related = next((d for d in digest.callback_data() if d.startswith("rel:")), None)
-    if related is not None:
-        label = next(b["text"] for b in digest.buttons() if b.get("callback_data") == related)
+    buttons = [b for b in digest.buttons() if str(b.get("callback_data", "")).startswith("rel:")]
+    # Show related coverage of an entry that has some ("also: ..." under it), if any does.
+    covered = [
+        block.split(".", 1)[0]
+        for block in digest.plain_text.split("\n\n")
+        if "also:" in block and block.split(".", 1)[0].isdigit()
+    ]
+    chosen = next((b for b in buttons if covered and b["text"].endswith(f" {covered[0]}")), None)
+    chosen = chosen or (buttons[0] if buttons else None)
+    if chosen is not None:
+        label, related = chosen["text"], chosen["callback_data"]
         print(f"{name} › taps [{label}]")
         await api.press_button(READER_ID, digest.message_id, related)
         _show("bot", await api.wait_for_message(READER_ID, timeout=WAIT))
