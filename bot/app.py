@@ -25,6 +25,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.api_watch import ApiWatch, WatchedRequest
 from bot.chat import breaking, digests, membership, readers, related, stats, topics
 from bot.chat.replies import answer_stale
 from bot.context import BotContext, Services
@@ -66,9 +67,11 @@ def build_application(
     *,
     digest_tick: float = DIGEST_TICK_SECONDS,
     clock: Callable[[], datetime] = utcnow,
+    watch: ApiWatch | None = None,
 ) -> App:
     """The bot, ready for ``run_polling``. ``digest_tick``: seconds between schedule checks;
-    ``clock``: "now" for the digest schedule, the folder scan and the sender's retries."""
+    ``clock``: "now" for the digest schedule, the folder scan and the sender's retries;
+    ``watch``: told of every Bot API answer (health, metrics)."""
     token = settings.require_token()
     limiter = PriorityRateLimiter(settings.rate)
     # Room for the sender's requests in flight plus the handlers' answers.
@@ -76,13 +79,14 @@ def build_application(
         AiohttpRequest(pool_size=SENDER_CONCURRENCY + 32),
         AiohttpRequest(pool_size=2, read_timeout=40.0),
     )
+    watched = requests if watch is None else tuple(WatchedRequest(r, watch) for r in requests)
     application: App = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
-        .request(requests[0])
-        .get_updates_request(requests[1])
+        .request(watched[0])
+        .get_updates_request(watched[1])
         .rate_limiter(limiter)
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)

@@ -7,16 +7,28 @@ Every name below is a contract documented in ``.env.example``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.redact import redact_url
+
 DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_START_TIMEOUT = 300.0
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+# Telegram's broadcast limit without paid broadcasts: about 30 messages a second.
+FREE_BROADCAST_RATE = 30.0
+# The placeholder the README and .env.example show; a real token never looks like it.
+PLACEHOLDER_TOKENS = frozenset({"123456:ABC-your-token"})
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 class SettingsError(ValueError):
@@ -54,16 +66,46 @@ class Settings:
     digest_time: time = time(8, 0)
     scan_interval: float = 60.0
     rate: float = 25.0
+    paid_broadcast: bool = False
+    log_level: str = "INFO"
+    log_format: str = "text"
+    start_timeout: float = DEFAULT_START_TIMEOUT
+    webhook_url: str | None = None  # set: webhook mode; None: long polling
+    webhook_listen: tuple[str, int] = ("127.0.0.1", 8443)
+    webhook_secret: str | None = field(default=None, repr=False)
+    metrics_listen: tuple[str, int] | None = None
 
     def __repr__(self) -> str:
         token = "set" if self.bot_token else "unset"
+        secret = "set" if self.webhook_secret else "unset"
+        mode = (
+            f"webhook_url={redact_url(self.webhook_url)!r}, "
+            f"webhook_listen={_join_address(self.webhook_listen)!r}, webhook_secret=<{secret}>, "
+            if self.webhook_url
+            else "mode='polling', "
+        )
+        metrics = _join_address(self.metrics_listen) if self.metrics_listen else None
         return (
-            f"Settings(bot_token=<{token}>, api_url={self.api_url!r}, "
+            f"Settings(bot_token=<{token}>, api_url={redact_url(self.api_url)!r}, "
             f"db_path={str(self.db_path)!r}, "
             f"articles_dir={str(self.articles_dir)!r}, admins={sorted(self.admins)!r}, "
             f"timezone={self.timezone.key!r}, digest_time={self.digest_time:%H:%M}, "
-            f"scan_interval={self.scan_interval}, rate={self.rate})"
+            f"scan_interval={self.scan_interval}, rate={self.rate}, "
+            f"paid_broadcast={self.paid_broadcast}, {mode}metrics_listen={metrics!r}, "
+            f"start_timeout={self.start_timeout}, log_level={self.log_level!r}, "
+            f"log_format={self.log_format!r})"
         )
+
+    def warnings(self) -> list[str]:
+        """Values that are accepted but probably wrong; logged at start-up."""
+        found = []
+        if self.rate > FREE_BROADCAST_RATE and not self.paid_broadcast:
+            found.append(
+                f"NEWSDIGEST_RATE={self.rate:g} exceeds Telegram's limit of about "
+                f"{FREE_BROADCAST_RATE:g} messages/s without paid broadcasts: expect 429s; "
+                "lower it or set NEWSDIGEST_PAID_BROADCAST=true if the bot has them"
+            )
+        return found
 
     @classmethod
     def from_env(
@@ -109,6 +151,17 @@ class Settings:
             kwargs["scan_interval"] = _positive_number("NEWSDIGEST_SCAN_INTERVAL", interval)
         if (rate := get("NEWSDIGEST_RATE")) is not None:
             kwargs["rate"] = _positive_number("NEWSDIGEST_RATE", rate)
+        if (paid := get("NEWSDIGEST_PAID_BROADCAST")) is not None:
+            kwargs["paid_broadcast"] = _boolean("NEWSDIGEST_PAID_BROADCAST", paid)
+        if (level := get("NEWSDIGEST_LOG_LEVEL")) is not None:
+            kwargs["log_level"] = _choice("NEWSDIGEST_LOG_LEVEL", level.upper(), LOG_LEVELS)
+        if (log_format := get("NEWSDIGEST_LOG_FORMAT")) is not None:
+            kwargs["log_format"] = _choice("NEWSDIGEST_LOG_FORMAT", log_format.lower(), LOG_FORMATS)
+        if (timeout := get("NEWSDIGEST_START_TIMEOUT")) is not None:
+            kwargs["start_timeout"] = _positive_number("NEWSDIGEST_START_TIMEOUT", timeout)
+        kwargs.update(_webhook(get))
+        if (metrics := get("NEWSDIGEST_METRICS_LISTEN")) is not None:
+            kwargs["metrics_listen"] = parse_address("NEWSDIGEST_METRICS_LISTEN", metrics)
         return cls(**kwargs)  # type: ignore[arg-type]
 
     def require_token(self) -> str:
@@ -121,7 +174,80 @@ class Settings:
             raise SettingsError(
                 "TELEGRAM_BOT_TOKEN does not look like a bot token (digits:letters)"
             )
+        if self.bot_token in PLACEHOLDER_TOKENS:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is the README's placeholder: put the token @BotFather "
+                "gave you in its place (no token at hand? try `newsdigest demo`)"
+            )
         return self.bot_token
+
+
+def parse_address(name: str, raw: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:8443`` for IPv6) → ``(host, port)``; the message names ``name``."""
+    host, sep, port_text = raw.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise SettingsError(
+            f"{name}: {raw!r} is not host:port with a port from 1 to 65535 "
+            "(e.g. 127.0.0.1:8443 or 0.0.0.0:8443)"
+        )
+    if any(c.isspace() or c in "/@" for c in host):
+        raise SettingsError(f"{name}: {host!r} is not a host name or address")
+    return host, int(port_text)
+
+
+def _join_address(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _webhook(get: Callable[[str], str | None]) -> dict[str, object]:
+    url, listen, secret = (
+        get("NEWSDIGEST_WEBHOOK_URL"),
+        get("NEWSDIGEST_WEBHOOK_LISTEN"),
+        get("NEWSDIGEST_WEBHOOK_SECRET"),
+    )
+    if url is None:
+        for name, value in (("NEWSDIGEST_WEBHOOK_LISTEN", listen),
+                            ("NEWSDIGEST_WEBHOOK_SECRET", secret)):  # fmt: skip
+            if value is not None:
+                raise SettingsError(
+                    f"{name} is set but NEWSDIGEST_WEBHOOK_URL is not: set the public HTTPS URL "
+                    "for webhook mode, or unset it for long polling"
+                )
+        return {}
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+        raise SettingsError(
+            f"NEWSDIGEST_WEBHOOK_URL: {redact_url(url)!r} is not a public HTTPS URL "
+            "(Telegram calls only https://, e.g. https://bot.example.com/telegram)"
+        )
+    values: dict[str, object] = {"webhook_url": url}
+    if listen is not None:
+        values["webhook_listen"] = parse_address("NEWSDIGEST_WEBHOOK_LISTEN", listen)
+    if secret is not None:
+        if not _SECRET_TOKEN_RE.match(secret):
+            raise SettingsError(
+                "NEWSDIGEST_WEBHOOK_SECRET: 1 to 256 characters of A-Z, a-z, 0-9, _ and - "
+                "(Telegram's rule for secret_token); leave it empty to have one generated"
+            )
+        values["webhook_secret"] = secret
+    return values
+
+
+def _boolean(name: str, raw: str) -> bool:
+    value = raw.lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name}: {raw!r} is not true or false")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise SettingsError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+    return value
 
 
 def _parse_admins(raw: str) -> frozenset[int]:

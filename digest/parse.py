@@ -8,7 +8,7 @@ can report the file and go on. The YAML itself is loaded by :mod:`digest.yaml_lo
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -26,6 +26,8 @@ MAX_TOPIC_CHARS = 100
 MAX_RELATED = 100
 MAX_IMAGES = 50
 MAX_NUMBER = 1_000_000_000  # quality and heat: far beyond any real score, within SQLite's
+
+_NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # placeholder while other fields are checked
 
 _KNOWN_FIELDS = frozenset(
     {
@@ -61,32 +63,47 @@ def parse_article_text(text: str) -> Article:
 
 
 def _build_article(meta: dict[str, Any], body: str) -> Article:
-    title = _required_str(meta, "title")
+    # Every field is checked even after one fails: a rejected file's report lists all its
+    # problems at once, so the pipeline's author fixes them in one go.
+    problems: list[str] = []
+
+    def check(read: Callable[..., Any], *args: Any, default: Any) -> Any:
+        try:
+            return read(*args)
+        except FieldError as exc:
+            problems.append(str(exc))
+            return default
+
+    title: str = check(_required_str, meta, "title", default="")
     if len(title) > MAX_TITLE_CHARS:
-        raise FieldError(f"title too long ({len(title)} characters, limit {MAX_TITLE_CHARS})")
-    web_url = _required_url(meta, "webUrl")
-    published_at = _required_datetime(meta, "publishedDateTime")
-    original_url = _optional_str(meta, "originalUrl")
-    provider = _provider(meta.get("provider"), "provider")
+        problems.append(f"title too long ({len(title)} characters, limit {MAX_TITLE_CHARS})")
+    web_url: str = check(_required_url, meta, "webUrl", default="")
+    published_at: datetime = check(_required_datetime, meta, "publishedDateTime", default=_NO_TIME)
+    original_url: str | None = check(_optional_str, meta, "originalUrl", default=None)
+    fields = {
+        "excerpt": check(_optional_str, meta, "excerpt", default=None) or "",
+        "quality": check(_optional_int, meta, "quality", default=None),
+        "heat": check(_heat, meta, default=None),
+        "published": check(_optional_bool, meta, "published", default=None),
+        "provider": check(_provider, meta.get("provider"), "provider", default=None),
+        "topics": check(_topics, meta.get("topics"), default=()),
+        "images": check(_images, meta.get("images"), default=()),
+        "related": check(_related, meta.get("related"), default=()),
+        "category": check(_optional_str, meta, "category", default=None),
+        "kind": check(_optional_str, meta, "type", default=None),
+        "secured": check(_optional_str, meta, "secured", default=None),
+    }
+    if problems:
+        raise FieldError("; ".join(problems))
     return Article(
         url=normalize_url(web_url),
         web_url=web_url,
         title=title,
         published_at=published_at,
-        excerpt=_optional_str(meta, "excerpt") or "",
         original_url=original_url if is_http_url(original_url) else None,
-        quality=_optional_int(meta, "quality"),
-        heat=_heat(meta),
-        published=_optional_bool(meta, "published"),
-        provider=provider,
-        topics=_topics(meta.get("topics")),
-        images=_images(meta.get("images")),
-        related=_related(meta.get("related")),
-        category=_optional_str(meta, "category"),
-        kind=_optional_str(meta, "type"),
-        secured=_optional_str(meta, "secured"),
         body=body,
         extra={str(k): _json_safe(v) for k, v in meta.items() if k not in _KNOWN_FIELDS},
+        **fields,
     )
 
 

@@ -8,6 +8,9 @@ functions take and return aware ``datetime`` values.
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,23 +23,102 @@ from storage.schema import MIGRATIONS
 _DB_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+class DatabaseUnusable(Exception):
+    """The database path cannot hold the database; the message says why and what to do."""
+
+
+def check_db_path(path: Path) -> None:
+    """Refuse, with a reason, a path SQLite could not use (or would use surprisingly).
+
+    A missing folder is never created: a typo in the path should be an error, not a
+    fresh empty database somewhere unexpected.
+    """
+    parent = path.parent
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise DatabaseUnusable(f"{path}: cannot be read ({exc.strerror})") from None
+    if info is None:
+        if not parent.is_dir():
+            missing = parent
+            while not missing.parent.exists() and missing.parent != missing:
+                missing = missing.parent
+            raise DatabaseUnusable(
+                f"{path}: the folder {missing} does not exist; create it "
+                f"(mkdir -p {parent}) or correct the path (folders are never created)"
+            )
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise DatabaseUnusable(
+                f"{path}: the folder {parent} is not writable by this user, so the database "
+                "cannot be created there; fix its permissions or choose another folder"
+            )
+        return
+    if stat.S_ISDIR(info.st_mode):
+        raise DatabaseUnusable(
+            f"{path} is a folder, not a database file; use a file path such as "
+            f"{path / 'newsdigest.db'}"
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise DatabaseUnusable(
+            f"{path} is not a regular file (a device, pipe or socket); use a file path "
+            "such as ./newsdigest.db"
+        )
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise DatabaseUnusable(
+            f"{path} is read-only for this user; make it writable (chmod u+rw, or chown it "
+            "to the user running newsdigest) or use a copy"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        # WAL mode keeps two files beside the database: the folder must take them.
+        raise DatabaseUnusable(
+            f"{path}: the folder {parent} is not writable by this user (SQLite keeps its "
+            "-wal and -shm files beside the database); fix its permissions"
+        )
+
+
 def open_db(path: Path | str, *, migrate: bool = True) -> Database:
-    """Open (creating if needed) the database in WAL mode and apply pending migrations.
+    """Open (creating the file if needed) the database in WAL mode, apply pending migrations.
 
     WAL lets the bot read while the folder scan writes; ``busy_timeout`` makes a
-    writer wait for the other instead of failing with "database is locked".
+    writer wait for the other instead of failing with "database is locked". A path that
+    cannot hold the database raises :class:`DatabaseUnusable`.
     """
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = Database(str(path)) if str(path) != ":memory:" else Database(memory=True)
-    db.execute("PRAGMA busy_timeout = 10000")
-    if str(path) != ":memory:":
-        db.enable_wal()
-    db.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL mode
-    db.execute("PRAGMA foreign_keys = ON")
-    if migrate:
-        MIGRATIONS.apply(db)
+    if str(path) == ":memory:":
+        return _prepare(Database(memory=True), migrate=migrate, wal=False)
+    check_db_path(Path(path))
+    try:
+        return _prepare(Database(str(path)), migrate=migrate, wal=True)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseUnusable(_explain(Path(path), exc)) from None
+
+
+def _prepare(db: Database, *, migrate: bool, wal: bool) -> Database:
+    try:
+        db.execute("PRAGMA busy_timeout = 10000")
+        if wal:
+            db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL mode
+        db.execute("PRAGMA foreign_keys = ON")
+        if migrate:
+            MIGRATIONS.apply(db)
+    except BaseException:
+        db.close()
+        raise
     return db
+
+
+def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return (
+            f"{path} is not a SQLite database ({text}); point NEWSDIGEST_DB at the newsdigest "
+            "database, or at a new file name to start a fresh one"
+        )
+    if "readonly" in text or "read-only" in text:
+        return f"{path} is read-only ({text}); make it and its folder writable"
+    return f"{path}: SQLite cannot use it ({text})"
 
 
 @contextmanager

@@ -263,3 +263,42 @@ def audience(db: Database, topic_ids: Iterable[int] | None) -> list[int]:
             (ReaderStatus.ACTIVE, *ids),
         )
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderRow:
+    """One line of ``newsdigest readers``."""
+
+    chat_id: int
+    status: str
+    first_name: str
+    username: str | None
+    digest_time: str
+    timezone: str
+    topics: tuple[str, ...]
+    next_digest_at: datetime | None
+
+
+def list_readers(db: Database, status: str | None = None) -> list[ReaderRow]:
+    """Readers by chat id (with their topic names), optionally of one status only."""
+    where, params = ("WHERE r.status = ?", (status,)) if status else ("", ())
+    rows = db.execute(
+        "SELECT r.chat_id, r.status, r.first_name, r.username, r.digest_time, r.timezone, "
+        "r.next_digest_at, (SELECT group_concat(t.name, '\x1f') FROM reader_topics rt "
+        "JOIN topics t ON t.id = rt.topic_id WHERE rt.chat_id = r.chat_id) "
+        f"FROM readers r {where} ORDER BY r.chat_id",
+        params,
+    ).fetchall()
+    return [
+        ReaderRow(
+            chat_id=int(chat_id),
+            status=str(state),
+            first_name=str(first or ""),
+            username=username,
+            digest_time=str(at),
+            timezone=str(zone),
+            topics=tuple(sorted(str(names).split("\x1f"), key=str.casefold)) if names else (),
+            next_digest_at=_opt_time(next_at),
+        )
+        for chat_id, state, first, username, at, zone, next_at, names in rows
+    ]

@@ -390,3 +390,24 @@ def test_seed_frontmatter_matches_pyyaml(seed_bytes: bytes) -> None:
 
     fm = seed_bytes.decode().split("---")[1]
     assert _HANDLER.load(fm) == yaml.load(fm, Loader=yaml.SafeLoader)
+
+
+def test_every_field_problem_is_reported_at_once() -> None:
+    from digest.errors import FieldError
+    from digest.parse import parse_article_text
+
+    with pytest.raises(FieldError) as caught:
+        parse_article_text(
+            "---\ntitle: ''\nwebUrl: ftp://x\npublishedDateTime: 2023-13-45\nheat: [1]\n"
+            "published: maybe\nprovider: acme\n---\nbody"
+        )
+    reasons = str(caught.value).split("; ")
+    assert reasons == [
+        "'title' is empty",
+        "'webUrl' must be an absolute http(s) URL, got 'ftp://x'",
+        "'publishedDateTime' is not an ISO 8601 date-time (e.g. 2023-06-14T11:29:00Z): "
+        "'2023-13-45'",
+        "'heat' must be a number, not a list",
+        "'published' must be true or false, not a string",
+        "'provider' must be a mapping with name and domain",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -121,3 +122,110 @@ def test_repr_never_shows_the_token(tmp_path: Path) -> None:
         assert "AAH-secret" not in text
         assert "bot_token=<set>" in text
     assert "bot_token=<unset>" in repr(Settings())
+
+
+def test_operations_variables_are_read(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("NEWSDIGEST_LOG_LEVEL=debug\nNEWSDIGEST_LOG_FORMAT=JSON\n")
+    settings = Settings.from_env(
+        {
+            "NEWSDIGEST_START_TIMEOUT": "12.5",
+            "NEWSDIGEST_WEBHOOK_URL": "https://bot.example.com/tg",
+            "NEWSDIGEST_WEBHOOK_LISTEN": "[::1]:8443",
+            "NEWSDIGEST_WEBHOOK_SECRET": "abc_DEF-123",
+            "NEWSDIGEST_METRICS_LISTEN": "0.0.0.0:9108",
+            "NEWSDIGEST_PAID_BROADCAST": "yes",
+        },
+        dotenv_path=dotenv,
+    )
+    assert settings.log_level == "DEBUG"  # from .env, like every other variable
+    assert settings.log_format == "json"
+    assert settings.start_timeout == 12.5
+    assert settings.webhook_url == "https://bot.example.com/tg"
+    assert settings.webhook_listen == ("::1", 8443)
+    assert settings.webhook_secret == "abc_DEF-123"
+    assert settings.metrics_listen == ("0.0.0.0", 9108)
+    assert settings.paid_broadcast is True
+    assert "abc_DEF-123" not in repr(settings)
+
+
+def test_operations_defaults(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, dotenv_path=None)
+    assert (settings.log_level, settings.log_format) == ("INFO", "text")
+    assert settings.start_timeout == 300.0
+    assert settings.webhook_url is None  # long polling
+    assert settings.metrics_listen is None
+    assert settings.paid_broadcast is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "extra"),
+    [
+        ("NEWSDIGEST_LOG_LEVEL", "LOUD", {}),
+        ("NEWSDIGEST_LOG_FORMAT", "xml", {}),
+        ("NEWSDIGEST_START_TIMEOUT", "-1", {}),
+        ("NEWSDIGEST_PAID_BROADCAST", "maybe", {}),
+        ("NEWSDIGEST_WEBHOOK_URL", "http://bot.example.com/tg", {}),
+        ("NEWSDIGEST_WEBHOOK_URL", "https://user:pw@bot.example.com/tg", {}),
+        ("NEWSDIGEST_WEBHOOK_LISTEN", "8443", {"NEWSDIGEST_WEBHOOK_URL": "https://b.example/"}),
+        (
+            "NEWSDIGEST_WEBHOOK_LISTEN",
+            "host:99999",
+            {"NEWSDIGEST_WEBHOOK_URL": "https://b.example/"},
+        ),
+        ("NEWSDIGEST_WEBHOOK_LISTEN", "0.0.0.0:8443", {}),  # without a URL
+        (
+            "NEWSDIGEST_WEBHOOK_SECRET",
+            "has space",
+            {"NEWSDIGEST_WEBHOOK_URL": "https://b.example/"},
+        ),
+        ("NEWSDIGEST_WEBHOOK_SECRET", "x" * 257, {"NEWSDIGEST_WEBHOOK_URL": "https://b.example/"}),
+        ("NEWSDIGEST_METRICS_LISTEN", ":9108", {}),
+    ],
+)
+def test_bad_operations_value_names_the_variable(
+    name: str, value: str, extra: dict[str, str]
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({name: value, **extra}, dotenv_path=None)
+    assert str(caught.value).startswith(f"{name}")
+    assert "pw" not in str(caught.value)
+
+
+def test_rate_above_the_free_limit_warns_unless_paid(tmp_path: Path) -> None:
+    assert Settings.from_env({"NEWSDIGEST_RATE": "30"}, dotenv_path=None).warnings() == []
+    fast = Settings.from_env({"NEWSDIGEST_RATE": "1000"}, dotenv_path=None)
+    [warning] = fast.warnings()
+    assert warning.startswith("NEWSDIGEST_RATE=1000 exceeds")
+    assert "NEWSDIGEST_PAID_BROADCAST" in warning
+    paid = Settings.from_env(
+        {"NEWSDIGEST_RATE": "1000", "NEWSDIGEST_PAID_BROADCAST": "true"}, dotenv_path=None
+    )
+    assert paid.warnings() == []
+
+
+def test_the_readme_placeholder_token_is_refused() -> None:
+    settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": "123456:ABC-your-token"}, dotenv_path=None)
+    with pytest.raises(SettingsError, match="placeholder"):
+        settings.require_token()
+
+
+def test_repr_hides_url_credentials() -> None:
+    settings = Settings.from_env(
+        {"TELEGRAM_API_URL": "https://operator:s3cret@botapi.internal:8081"}, dotenv_path=None
+    )
+    assert settings.api_url == "https://operator:s3cret@botapi.internal:8081"  # used as given
+    assert "s3cret" not in repr(settings) and "operator" not in repr(settings)
+    assert "https://<redacted>@botapi.internal:8081" in repr(settings)
+
+
+def test_env_example_lists_every_variable() -> None:
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "bot" / "settings.py").read_text()
+    names = set(re.findall(r'"((?:NEWSDIGEST|TELEGRAM)_[A-Z_]+)"', source))
+    example = (root / ".env.example").read_text()
+    readme = (root / "README.md").read_text()
+    assert names >= {"NEWSDIGEST_LOG_LEVEL", "NEWSDIGEST_WEBHOOK_URL", "NEWSDIGEST_METRICS_LISTEN"}
+    for name in sorted(names):
+        assert f"{name}=" in example, f"{name} missing from .env.example"
+        assert f"`{name}`" in readme, f"{name} missing from README's table"

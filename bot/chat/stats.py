@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from telegram import Update
 
 from bot.chat.replies import NOT_ALLOWED, answer, is_admin
 from bot.context import BotContext
+from bot.stats_view import stats_lines
 from digest.html import escape
-from storage.outbox import OutboxStatus
 from storage.stats import gather_stats
 
 
@@ -19,32 +17,5 @@ async def cmd_stats(update: Update, context: BotContext) -> None:
         await answer(update, NOT_ALLOWED)
         return
     stats = await context.services.db.run(gather_stats)
-    zone = context.settings.timezone
-
-    def local(moment: datetime | None) -> str:
-        return "never" if moment is None else f"{moment.astimezone(zone):%d %b %H:%M:%S}"
-
-    lines = [
-        "<b>newsdigest stats</b>",
-        f"Readers: {stats.readers.active} active, {stats.readers.stopped} stopped, "
-        f"{stats.readers.blocked} blocked",
-        f"Articles: {stats.articles} · topics: {stats.topics}",
-        f"Files rejected: {stats.rejected_files}",
-    ]
-    lines += [
-        f"  • {escape(r.path[-80:])}: {escape(r.reason[:120])}" for r in stats.recent_rejections
-    ]
-    outbox = stats.outbox
-    lines += [
-        f"Outbox: {outbox[OutboxStatus.PENDING]} pending, {outbox[OutboxStatus.SENT]} sent, "
-        f"{outbox[OutboxStatus.FAILED]} failed, {outbox[OutboxStatus.DROPPED]} dropped",
-        f"Last folder scan: {local(stats.last_scan_at)}",
-        "Next digests: "
-        + (
-            ", ".join(
-                f"{chat} at {at.astimezone(zone):%d %b %H:%M}" for chat, at in stats.next_digests
-            )
-            or "none"
-        ),
-    ]
-    await answer(update, "\n".join(lines))
+    lines = stats_lines(stats, context.settings.timezone, escape=escape, short=True)
+    await answer(update, "\n".join(["<b>newsdigest stats</b>", *lines]))

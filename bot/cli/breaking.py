@@ -1,10 +1,11 @@
-"""``newsdigest breaking PATH.md|webUrl``: queue a push for the running bot to deliver."""
+"""``newsdigest breaking PATH.md|webUrl`` or ``--text "…"``: queue a push for the running bot."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+from bot.delivery.push_queue import confirm_push, draft_push
 from bot.settings import Settings
 from digest.errors import ArticleError
 from digest.parse import MAX_FILE_BYTES, parse_article_bytes
@@ -15,7 +16,10 @@ from storage.db import open_db, utcnow
 from storage.pushes import create_push, start_push
 
 
-def cmd_breaking(settings: Settings, target: str) -> int:
+def cmd_breaking(settings: Settings, target: str | None, text: str | None = None) -> int:
+    if text is not None:
+        return _push_text(settings, text)
+    assert target is not None
     path = Path(target)
     db = open_db(settings.db_path)
     try:
@@ -57,5 +61,21 @@ def cmd_breaking(settings: Settings, target: str) -> int:
     finally:
         db.close()
     print(f"Breaking push #{push.id} queued for {queued} readers: {stored.title}")
+    print("The running `newsdigest run` delivers it.")
+    return 0
+
+
+def _push_text(settings: Settings, text: str) -> int:
+    """Free text to every active reader, rendered as the chat's /breaking renders it."""
+    if not text.strip():
+        print("newsdigest breaking: --text is empty", file=sys.stderr)
+        return 2
+    db = open_db(settings.db_path)
+    try:
+        draft = draft_push(db, text.strip(), None, settings.timezone)
+        queued = confirm_push(db, draft.push_id) or 0
+    finally:
+        db.close()
+    print(f"Breaking push #{draft.push_id} queued for {queued} readers (free text).")
     print("The running `newsdigest run` delivers it.")
     return 0

@@ -5,7 +5,12 @@ from __future__ import annotations
 import html
 import re
 import sys
+import tempfile
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
+
+from newsdigest_examples import ARTICLES as EXAMPLE_ARTICLES
 
 from bot.settings import Settings
 from digest.assemble import DigestPool
@@ -13,7 +18,7 @@ from digest.render import render_digest
 from storage.articles import candidates_since
 from storage.db import open_db, utcnow
 from storage.ingest import ScanError, scan_folder
-from storage.topics import topic_ids_by_names
+from storage.topics import all_topics, topic_ids_by_names
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 3600}
@@ -35,7 +40,9 @@ def html_to_text(markup: str) -> str:
     return html.unescape(text.replace("\x00", ""))
 
 
-def cmd_preview(settings: Settings, topics: str, since: str, limit: int, as_html: bool) -> int:
+def cmd_preview(
+    settings: Settings, topics: str, since: str, limit: int, as_html: bool, examples: bool = False
+) -> int:
     try:
         window = parse_duration(since)
     except ValueError as exc:
@@ -44,6 +51,26 @@ def cmd_preview(settings: Settings, topics: str, since: str, limit: int, as_html
     if limit < 1:
         print("newsdigest preview: --limit must be at least 1", file=sys.stderr)
         return 2
+    if examples:
+        # The samples go into a throwaway database: they never mix with real articles.
+        with tempfile.TemporaryDirectory(prefix="newsdigest-preview-") as scratch:
+            sample = replace(
+                settings, db_path=Path(scratch) / "examples.db", articles_dir=EXAMPLE_ARTICLES
+            )
+            return _preview(sample, topics, since, window, limit, as_html, examples=True)
+    return _preview(settings, topics, since, window, limit, as_html, examples=False)
+
+
+def _preview(
+    settings: Settings,
+    topics: str,
+    since: str,
+    window: timedelta,
+    limit: int,
+    as_html: bool,
+    *,
+    examples: bool,
+) -> int:
     db = open_db(settings.db_path)
     try:
         if settings.articles_dir.is_dir():
@@ -54,7 +81,12 @@ def cmd_preview(settings: Settings, topics: str, since: str, limit: int, as_html
         names = [n.strip() for n in topics.split(",") if n.strip()]
         topic_ids, unknown = topic_ids_by_names(db, names)
         if unknown:
+            known = [t.name for t in all_topics(db)]
             print(f"newsdigest preview: unknown topics: {', '.join(unknown)}", file=sys.stderr)
+            print(
+                "known topics: " + (", ".join(known) if known else "none yet (no articles stored)"),
+                file=sys.stderr,
+            )
             if not topic_ids:
                 return 2
         now = utcnow()
@@ -65,7 +97,9 @@ def cmd_preview(settings: Settings, topics: str, since: str, limit: int, as_html
     digest = pool.assemble(frozenset(topic_ids), start, cap=limit)
     if not digest.entries:
         print(f"No articles stored in the last {since} for those topics.")
-        print(f"Put article files in {settings.articles_dir} or run `newsdigest ingest DIR`.")
+        if not examples:
+            print(f"Put article files in {settings.articles_dir} or run `newsdigest ingest DIR`;")
+            print("to see the shipped samples: `newsdigest preview --examples`.")
         return 0
     zone = settings.timezone
     heading = "Digest preview" + (f" · {', '.join(names)}" if names else " · all topics")

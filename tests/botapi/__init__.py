@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from tests.botapi.html import HtmlParseError, ParsedHtml, parse_html, parse_html_entities
-from tests.botapi.server import ApiError, Call, FakeBotApi, SentMessage, WaitTimeout
+from .html import HtmlParseError, ParsedHtml, parse_html, parse_html_entities
+from .server import ApiError, Call, FakeBotApi, SentMessage, WaitTimeout
 
 __all__ = [
     "ApiError",

@@ -12,8 +12,8 @@ import asyncio
 import signal
 import sys
 
-from tests.botapi.records import DEFAULT_TOKEN
-from tests.botapi.server import FakeBotApi
+from .records import DEFAULT_TOKEN
+from .server import FakeBotApi
 
 
 def build_parser() -> argparse.ArgumentParser:

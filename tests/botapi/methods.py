@@ -6,8 +6,8 @@ import asyncio
 import time
 from collections import deque
 
-from tests.botapi.records import SentMessage
-from tests.botapi.rules import (
+from .records import SentMessage
+from .rules import (
     CHAT_ACTIONS,
     COMMAND_NAME,
     CONFLICT,
@@ -17,6 +17,8 @@ from tests.botapi.rules import (
     NOT_MODIFIED,
     QUERY_TOO_OLD,
     URL_SCHEMES,
+    WEBHOOK_ACTIVE,
+    WEBHOOK_SECRET,
     ApiError,
     JsonDict,
     bad_request,
@@ -24,8 +26,8 @@ from tests.botapi.rules import (
     message_text,
     validate_reply_markup,
 )
-from tests.botapi.state import ApiState
-from tests.botapi.wire import chat_id_or_none, int_param
+from .state import ApiState
+from .wire import chat_id_or_none, int_param
 
 
 class BotMethods(ApiState):
@@ -40,11 +42,39 @@ class BotMethods(ApiState):
     def _delete_webhook(self, params: JsonDict) -> bool:
         if params.get("drop_pending_updates") is True:
             self._updates.clear()
+        self.webhook = None
+        return True
+
+    def _set_webhook(self, params: JsonDict) -> bool:
+        url = params.get("url")
+        if not isinstance(url, str) or not url:
+            return self._delete_webhook(params)  # an empty url removes the webhook
+        if not url.startswith("https://"):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not WEBHOOK_SECRET.fullmatch(str(secret)):
+            raise bad_request("secret token contains unallowed characters")
+        if params.get("drop_pending_updates") is True:
+            self._updates.clear()
+        self.webhook = {
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": params.get("allowed_updates"),
+            "max_connections": params.get("max_connections", 40),
+        }
         return True
 
     def _get_webhook_info(self, params: JsonDict) -> JsonDict:
-        pending = len(self._updates)
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": pending}
+        info: JsonDict = {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self.webhook:
+            info["max_connections"] = self.webhook["max_connections"]
+            if self.webhook["allowed_updates"]:
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+        return info
 
     async def _get_updates(self, params: JsonDict) -> list[JsonDict]:
         offset = int_param(params, "offset", 0)
@@ -52,6 +82,10 @@ class BotMethods(ApiState):
         timeout = params.get("timeout") or 0
         if not isinstance(timeout, int | float):
             raise bad_request("invalid timeout specified")
+        if self.webhook is not None:
+            raise ApiError(409, WEBHOOK_ACTIVE)
+        if self.polled_elsewhere:
+            raise ApiError(409, CONFLICT)
         allowed = params.get("allowed_updates")
         if allowed is not None:
             if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):

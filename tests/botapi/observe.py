@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from tests.botapi.records import SentMessage, Stats, WaitTimeout
-from tests.botapi.rules import JsonDict
-from tests.botapi.state import ApiState
+from .records import SentMessage, Stats, WaitTimeout
+from .rules import JsonDict
+from .state import ApiState
 
 Predicate = Callable[[SentMessage], bool]
 

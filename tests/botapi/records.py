@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from tests.botapi.rules import CREATING_METHODS, JsonDict
+from .rules import CREATING_METHODS, JsonDict
 
 
 @dataclass(slots=True, eq=False)

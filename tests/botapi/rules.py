@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from tests.botapi.html import HtmlParseError, parse_html_entities, utf16_len
+from .html import HtmlParseError, parse_html_entities, utf16_len
 
 JsonDict = dict[str, Any]
 
@@ -30,6 +30,11 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
     "running"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+    "the webhook first"
+)
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # Methods that put a message into a chat; they share the flood-control buckets.
 RATE_LIMITED_METHODS = frozenset(
     {"sendMessage", "editMessageText", "editMessageReplyMarkup", "copyMessage", "forwardMessage"}

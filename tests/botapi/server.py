@@ -20,9 +20,9 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from tests.botapi.methods import BotMethods
-from tests.botapi.observe import Observations
-from tests.botapi.records import (
+from .methods import BotMethods
+from .observe import Observations
+from .records import (
     Call,
     Failure,
     SentMessage,
@@ -30,9 +30,9 @@ from tests.botapi.records import (
     WaitTimeout,
     bot_user_json,
 )
-from tests.botapi.rules import RATE_LIMITED_METHODS, ApiError, JsonDict
-from tests.botapi.users import UserActions
-from tests.botapi.wire import chat_id_or_none, json_response, read_params
+from .rules import RATE_LIMITED_METHODS, ApiError, JsonDict
+from .users import UserActions
+from .wire import chat_id_or_none, json_response, read_params
 
 __all__ = ["ApiError", "Call", "FakeBotApi", "SentMessage", "WaitTimeout", "bot_user_json"]
 
@@ -54,6 +54,7 @@ class FakeBotApi(UserActions, Observations, BotMethods):
                 "getMe": self._get_me,
                 "getUpdates": self._get_updates,
                 "deleteWebhook": self._delete_webhook,
+                "setWebhook": self._set_webhook,
                 "getWebhookInfo": self._get_webhook_info,
                 "setMyCommands": self._set_my_commands,
                 "getMyCommands": self._get_my_commands,
@@ -125,6 +126,21 @@ class FakeBotApi(UserActions, Observations, BotMethods):
         self._failures[self._canonical(method)].append(
             Failure(status, description, parameters, times)
         )
+
+    def poll_elsewhere(self, on: bool = True) -> None:
+        """Another process polls this token (``on``): every getUpdates gets 409 Conflict."""
+        self.polled_elsewhere = on
+        if on:
+            self._wake_poller("conflict")  # the pending long poll is terminated, as by Telegram
+
+    def take_update(self, update_id: int) -> JsonDict:
+        """Remove a queued update and return it, e.g. for a test to POST it to a webhook
+        as Telegram would (with the secret token in the header)."""
+        for queued in self._updates:
+            if queued.update_id == update_id:
+                self._updates.remove(queued)
+                return queued.payload
+        raise KeyError(f"no queued update {update_id}")
 
     def disconnect_next(self, method: str, times: int = 1) -> None:
         """Drop the connection without answering the next ``times`` calls of ``method``."""
@@ -264,6 +280,9 @@ class FakeBotApi(UserActions, Observations, BotMethods):
             return json_response({"ok": True}, 200)
         if action == "unblock":
             self.unblock(int(body["user_id"]))
+            return json_response({"ok": True}, 200)
+        if action == "polled_elsewhere":
+            self.poll_elsewhere(bool(body.get("on", True)))
             return json_response({"ok": True}, 200)
         return json_response({"ok": False, "description": f"unknown action {action}"}, 404)
 

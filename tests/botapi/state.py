@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections import defaultdict, deque
 
-from tests.botapi.records import (
+from .records import (
     DEFAULT_TOKEN,
     Call,
     Chat,
@@ -22,8 +22,8 @@ from tests.botapi.records import (
     TokenBucket,
     bot_user_json,
 )
-from tests.botapi.rules import DEFAULT_UPDATE_TYPES, ApiError, JsonDict, bad_request
-from tests.botapi.wire import chat_id_or_none
+from .rules import DEFAULT_UPDATE_TYPES, ApiError, JsonDict, bad_request
+from .wire import chat_id_or_none
 
 
 class ApiState:
@@ -76,6 +76,8 @@ class ApiState:
         self._disconnects: defaultdict[str, int] = defaultdict(int)
         self._bucket: TokenBucket | None = None
         self._chat_buckets: dict[int, TokenBucket] = {}
+        self.webhook: JsonDict | None = None  # setWebhook's url, secret_token, allowed_updates
+        self.polled_elsewhere = False  # another process polls this token: getUpdates gets 409
 
         # observations
         self.calls: list[Call] = []

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from tests.botapi.html import utf16_len
-from tests.botapi.records import Chat
-from tests.botapi.rules import BOT_COMMAND_PREFIX, JsonDict
-from tests.botapi.state import ApiState
+from .html import utf16_len
+from .records import Chat
+from .rules import BOT_COMMAND_PREFIX, JsonDict
+from .state import ApiState
 
 
 class UserActions(ApiState):

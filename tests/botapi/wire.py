@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.botapi.rules import STRING_PARAMS, JsonDict, bad_request
+from .rules import STRING_PARAMS, JsonDict, bad_request
 
 
 async def read_params(request: web.Request) -> JsonDict:

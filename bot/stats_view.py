@@ -1,0 +1,50 @@
+"""The /stats figures as lines of text: one layout for the chat (HTML) and the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from storage.outbox import OutboxStatus
+from storage.stats import Stats
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+def stats_lines(
+    stats: Stats, zone: ZoneInfo, *, escape: Callable[[str], str] = _plain, short: bool = False
+) -> list[str]:
+    """Readers, articles, rejections, outbox, last scan, next digests.
+
+    ``escape``: applied to file paths and reasons (untrusted text) for an HTML chat;
+    ``short``: paths and reasons trimmed to fit a chat message, dates without the year.
+    """
+    date = "%d %b %H:%M" if short else "%Y-%m-%d %H:%M"
+
+    def local(moment: datetime | None) -> str:
+        return "never" if moment is None else f"{moment.astimezone(zone):{date}:%S}"
+
+    outbox = stats.outbox
+    rejections = [
+        (r.path[-80:], r.reason[:120]) if short else (r.path, r.reason)
+        for r in stats.recent_rejections
+    ]
+    return [
+        f"Readers: {stats.readers.active} active, {stats.readers.stopped} stopped, "
+        f"{stats.readers.blocked} blocked",
+        f"Articles: {stats.articles} · topics: {stats.topics}",
+        f"Files rejected: {stats.rejected_files}",
+        *[f"  • {escape(path)}: {escape(reason)}" for path, reason in rejections],
+        f"Outbox: {outbox.get(OutboxStatus.PENDING, 0)} pending, "
+        f"{outbox.get(OutboxStatus.SENT, 0)} sent, {outbox.get(OutboxStatus.FAILED, 0)} failed, "
+        f"{outbox.get(OutboxStatus.DROPPED, 0)} dropped",
+        f"Last folder scan: {local(stats.last_scan_at)}",
+        "Next digests: "
+        + (
+            ", ".join(f"{chat} at {at.astimezone(zone):{date}}" for chat, at in stats.next_digests)
+            or "none"
+        ),
+    ]
