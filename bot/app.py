@@ -25,7 +25,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.api_watch import ApiWatch, WatchedRequest
 from bot.chat import breaking, digests, membership, readers, related, stats, topics
 from bot.chat.replies import answer_stale
 from bot.context import BotContext, Services
@@ -36,6 +35,7 @@ from bot.delivery.sender import SENDER_CONCURRENCY, OutboxSender
 from bot.delivery.transport import AiohttpRequest
 from bot.errors import on_error
 from bot.jobs import DIGEST_TICK_SECONDS, job_digest_tick, job_scan
+from bot.service.api_watch import ApiWatch, WatchedRequest
 from bot.settings import Settings
 from digest.callbacks import TOPIC_BUTTONS, DigestMore, PushButton, RelatedStory, matcher
 from storage.db import utcnow

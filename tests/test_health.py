@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.health import assess
+from bot.service.health import assess
 from storage.db import to_db_time
 from storage.runtime import Heartbeat
 

@@ -22,9 +22,9 @@ from typing import Any
 from newsdigest_botapi import FakeBotApi
 from newsdigest_examples import ARTICLES as EXAMPLE_ARTICLES
 
-from bot.runner import BotRunner
+from bot.service.runner import BotRunner
+from bot.service.startup import StartClock
 from bot.settings import Settings
-from bot.startup import StartClock
 
 READER_ID = 4242
 WAIT = 15.0  # seconds for any one answer; the demo normally takes about two

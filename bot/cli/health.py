@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.health import assess
+from bot.service.health import assess
 from bot.settings import Settings
 from storage.db import check_db_path, open_db, utcnow
 from storage.runtime import read_heartbeat

@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsdigest {args.command}: NEWSDIGEST_DB: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
-        from bot.startup import StartupError  # imported late: it brings in telegram
+        from bot.service.startup import StartupError  # imported late: it brings in telegram
 
         if not isinstance(exc, StartupError):
             raise
@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
     command = args.command
     if command == "run":
-        from bot.runner import run_bot
+        from bot.service.runner import run_bot
 
         return run_bot(settings)
     if command == "ingest":

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.runner import BotRunner, run_bot
-from bot.startup import StartClock, StartupError
+from bot.service.runner import BotRunner, run_bot
+from bot.service.startup import StartClock, StartupError
 from tests.botapi import FakeBotApi
 from tests.e2e.harness import make_settings
 from tests.e2e.test_webhook import free_port
@@ -170,6 +170,6 @@ async def test_a_token_polled_elsewhere_is_one_line_then_exit_3(
     assert caught.value.code == 3
     assert str(caught.value).startswith("getUpdates Conflict for 31 s: another process polls")
     conflicts = [r for r in caplog.records if "Conflict" in r.getMessage()]
-    assert len([r for r in conflicts if r.name == "bot.polling"]) == 1  # said once
+    assert len([r for r in conflicts if r.name == "bot.service.polling"]) == 1  # said once
     assert all(r.levelno == logging.WARNING for r in conflicts)
     assert not [r for r in caplog.records if r.exc_info]

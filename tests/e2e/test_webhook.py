@@ -10,9 +10,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.runner import BotRunner
+from bot.service.runner import BotRunner
+from bot.service.startup import StartClock
 from bot.settings import Settings
-from bot.startup import StartClock
 from storage.db import get_state, open_db
 from tests.botapi import FakeBotApi
 from tests.e2e.harness import make_settings

@@ -1,7 +1,7 @@
 """The bot's pulse: what it last heard from Telegram and when it last ticked, written down.
 
 A repeating job writes a :class:`~storage.runtime.Heartbeat` row every
-:data:`BEAT_SECONDS`; ``newsdigest health`` judges it (:mod:`bot.health`). Digest
+:data:`BEAT_SECONDS`; ``newsdigest health`` judges it (:mod:`bot.service.health`). Digest
 ticks and folder scans are timed through APScheduler's job events, so the jobs
 themselves need not know about it. In webhook mode, where a quiet bot may hear
 nothing for hours, ``getWebhookInfo`` once a minute proves the API still answers
@@ -26,8 +26,8 @@ from apscheduler.events import (  # type: ignore[import-untyped]
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.api_watch import ApiWatch
 from bot.context import BotContext
+from bot.service.api_watch import ApiWatch
 from storage.db import to_db_time
 from storage.runtime import Heartbeat, write_heartbeat
 

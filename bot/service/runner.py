@@ -2,7 +2,7 @@
 
 Like PTB's ``run_polling``/``run_webhook`` (the loop runs forever until a signal or
 ``request_exit`` stops it), with what production needs around it: start-up failures
-as one line (:mod:`bot.startup`), long polling or a webhook (PTB's own server, the
+as one line (:mod:`bot.service.startup`), long polling or a webhook (PTB's own server, the
 secret token checked on every update), a heartbeat row for ``newsdigest health``,
 Prometheus metrics, and systemd readiness.
 """
@@ -22,17 +22,17 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.api_watch import ApiWatch
 from bot.app import ALLOWED_UPDATES, App, build_application
 from bot.context import BotContext, Services, exit_request, request_exit
-from bot.heartbeat import BEAT_SECONDS, Pulse, stopped
 from bot.jobs import DIGEST_TICK_SECONDS
-from bot.metrics import Metrics
-from bot.polling import ConflictAtStop, PollErrors
 from bot.redact import redact_url
-from bot.sd_notify import sd_notify
+from bot.service.api_watch import ApiWatch
+from bot.service.heartbeat import BEAT_SECONDS, Pulse, stopped
+from bot.service.metrics import Metrics
+from bot.service.polling import ConflictAtStop, PollErrors
+from bot.service.sd_notify import sd_notify
+from bot.service.startup import StartClock, StartupError, call_api
 from bot.settings import Settings
-from bot.startup import StartClock, StartupError, call_api
 from storage.db import open_db
 from storage.lock import AlreadyRunning, InstanceLock
 from storage.runtime import webhook_secret, write_heartbeat

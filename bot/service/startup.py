@@ -18,8 +18,8 @@ from typing import TypeVar
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.api_watch import ApiWatch
 from bot.redact import redact_url
+from bot.service.api_watch import ApiWatch
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
