@@ -10,29 +10,23 @@ Two candidates are on the same story when
 The relation is closed transitively with union-find, so A~B and B~C puts A, B and C in
 one cluster.
 
-Comparing every pair of titles is O(n²), so title pairs are found with *prefix
-filtering*: sort each title's distinct tokens rarest first (by frequency over the whole
-batch); two sets with Jaccard >= t must share a token among the first
-``|x| - ceil(t·|x|) + 1`` of each. An inverted index over those prefix tokens yields the
-only pairs worth verifying. For news that is enough, since prefix tokens are rare words
-with short posting lists. Syndicated wire copy is not: hundreds of outlets print a few
+Comparing every pair of titles is O(n²). Prefix filtering (an index over each title's
+rarest tokens) is not enough on syndicated wire copy: hundreds of outlets print a few
 hundred headlines with a figure or a name changed, so even the rarest words of a title
-are shared by hundreds of titles, many of them near misses, and verifying all those
-pairs is quadratic again (minutes for 50,000 titles). So the search is bounded:
-
-* an earlier title already in the same cluster needs no check (the relation is closed
-  transitively anyway); posting lists keep runs of same-cluster titles together, so a
-  whole run is skipped at once;
-* titles whose sizes rule out 0.8 (length filter) are skipped unverified;
-* at most ``candidate_cap`` (default :data:`CANDIDATE_CAP`) earlier titles are examined
-  per prefix token, nearest first.
-
-The first two are exact. The cap is the only approximation, and it binds only for a
-title whose every prefix token is shared by more than ``candidate_cap`` earlier titles
-outside its cluster: such a title may miss a matching title further back, and is then
-still joined if any title it or a later title does reach links them (on wire copy the
-copies of one headline reach each other many ways; tests check that the partition is
-the exact one on such inputs). ``candidate_cap=None`` runs the exact search.
+are shared by hundreds of near misses, each to be verified (minutes for 50,000 titles).
+Near-identical titles differ by only a token or two, though, so they are found through
+what they have in common (:func:`_union_by_deletions`): each title's distinct tokens are
+indexed under their hash sum and that sum less each token's hash, and each title looks
+up its sum less every combination of up to ``_max_deletions`` of its tokens. A match is
+a dictionary hit, whatever number of near misses there are; a title of 10-14 tokens
+makes ~60 lookups, one of 15-19 up to ~1,200. That covers every matching pair unless
+both titles lack two or more of each other's tokens, which needs 18 tokens or more on
+each side; titles of 16 tokens and more are therefore also matched by prefix filtering,
+which examines at most ``candidate_cap`` (default :data:`CANDIDATE_CAP`) earlier long
+titles per prefix token, nearest first. Everything else is exact: the cap is the only
+approximation, it can only leave a long title out of a story it belongs to (never join
+titles that do not match), and tests check that realistic inputs get the exact
+partition. ``candidate_cap=None`` lifts it.
 """
 
 from __future__ import annotations
