@@ -13,9 +13,11 @@ folder, then reports medians over ``--repeat`` runs of:
     this one writes to the database and parses when the worker falls behind);
 (c) the same with the default workers (one per core);
 (d) a re-scan of the unchanged folder, in seconds;
+(e) the time to refuse a 700-byte YAML merge-key bomb (nested merges of anchors);
 and, for reference, ``workers=0``: everything in this one process.
 
-Targets: (b) >= 0.9x floor, (c) >= 1.5x floor on two cores, (d) <= 0.5 s for 10,000 files.
+Targets: (b) >= 0.9x floor, (c) >= 1.5x floor on two cores, (d) <= 0.5 s for 10,000 files
+(0.5 s for 50,000 in issue 14), (e) <= 0.5 s.
 This is a script, not a test: timings depend on the machine, so nothing here asserts.
 """
 
@@ -41,6 +43,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import PROVIDERS, TOPICS, cpu_model
+from digest.errors import ArticleError
+from digest.parse import parse_article_bytes
 from storage.db import open_db
 from storage.ingest import scan_folder
 from tests.factories import Related, article_file, write_article
@@ -143,6 +147,29 @@ def floor(folder: Path) -> int:
     return count
 
 
+def merge_bomb() -> bytes:
+    """Nine levels of anchors, each merging the one below nine times: 9**9 pairs once
+    PyYAML < 6.0.4 flattens them (20 s and 700 MB there)."""
+    lines = ["---", "title: Bomb", "webUrl: https://example.com/bomb"]
+    lines.append("publishedDateTime: 2023-06-14T11:29:00Z")
+    lines.append("m0: &m0 {k: v, j: w}")
+    for level in range(1, 10):
+        refs = ", ".join([f"*m{level - 1}"] * 9)
+        lines.append(f"m{level}: &m{level} {{<<: [{refs}], k{level}: v}}")
+    return ("\n".join([*lines, "---", ""])).encode()
+
+
+def bomb_seconds() -> tuple[float, str]:
+    data = merge_bomb()
+    started = time.perf_counter()
+    try:
+        parse_article_bytes(data)
+        reason = "ACCEPTED"
+    except ArticleError as exc:
+        reason = str(exc)
+    return time.perf_counter() - started, reason
+
+
 def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
@@ -212,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{f'(c) scan_folder, default workers ({cores})':<44}{c:>8.0f} f/s{'>= 1.5x (a)':>14}")
     print(f"{'(d) re-scan, unchanged folder':<44}{d:>10.3f} s{'<= 0.5 s':>14}")
     print(f"{'    scan_folder, workers=0 (in-process)':<44}{zero:>8.0f} f/s{'':>14}")
+    bomb, reason = bomb_seconds()
+    print(f"{'(e) merge-key bomb refused':<44}{bomb * 1000:>9.2f} ms{'<= 500 ms':>14}")
+    print(f"{'    reason':<44}{reason}")
     print(f"{'(b)/(a)':<44}{b / a:>10.2f} x{'>= 0.90':>14}")
     print(f"{'(c)/(a)':<44}{c / a:>10.2f} x{'>= 1.50':>14}")
     print(f"{'    workers=0 / (a)':<44}{zero / a:>10.2f} x{'':>14}")

@@ -37,6 +37,18 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
+def _mask(bits: Iterable[int], size: int) -> int:
+    """The int with exactly ``bits`` set (all below ``size``).
+
+    Built in a byte buffer: OR-ing ``1 << bit`` one at a time makes a new ``size``-bit int
+    per bit, which is quadratic in the pool size (seconds and hundreds of MB at 50,000).
+    """
+    buffer = bytearray((size + 7) >> 3)
+    for bit in bits:
+        buffer[bit >> 3] |= 1 << (bit & 7)
+    return int.from_bytes(buffer, "little")
+
+
 def _micros(moment: datetime) -> int:
     # Exact integer instants: cheaper to bisect than aware datetimes, with none of the
     # rounding a float timestamp would bring at the boundary.
@@ -84,6 +96,7 @@ class DigestPool:
         "_id_bits",
         "_ids",
         "_low",
+        "_pos",
         "_since",
         "_since_pos",
         "_solo",
@@ -125,7 +138,7 @@ class DigestPool:
         self._full_ids: list[tuple[int, ...]] = [(c.id,) for c in ranked]
         for group in members.values():
             if len(group) > 1:
-                mask = sum(1 << b for b in group)
+                mask = _mask(group, n)
                 for b in group:
                     self._cluster_mask[b] = mask
                 best = group[0]
@@ -134,14 +147,18 @@ class DigestPool:
 
         self._all = (1 << n) - 1
         self._all_pos = self._all
-        self._id_bits = {c.id: (1 << bit, 1 << pos[bit]) for bit, c in enumerate(ranked)}
+        # Bit numbers, not masks: a mask per article would be n bits each, n²/8 bytes in all.
+        self._pos = pos
+        self._id_bits = {c.id: bit for bit, c in enumerate(ranked)}
 
-        topic_masks: dict[int, tuple[int, int]] = {}
+        topic_bits: dict[int, list[int]] = {}
         for bit, c in enumerate(ranked):
             for topic in c.topic_ids:
-                by_rank, by_pos = topic_masks.get(topic, (0, 0))
-                topic_masks[topic] = (by_rank | 1 << bit, by_pos | 1 << pos[bit])
-        self._topic_masks = topic_masks
+                topic_bits.setdefault(topic, []).append(bit)
+        self._topic_masks = {
+            topic: (_mask(bits, n), _mask([pos[b] for b in bits], n))
+            for topic, bits in topic_bits.items()
+        }
 
         # "Ingested after T" = a suffix of the articles sorted by ingestion time, one mask
         # per distinct instant (a tick ingests in batches, so there are few of them).
@@ -151,15 +168,19 @@ class DigestPool:
         times = sorted(set(micros))
         since = [0] * (len(times) + 1)
         since_pos = [0] * (len(times) + 1)
-        acc = acc_pos = 0
+        acc = bytearray((n + 7) >> 3)
+        acc_pos = bytearray((n + 7) >> 3)
         i = n - 1
         for k in range(len(times) - 1, -1, -1):
-            since[k + 1], since_pos[k + 1] = acc, acc_pos
+            since[k + 1] = int.from_bytes(acc, "little")
+            since_pos[k + 1] = int.from_bytes(acc_pos, "little")
             while i >= 0 and micros[order[i]] == times[k]:
-                acc |= 1 << order[i]
-                acc_pos |= 1 << pos[order[i]]
+                bit, at = order[i], pos[order[i]]
+                acc[bit >> 3] |= 1 << (bit & 7)
+                acc_pos[at >> 3] |= 1 << (at & 7)
                 i -= 1
-        since[0], since_pos[0] = acc, acc_pos
+        since[0] = int.from_bytes(acc, "little")
+        since_pos[0] = int.from_bytes(acc_pos, "little")
         self._times, self._since, self._since_pos = times, since, since_pos
 
     def __len__(self) -> int:
@@ -191,12 +212,14 @@ class DigestPool:
         elig &= self._since[k]
         elig_pos &= self._since_pos[k]
         if exclude_ids:
-            # OR the excluded bits together first: one and-not on the big masks instead of
+            # The excluded bits in one mask first: one and-not on the big masks instead of
             # one per excluded article.
-            gone, gone_pos = _union(self._id_bits, exclude_ids)
-            if gone:
-                elig &= ~gone
-                elig_pos &= ~gone_pos
+            id_bits = self._id_bits
+            bits = [b for b in map(id_bits.get, exclude_ids) if b is not None]
+            if bits:
+                n = len(self._articles)
+                elig &= ~_mask(bits, n)
+                elig_pos &= ~_mask(map(self._pos.__getitem__, bits), n)
 
         entries: list[Entry] = []
         shown: list[int] = []

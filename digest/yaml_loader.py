@@ -9,7 +9,11 @@ Loading is the cost of ingestion, so the frontmatter is turned into Python value
 and composes the node graph, and the plain nodes (strings, lists, mappings - nearly all
 of an article) are converted directly, everything else by PyYAML's own safe constructor.
 The builder also measures the structure as if every alias were expanded, without
-expanding anything, so an alias bomb is refused after a handful of nodes.
+expanding anything, so an alias bomb is refused after a handful of nodes. Merge keys
+(``<<``) are counted the same way before PyYAML flattens them (:func:`_check_merges`):
+before 6.0.4 it copies merged pairs into each mapping, so nested merges of anchors grow
+exponentially (662 bytes took 20 s and 700 MB); here such a file is refused at once,
+whatever the PyYAML version.
 """
 
 from __future__ import annotations
@@ -31,12 +35,14 @@ MAX_YAML_NODES = 20_000  # a real article has ~100; billion-laughs expands to 10
 # it can, hugely.
 MAX_YAML_CHARS = 1024 * 1024
 MAX_YAML_DEPTH = 50  # a real article nests 4 deep
+MAX_YAML_MERGES = 100  # merge keys (<<) in one file; articles have none
 
 _UTC_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", re.ASCII)
 _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
@@ -120,7 +126,7 @@ class _Handler(YAMLHandler):
         loader = _Loader(fm)
         try:
             node = loader.get_single_node()
-            return None if node is None else _Builder(loader).value(node)
+            return None if node is None else _Builder(loader, node).value()
         finally:
             loader.dispose()
 
@@ -136,15 +142,17 @@ class _Builder:
     of its children's: exact for any alias graph, found without expanding anything.
     """
 
-    __slots__ = ("_done", "_loader", "_open")
+    __slots__ = ("_done", "_loader", "_merges_checked", "_open", "_root")
 
-    def __init__(self, loader: _Loader) -> None:
+    def __init__(self, loader: _Loader, root: Node) -> None:
         self._loader = loader
+        self._root = root
         self._done: dict[Node, tuple[object, int, int]] = {}
         self._open: set[Node] = set()
+        self._merges_checked = False
 
-    def value(self, root: Node) -> object:
-        return self._build(root, 0)[0]
+    def value(self) -> object:
+        return self._build(self._root, 0)[0]
 
     def _build(self, node: Node, depth: int) -> tuple[object, int, int]:
         kind = type(node)
@@ -170,6 +178,10 @@ class _Builder:
         if result is None:
             # Anything else - merge keys, !!set, !!binary, non-string keys, unknown
             # tags - is rare: PyYAML's safe constructor builds it, or refuses the tag.
+            if not self._merges_checked:
+                # Once, over the whole document, before PyYAML flattens any merge in place.
+                self._merges_checked = True
+                _check_merges(self._root)
             built = self._loader.construct_object(node, deep=True)
             result = (built, *_expanded_size(built))
         self._open.discard(node)
@@ -225,6 +237,65 @@ class _Builder:
         if nodes > MAX_YAML_NODES or chars > MAX_YAML_CHARS:
             _too_large()
         return out, nodes, chars
+
+
+def _check_merges(root: Node) -> None:
+    """Refuse merge keys (``<<``) that PyYAML would flatten into too much, before it does.
+
+    Counts the pairs each mapping below ``root`` holds once its merges are flattened the
+    way PyYAML before 6.0.4 does it (every merged pair copied in, merged mappings first
+    flattened themselves), each shared node once and without copying anything.
+    """
+    pairs_of: dict[int, int] = {}
+    open_ids: set[int] = set()
+    merges = total = 0
+
+    def visit(node: Node, depth: int) -> int:
+        nonlocal merges, total
+        if type(node) is ScalarNode:
+            return 0
+        key = id(node)
+        done = pairs_of.get(key)
+        if done is not None:
+            return done
+        if key in open_ids:
+            raise FrontmatterError("YAML alias refers to its own parent (a recursive alias)")
+        if depth >= MAX_YAML_DEPTH:
+            raise FrontmatterError(f"YAML nested too deeply (over {MAX_YAML_DEPTH} levels)")
+        open_ids.add(key)
+        pairs = 0
+        if isinstance(node, SequenceNode):
+            for item in node.value:
+                visit(item, depth + 1)
+        elif isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.tag != _MERGE_TAG:
+                    visit(key_node, depth + 1)
+                    visit(value_node, depth + 1)
+                    pairs += 1
+                    continue
+                merges += 1
+                if merges > MAX_YAML_MERGES:
+                    raise FrontmatterError(
+                        f"too many YAML merge keys (<<): over {MAX_YAML_MERGES} "
+                        "(a merge-key bomb?)"
+                    )
+                merged = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for sub in merged:
+                    count = visit(sub, depth + 1)
+                    if isinstance(sub, MappingNode):
+                        pairs += count
+            total += pairs
+            if total > MAX_YAML_NODES:
+                raise FrontmatterError(
+                    f"YAML merge keys (<<) expand too far (over {MAX_YAML_NODES} entries "
+                    "once merged; a merge-key bomb?)"
+                )
+        open_ids.discard(key)
+        pairs_of[key] = pairs
+        return pairs
+
+    visit(root, 0)
 
 
 def _too_large() -> None:

@@ -16,7 +16,9 @@ from digest.errors import ArticleError
 from digest.parse import MAX_FILE_BYTES, parse_article_bytes
 from storage.articles import _db_time
 from storage.db import open_db, to_db_time
-from storage.ingest import PARALLEL_THRESHOLD, ScanError, ScanReport, examine_files, scan_folder
+from storage.examine import examine_files
+from storage.ingest import ScanError, ScanReport, scan_folder
+from storage.parse_pool import PARALLEL_THRESHOLD
 from tests.factories import HOUR, Related, Yaml, article_bytes, write_article
 from tests.test_parse import HOSTILE
 
@@ -250,9 +252,9 @@ def test_values_the_database_refuses_reject_only_that_file(
 ) -> None:
     # Should the parser ever let through a value SQLite will not store, the batch is
     # stored file by file and only the culprit is rejected.
-    import storage.ingest
+    import storage.examine
 
-    real = storage.ingest.article_rows
+    real = storage.examine.article_rows
 
     def poisoned(article: object, path: str) -> object:
         rows = real(article, path)  # type: ignore[arg-type]
@@ -260,7 +262,7 @@ def test_values_the_database_refuses_reject_only_that_file(
             return rows._replace(related=[(0, "u", "u", "t", "", None, None, None, 10**30)])
         return rows
 
-    monkeypatch.setattr(storage.ingest, "article_rows", poisoned)
+    monkeypatch.setattr(storage.examine, "article_rows", poisoned)
     write_article(folder, "a.md", url="https://example.com/a")
     write_article(folder, "poison.md", url="https://example.com/p")
     write_article(folder, "z.md", url="https://example.com/z")

@@ -36,6 +36,21 @@ def billion_laughs() -> bytes:
     return article("\n".join(lines) + "\n")
 
 
+def merge_bomb() -> bytes:
+    """Nested merges of anchors, each level merging the one below nine times: 9**9 pairs
+    once flattened by PyYAML before 6.0.4 (20 s and 700 MB), in under 700 bytes."""
+    lines = ["m0: &m0 {k: v, j: w}"]
+    for level in range(1, 10):
+        refs = ", ".join([f"*m{level - 1}"] * 9)
+        lines.append(f"m{level}: &m{level} {{<<: [{refs}], k{level}: v}}")
+    return article("\n".join(lines) + "\n")
+
+
+def many_merges(count: int) -> bytes:
+    lines = ["base: &b {k: v}"] + [f"m{i}: {{<<: *b, i: {i}}}" for i in range(count)]
+    return article("\n".join(lines) + "\n")
+
+
 # --- the real file --------------------------------------------------------------------
 
 
@@ -112,6 +127,8 @@ HOSTILE: list[tuple[str, bytes, type[ArticleError], str]] = [
     ("Latin-1", "---\ntitle: café\n---\n".encode("latin-1"), FileRejected, "not UTF-8"),
     ("over 1 MiB", article(body="x" * MAX_FILE_BYTES), FileRejected, "file too large"),
     ("billion laughs", billion_laughs(), FrontmatterError, "alias bomb"),
+    ("merge-key bomb", merge_bomb(), FrontmatterError, "merge-key bomb"),
+    ("too many merge keys", many_merges(101), FrontmatterError, "too many YAML merge keys"),
     ("recursive alias", article("loop: &a [1, *a]\n"), FrontmatterError, "recursive alias"),
     (
         "recursive mapping alias",
@@ -252,6 +269,21 @@ def test_alias_bomb_is_refused_fast() -> None:
     assert (time.process_time() - started) / 10 < 0.05  # seconds of CPU for one file
 
 
+def test_merge_bomb_is_small_and_refused_whatever_pyyaml_does_with_it() -> None:
+    data = merge_bomb()
+    assert len(data) < 1000
+    with pytest.raises(FrontmatterError) as caught:
+        parse_article_bytes(data)
+    assert "merge keys (<<) expand too far" in str(caught.value)
+
+
+def test_a_few_merge_keys_still_work() -> None:
+    parsed = parse_article_bytes(many_merges(100))
+    assert parsed.extra["m99"] == {"k": "v", "i": 99}
+    provider = "base: &p {name: A, domain: a.org}\nprovider:\n  <<: *p\n  name: B\n"
+    assert parse_article_bytes(article(provider)).provider == Provider("B", "a.org")
+
+
 def test_alias_bomb_of_long_strings_is_refused() -> None:
     # Few nodes, but a megabyte of text each time the alias is used.
     text = "x" * 200_000
@@ -360,6 +392,7 @@ SAME_AS_PYYAML = [
     "<<: {a: 1}\nb: 2",
     "a: &a {x: 1}\nb:\n  <<: *a\n  y: 2",
     "a: &a {x: 1}\nb: &b {y: 2}\nc:\n  <<: [*a, *b]",
+    "a: &a {x: 1, y: 1}\nb: &b {<<: *a, y: 2}\nc: &c {<<: [*b, *a], z: 3}\nd: [{<<: *c}]",
     "a: !!binary aGVsbG8=",
     "1: one\n2.5: two\ntrue: t\nnull: n\n2020-01-01: d",
     "a: 0x1F\nb: 0o17\nc: 1_000\nd: 1:30\ne: 017\nf: -42\ng: +7\nh: 0",

@@ -11,7 +11,8 @@ from digest.errors import ArticleError
 from digest.parse import MAX_FILE_BYTES, parse_article_bytes
 from storage.articles import save_articles
 from storage.db import open_db, utcnow
-from storage.ingest import ARTICLE_SUFFIXES, ScanError, scan_folder
+from storage.folder import ARTICLE_SUFFIXES
+from storage.ingest import ScanError, scan_folder
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
