@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +17,10 @@ from dotenv import dotenv_values
 
 DEFAULT_API_URL = "https://api.telegram.org"
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$", re.IGNORECASE)
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+PROXY_SCHEMES = ("http", "https", "socks4", "socks5")
+MAX_BROADCAST_RATE = 1000.0  # Telegram's ceiling for paid broadcasts
 
 
 class SettingsError(ValueError):
@@ -54,6 +58,10 @@ class Settings:
     digest_time: time = time(8, 0)
     scan_interval: float = 60.0
     rate: float = 25.0
+    breaking_max_age: timedelta = timedelta(hours=6)
+    proxy: str | None = field(default=None, repr=False)  # may carry a password
+    paid_broadcast: bool = False
+    broadcast_rate: float = MAX_BROADCAST_RATE
 
     def __repr__(self) -> str:
         token = "set" if self.bot_token else "unset"
@@ -62,7 +70,9 @@ class Settings:
             f"db_path={str(self.db_path)!r}, "
             f"articles_dir={str(self.articles_dir)!r}, admins={sorted(self.admins)!r}, "
             f"timezone={self.timezone!r}, digest_time={self.digest_time:%H:%M}, "
-            f"scan_interval={self.scan_interval}, rate={self.rate})"
+            f"scan_interval={self.scan_interval}, rate={self.rate}, "
+            f"breaking_max_age={self.breaking_max_age}, proxy={_redact_proxy(self.proxy)!r}, "
+            f"paid_broadcast={self.paid_broadcast}, broadcast_rate={self.broadcast_rate})"
         )
 
     @classmethod
@@ -110,6 +120,20 @@ class Settings:
             kwargs["scan_interval"] = _positive_number("NEWSDIGEST_SCAN_INTERVAL", interval)
         if (rate := get("NEWSDIGEST_RATE")) is not None:
             kwargs["rate"] = _positive_number("NEWSDIGEST_RATE", rate)
+        if (max_age := get("NEWSDIGEST_BREAKING_MAX_AGE")) is not None:
+            kwargs["breaking_max_age"] = _duration("NEWSDIGEST_BREAKING_MAX_AGE", max_age)
+        if (proxy := get("NEWSDIGEST_PROXY")) is not None:
+            kwargs["proxy"] = _proxy_url(proxy)
+        if (paid := get("NEWSDIGEST_PAID_BROADCAST")) is not None:
+            kwargs["paid_broadcast"] = _boolean("NEWSDIGEST_PAID_BROADCAST", paid)
+        if (broadcast_rate := get("NEWSDIGEST_BROADCAST_RATE")) is not None:
+            value = _positive_number("NEWSDIGEST_BROADCAST_RATE", broadcast_rate)
+            if value > MAX_BROADCAST_RATE:
+                raise SettingsError(
+                    f"NEWSDIGEST_BROADCAST_RATE: at most {MAX_BROADCAST_RATE:.0f} messages/s "
+                    f"(Telegram's limit for paid broadcasts), got {broadcast_rate!r}"
+                )
+            kwargs["broadcast_rate"] = value
         return cls(**kwargs)  # type: ignore[arg-type]
 
     def require_token(self) -> str:
@@ -149,3 +173,43 @@ def _positive_number(name: str, raw: str) -> float:
     if not value > 0 or value == float("inf"):
         raise SettingsError(f"{name}: must be a positive number, got {raw!r}")
     return value
+
+
+def _duration(name: str, raw: str) -> timedelta:
+    """``"6h"``, ``"90m"``, ``"45s"``, ``"2d"`` or plain seconds."""
+    match = _DURATION_RE.match(raw.strip())
+    if match is None or float(match.group(1)) <= 0:
+        raise SettingsError(
+            f"{name}: {raw!r} is not a positive duration (e.g. 6h, 90m, 3600 for seconds)"
+        )
+    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()])
+
+
+def _boolean(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}: {raw!r} is not true or false")
+
+
+def _proxy_url(raw: str) -> str:
+    scheme, sep, rest = raw.strip().partition("://")
+    host = rest.rsplit("@", 1)[-1]
+    if not sep or scheme.lower() not in PROXY_SCHEMES or not re.match(r"^[^\s/:]+(:\d+)?/?$", host):
+        raise SettingsError(
+            f"NEWSDIGEST_PROXY: {_redact_proxy(raw)!r} is not a proxy URL: use "
+            "http://host:port, https://host:port or socks5://[user:password@]host:port"
+        )
+    return f"{scheme.lower()}://{rest.rstrip('/')}"
+
+
+def _redact_proxy(url: str | None) -> str | None:
+    """The proxy URL without its password (settings are logged at start)."""
+    if url is None or "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -1,9 +1,12 @@
 """The outbox: every digest and breaking message is written here first, then sent.
 
 A row is ``pending`` until Telegram returns its ``message_id`` (``sent``), or it ends
-``failed`` (Telegram refused it: the reason is kept) or ``dropped`` (the reader blocked
-the bot). Articles carried by a row are reserved in ``deliveries`` when it is queued,
-so no later digest repeats them; a row that fails releases them again.
+``failed`` (Telegram refused it: the reason is kept), ``dropped`` (the reader blocked
+the bot) or ``expired`` (it could not be delivered while it was worth sending: a digest
+once the reader's next one is due, a breaking push after its maximum age; the last error
+is kept). Articles carried by a row are reserved in ``deliveries`` when it is queued,
+so no later digest repeats them; a row that fails or expires releases them again, and an
+expired digest moves its reader's window back, so the next digest carries its articles.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.db import to_db_time, write_transaction
+from storage.db import from_db_time, to_db_time, write_transaction
+from storage.expiry import EXPIRED, expire_rows
 from storage.readers import BLOCKED, migrate_chat
 from storage.schedules import DigestDone, write_schedule_advances
 
@@ -48,17 +52,20 @@ class QueuedMessage:
     attempts: int
     reply_markup: dict[str, Any] | None = None
     push_id: int | None = None
+    created_at: datetime | None = None
+    next_digest_at: datetime | None = None  # the reader's: a digest is worth sending until then
 
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
     outbox_id: int
     chat_id: int
-    outcome: str  # "sent" | "retry" | "failed" | "blocked" | "migrated"
+    outcome: str  # "sent" | "retry" | "failed" | "blocked" | "migrated" | "expired"
     message_id: int | None = None
     error: str | None = None
     retry_at: datetime | None = None
     new_chat_id: int | None = None
+    attempted: bool = True  # a send was made (False: expired before it was tried)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +132,13 @@ def pending_batch(
     """The next pending messages, most urgent first, oldest first within a priority."""
     skip = set(skip_ids)
     rows = db.execute(
-        "SELECT id, chat_id, text, priority, kind, attempts, reply_markup, push_id FROM outbox "
-        "WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?) "
+        "SELECT o.id, o.chat_id, o.text, o.priority, o.kind, o.attempts, o.reply_markup, "
+        "o.push_id, o.created_at, r.next_digest_at FROM outbox o "
+        "LEFT JOIN readers r ON r.chat_id = o.chat_id "
+        "WHERE o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= ?) "
         # A chat waiting to retry one message waits with all its later ones: order holds.
-        "AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE status = 'pending' "
-        "AND not_before > ?) ORDER BY priority, id LIMIT ?",
+        "AND o.chat_id NOT IN (SELECT chat_id FROM outbox WHERE status = 'pending' "
+        "AND not_before > ?) ORDER BY o.priority, o.id LIMIT ?",
         (to_db_time(now), to_db_time(now), limit + len(skip)),
     ).fetchall()
     return [
@@ -142,6 +151,8 @@ def pending_batch(
             attempts=row[5],
             reply_markup=json.loads(row[6]) if row[6] else None,
             push_id=row[7],
+            created_at=from_db_time(row[8]) if row[8] else None,
+            next_digest_at=from_db_time(row[9]) if row[9] else None,
         )
         for row in rows
         if row[0] not in skip
@@ -185,6 +196,8 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
                     (r.error, r.outbox_id),
                 )
                 conn.execute("DELETE FROM deliveries WHERE outbox_id = ?", (r.outbox_id,))
+            elif r.outcome == "expired":
+                expire_rows(db, [r.outbox_id], r.error or "expired", attempted=r.attempted)
             elif r.outcome == "blocked":
                 _drop_chat(db, r.chat_id, r.error or "blocked", now_text)
                 blocked.append(r.chat_id)
@@ -236,7 +249,7 @@ def drop_chat(db: Database, chat_id: int, reason: str, now: datetime) -> None:
 
 
 def outbox_counts(db: Database) -> dict[str, int]:
-    counts = {PENDING: 0, SENT: 0, FAILED: 0, DROPPED: 0}
+    counts = {PENDING: 0, SENT: 0, FAILED: 0, DROPPED: 0, EXPIRED: 0}
     counts.update(
         dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
     )
@@ -244,7 +257,7 @@ def outbox_counts(db: Database) -> dict[str, int]:
 
 
 def push_counts(db: Database, push_id: int) -> dict[str, int]:
-    counts = {PENDING: 0, SENT: 0, FAILED: 0, DROPPED: 0}
+    counts = {PENDING: 0, SENT: 0, FAILED: 0, DROPPED: 0, EXPIRED: 0}
     counts.update(
         dict(
             db.execute(

@@ -13,7 +13,7 @@ from bot.delivery.digest_queue import queue_digest_now, run_digest_tick
 from digest.model import Article, Provider, RelatedLink
 from digest.urls import normalize_url
 from storage.articles import save_articles
-from storage.outbox import PRIORITY_ANSWER, PRIORITY_DIGEST
+from storage.outbox import PRIORITY_ANSWER, PRIORITY_DIGEST, SendResult, record_results
 from storage.readers import STOPPED, Reader, compute_next_digest, get_reader, set_status, subscribe
 from storage.schedules import DigestDone, advance_schedules, due_readers
 from storage.topics import toggle_topic, topic_ids_by_names
@@ -61,6 +61,14 @@ def ingest(db: Database, at: datetime, *articles: Article) -> dict[str, int]:
         a.title: int(db.execute("SELECT id FROM articles WHERE url = ?", (a.url,)).fetchone()[0])
         for a in articles
     }
+
+
+def deliver_all(db: Database, at: datetime) -> None:
+    """What the sender does between ticks: every pending row sent, as Telegram answered."""
+    pending = db.execute("SELECT id, chat_id FROM outbox WHERE status = 'pending'").fetchall()
+    record_results(
+        db, [SendResult(i, chat, "sent", message_id=1000 + i) for i, chat in pending], at
+    )
 
 
 def add_reader(
@@ -204,6 +212,7 @@ def test_nothing_is_sent_twice(db: Database) -> None:
     # The same moment again: nobody is due any more.
     assert run_digest_tick(db, TICK1, cap=2) == 0
     assert digests_in(outbox(db, chat)) == 1
+    deliver_all(db, TICK1 + timedelta(seconds=5))
 
     # Next day: one new story; the leftover comes, the two already sent do not.
     new = ingest(db, TICK2 - timedelta(hours=1), story("d", "Delta drone law passes", ["AI"]))
@@ -220,6 +229,7 @@ def test_nothing_is_sent_twice(db: Database) -> None:
     assert reader is not None and reader.digest_since == TICK2  # all shown now
 
     # A day later with nothing new, nothing at all is queued.
+    deliver_all(db, TICK2 + timedelta(seconds=5))
     assert run_digest_tick(db, TICK2 + timedelta(days=1), cap=2) == 0
     assert len(outbox(db, chat)) == len(rows)
 
@@ -234,6 +244,7 @@ def test_leftovers_of_a_first_digest_come_next_time(db: Database) -> None:
     )
     add_reader(db, chat, ["AI"])
     assert run_digest_tick(db, TICK1, cap=1) == 1
+    deliver_all(db, TICK1 + timedelta(seconds=5))
     assert run_digest_tick(db, TICK2, cap=1) == 1
     assert "Beta startup raises funding" in str(outbox(db, chat)[-1]["text"])
 
@@ -364,6 +375,7 @@ def test_queue_digest_now(newsroom: tuple[Database, dict[str, int]]) -> None:
     again = queue_digest_now(db, after, now + timedelta(minutes=5))
     assert again.queued == 0
     assert again.since == now
+    deliver_all(db, now + timedelta(seconds=5))
     # The scheduled digest half an hour later has nothing left to send either.
     assert run_digest_tick(db, TICK1) == 0
     assert len(outbox(db, 1)) == len(rows)

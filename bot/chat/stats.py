@@ -37,7 +37,7 @@ async def cmd_stats(update: Update, context: BotContext) -> None:
     outbox = stats.outbox
     lines += [
         f"Outbox: {outbox['pending']} pending, {outbox['sent']} sent, "
-        f"{outbox['failed']} failed, {outbox['dropped']} dropped",
+        f"{outbox['failed']} failed, {outbox['dropped']} dropped, {outbox['expired']} expired",
         f"Last folder scan: {local(stats.last_scan_at)}",
         "Next digests: "
         + (

@@ -20,7 +20,7 @@ PROGRESS_EVERY = 2.0  # seconds between progress edits of one push
 def progress_text(counts: dict[str, int], audience: int) -> str:
     sent, failed, dropped, pending = (
         counts["sent"],
-        counts["failed"],
+        counts["failed"] + counts.get("expired", 0),
         counts["dropped"],
         counts["pending"],
     )
