@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -50,7 +51,7 @@ def test_global_budget_never_exceeds_the_rate_in_any_second(rate: float) -> None
 
 def test_global_budget_spaces_sends_instead_of_bursting() -> None:
     granted = drive(global_budget(20.0), [0.0] * 20)
-    gaps = [b - a for a, b in zip(granted, granted[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(granted)]
     assert min(gaps) >= 0.05 - 0.025 - 1e-9  # 1/rate, less the small tolerance
     assert granted[-1] >= 0.9  # 20 sends take about a second, not an instant
 

@@ -35,7 +35,10 @@ class Budget:
     """``rate`` sends per second, ``burst`` at once, and never more than ``limit`` per
     ``window`` seconds (``limit`` None: pacing only)."""
 
-    __slots__ = ("_held_until", "_log", "_tat", "interval", "limit", "tolerance", "window")
+    __slots__ = (
+        "_held_until", "_log", "_tat", "interval", "last", "limit", "previous", "tolerance",
+        "window",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -54,6 +57,7 @@ class Budget:
         self._tat = -math.inf  # GCRA's theoretical arrival time of the next send
         self._log: deque[float] = deque()
         self._held_until = -math.inf
+        self.last = self.previous = -math.inf  # the two latest sends
 
     def wait(self, now: float) -> float:
         """Seconds until one more send conforms (0: it does now)."""
@@ -71,6 +75,7 @@ class Budget:
     def take(self, now: float) -> None:
         """Count a send made at ``now`` (call only when :meth:`wait` said 0)."""
         self._tat = max(self._tat, now) + self.interval
+        self.previous, self.last = self.last, now
         if self.limit is not None:
             self._log.append(now)
 

@@ -10,8 +10,8 @@ second with a burst of at most 3, a group or channel 20 a minute. Paid broadcast
 
 A 429 caused by one chat's pace holds that chat alone; any other 429 pauses every send
 for exactly the ``retry_after`` Telegram asks. Telegram does not say which limit refused,
-so it is inferred: the chat had another send within its own window (it was at its pace)
--> that chat; an isolated send refused -> the bot as a whole.
+so it is inferred: the chat had another send shortly before (within twice its own window:
+it was at its pace) -> that chat; an isolated send refused -> the bot as a whole.
 """
 
 from __future__ import annotations
@@ -94,9 +94,10 @@ class ChatPacer:
         self._budget(chat_id).hold(now, seconds)
 
     def at_pace(self, chat_id: int | str, now: float) -> bool:
-        """The chat had another send within its window: its own limit may be the cause."""
+        """The chat had another send shortly before this one (within twice its window):
+        its own limit, not the bot's, is the likely cause of a 429."""
         budget = self._budgets.get(chat_id)
-        return budget is not None and budget.recent(now) >= 2
+        return budget is not None and now - budget.previous <= 2 * budget.window
 
 
 class PriorityRateLimiter(BaseRateLimiter[int]):
