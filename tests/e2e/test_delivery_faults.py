@@ -149,7 +149,7 @@ async def test_no_send_goes_unrecorded_beyond_the_window(
     """Results cannot be written: sending stops once the in-flight window is used up, and
     resumes once writes succeed. A restart in between doubles at most that window."""
     db = open_db(db_path)
-    enqueue(db, [*pushes(6000, 300)], utcnow())
+    enqueue(db, pushes(6000, 150), utcnow())
     async with FakeBotApi(latency=0.02, open_chats=True) as api:
         async with running_sender(api, db_path, rate=100.0) as sender:
             await until(lambda: outbox_counts(db)["sent"] >= 30)
@@ -159,20 +159,20 @@ async def test_no_send_goes_unrecorded_beyond_the_window(
             # Writes work again: everything recorded, sending resumes, no double at all.
             await sender._store.run(writable)
             await until(drained(db), timeout=20)
-        assert api.stats()["duplicates"] == 0 and outbox_counts(db)["sent"] == 300
+        assert api.stats()["duplicates"] == 0 and outbox_counts(db)["sent"] == 150
 
         # The same fault, then a stop (as good as a crash for what was unrecorded) and a
         # restart: only the window's worth is sent twice.
         api.reset_observations()
-        enqueue(db, pushes(7000, 300, "second"), utcnow())
+        enqueue(db, pushes(7000, 150, "second"), utcnow())
         async with running_sender(api, db_path, rate=100.0) as sender:
-            await until(lambda: outbox_counts(db)["sent"] >= 330)
+            await until(lambda: outbox_counts(db)["sent"] >= 180)
             await sender._store.run(fault)
             window = await unrecorded_stays_within_the_window(api, db, sender)
         async with running_sender(api, db_path, rate=100.0):
             await until(drained(db), timeout=20)
         assert 0 < api.stats()["duplicates"] <= window
-        assert outbox_counts(db)["sent"] == 600
+        assert outbox_counts(db)["sent"] == 300
     db.close()
 
 
