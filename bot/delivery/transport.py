@@ -6,10 +6,11 @@ transport costs 2–10 ms of CPU per call once dozens of requests are in flight
 messages/s; aiohttp keeps it well under 1 ms, so the sender's rate, not the HTTP
 client, is the limit.
 
-Proxies: ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` are honoured (``trust_env``);
-an explicit ``proxy`` (``NEWSDIGEST_PROXY``) wins over them for every Bot API call:
-``http://`` and ``https://`` proxies through aiohttp itself, ``socks4://`` and
-``socks5://`` through aiohttp-socks' connector.
+Proxies: ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` are honoured, looked up once per
+host (aiohttp's own ``trust_env`` re-reads the environment and ``~/.netrc`` on every
+request, a cost at 1,000 requests a second); an explicit ``proxy`` (``NEWSDIGEST_PROXY``)
+wins over them for every Bot API call: ``http://`` and ``https://`` proxies through aiohttp
+itself, ``socks4://`` and ``socks5://`` through aiohttp-socks' connector.
 
 Stopping: :meth:`AiohttpRequest.abort_after` gives the requests in flight a last few
 seconds, then fails them with ``TimedOut``, so a hung server cannot hold up a stop; after
@@ -19,6 +20,7 @@ seconds, then fails them with ``TimedOut``, so a hung server cannot hold up a st
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 
 import aiohttp
 from aiohttp_socks import ProxyConnector
@@ -37,6 +39,7 @@ class AiohttpRequest(BaseRequest):
         "_closed",
         "_connect_timeout",
         "_deadline",
+        "_env_proxies",
         "_pool_size",
         "_proxy",
         "_read_timeout",
@@ -63,6 +66,7 @@ class AiohttpRequest(BaseRequest):
         self._closed = False
         self._deadline: float | None = None  # stopping: nothing waits past this loop time
         self._scopes: set[asyncio.Timeout] = set()
+        self._env_proxies: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> proxy
 
     @property
     def read_timeout(self) -> float | None:
@@ -83,7 +87,6 @@ class AiohttpRequest(BaseRequest):
                 connector=connector,
                 # The token is in the URL path: never let aiohttp build tracebacks from it.
                 raise_for_status=False,
-                trust_env=True,  # HTTPS_PROXY / HTTP_PROXY / NO_PROXY, like curl
             )
 
     async def shutdown(self) -> None:
@@ -100,6 +103,19 @@ class AiohttpRequest(BaseRequest):
             when = scope.when()
             if when is None or when > self._deadline:
                 scope.reschedule(self._deadline)
+
+    def _proxy_for(self, url: str) -> str | None:
+        """The HTTP(S) proxy for ``url``: NEWSDIGEST_PROXY, else the environment's (cached)."""
+        if self._proxy is not None:
+            return None if self._proxy.startswith(SOCKS_SCHEMES) else self._proxy
+        scheme, _, rest = url.partition("://")
+        host = rest.split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
+        key = (scheme.lower(), host)
+        if key not in self._env_proxies:
+            proxies = urllib.request.getproxies()  # HTTPS_PROXY, HTTP_PROXY... like curl
+            bypass = bool(urllib.request.proxy_bypass(host))  # NO_PROXY
+            self._env_proxies[key] = None if bypass else proxies.get(key[0])
+        return self._env_proxies[key]
 
     async def do_request(
         self,
@@ -133,7 +149,7 @@ class AiohttpRequest(BaseRequest):
         elif request_data is not None:
             body = request_data.json_payload
             headers["Content-Type"] = "application/json"
-        proxy = self._proxy if self._proxy and not self._proxy.startswith(SOCKS_SCHEMES) else None
+        proxy = self._proxy_for(url)
         try:
             async with asyncio.timeout(self._deadline) as scope:
                 self._scopes.add(scope)
