@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from telegram import Bot
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
 from tests.botapi import FakeBotApi
@@ -239,3 +239,13 @@ async def test_standalone_runner_strict_mode_and_fault_controls(
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+async def test_a_garbled_answer_after_the_send_was_carried_out() -> None:
+    async with FakeBotApi(open_chats=True) as api:
+        async with client(api) as bot:
+            api.garble_next("sendMessage")
+            with pytest.raises(TelegramError, match="Invalid server response"):
+                await bot.send_message(1, "done, answer lost")
+            await bot.send_message(1, "answered")
+        assert [m.plain_text for m in api.all_messages()] == ["done, answer lost", "answered"]

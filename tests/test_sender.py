@@ -10,10 +10,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlite_utils import Database
 from telegram.ext import ExtBot
 
 from bot.db_thread import DbThread
+from bot.delivery.outcomes import Backoff
 from bot.delivery.ratelimit import PriorityRateLimiter
 from bot.delivery.sender import OutboxSender
 from bot.delivery.transport import AiohttpRequest
@@ -282,3 +284,42 @@ async def test_sends_to_many_chats_concurrently(db: Database, db_path: Path) -> 
             sum(1 for t in arrivals if start <= t < start + latency) for start in arrivals
         )
         assert in_one_latency >= 10
+
+
+async def test_an_answer_that_does_not_parse_is_retried_with_its_reason(
+    db: Database, db_path: Path
+) -> None:
+    enqueue(db, [OutgoingMessage(FIRST_CHAT, "garbled once", "breaking", PRIORITY_BREAKING)],
+            utcnow())  # fmt: skip
+    async with FakeBotApi(open_chats=True) as api:
+        api.garble_next("sendMessage")
+        async with running_sender(api, db_path, backoff=Backoff(0.05, 0.1)):
+            await until(drained(db))
+        (row,) = rows(db)
+        assert row["status"] == "sent" and row["attempts"] == 2
+        assert "Invalid server response" in str(row["last_error"])
+        # Delivered by the first try already (only its answer was lost): the documented double.
+        assert len(api.all_messages()) == 2
+
+
+async def test_an_unexpected_error_is_recorded_on_its_row_and_others_go_on(
+    db: Database, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = {"inline_keyboard": "not rows of buttons"}
+    enqueue(
+        db,
+        [
+            OutgoingMessage(FIRST_CHAT, "bad keyboard", "breaking", 1, reply_markup=broken),
+            OutgoingMessage(FIRST_CHAT + 1, "fine", "breaking", 1),
+        ],
+        utcnow(),
+    )
+    async with FakeBotApi(open_chats=True) as api:
+        async with running_sender(api, db_path):
+            await until(lambda: outbox_counts(db)["sent"] == 1)
+            await until(lambda: rows(db)[0]["last_error"] is not None)
+        bad, fine = rows(db)
+        assert bad["status"] == "pending" and bad["not_before"] is not None  # retried later
+        assert str(bad["last_error"]).startswith(("TypeError", "AttributeError", "ValueError"))
+        assert fine["status"] == "sent"
+        assert f"outbox {bad['id']} to {FIRST_CHAT}: unexpected error" in caplog.text

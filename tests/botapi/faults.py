@@ -8,6 +8,8 @@
   Telegram is overloaded; a client that gives up early and resends makes a duplicate.
 * :meth:`FaultInjection.revoke_token` — from now on every call answers 401, as after
   /revoke in @BotFather.
+* :meth:`FaultInjection.garble_next` — the next calls are carried out but answered with a
+  body that is not JSON (a proxy's error page, a truncated answer).
 """
 
 from __future__ import annotations
@@ -78,3 +80,12 @@ class FaultInjection(ApiState):
 
     def restore_token(self) -> None:
         self.token_revoked = False
+
+    def garble_next(self, method: str = "sendMessage", times: int = 1) -> None:
+        self._garbled[method] = self._garbled.get(method, 0) + times
+
+    def take_garbled(self, method: str) -> bool:
+        left = self._garbled.get(method, 0)
+        if left:
+            self._garbled[method] = left - 1
+        return bool(left)

@@ -203,6 +203,8 @@ class FakeBotApi(UserActions, Observations, FaultInjection, BotMethods):
         delay = self.answer_delay(method)
         if delay:
             await asyncio.sleep(delay)  # done already: only the answer is late
+        if self.take_garbled(method):
+            return web.Response(status=200, text="<html>upstream hiccup", content_type="text/html")
         return json_response({"ok": True, "result": result}, 200)
 
     def _drop(

@@ -101,6 +101,7 @@ class ApiState:
         self._outage_updates = False
         self._slow: dict[str, tuple[float, int | None]] = {}  # method -> (delay, times left)
         self.token_revoked = False
+        self._garbled: dict[str, int] = {}  # method -> answers to garble
 
         # observations
         self.calls: list[Call] = []
