@@ -14,11 +14,22 @@ and its row records "unconfirmed" so a possible double can be traced.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
-from storage.outbox import QueuedMessage
+from storage.outbox import QueuedMessage, SendResult
+
+_LOGGER = logging.getLogger("bot.delivery.sender")
 
 SEND_TIMEOUT = 60.0  # seconds to wait for Telegram's answer to a queued send
 ANSWER_MAX_AGE = timedelta(minutes=30)  # a queued reply (/related) is stale after this
@@ -37,6 +48,65 @@ def deadline(message: QueuedMessage, breaking_max_age: timedelta, now: datetime)
     if message.kind == "answer":
         return created + ANSWER_MAX_AGE
     return created + breaking_max_age
+
+
+def result_of_error(
+    exc: Exception,
+    message: QueuedMessage,
+    *,
+    now: datetime,
+    breaking_max_age: timedelta,
+    send_timeout: float,
+    backoff: Backoff,
+    loop_time: float,
+) -> SendResult:
+    """What a failed send means for its row (see the module docstring)."""
+    if isinstance(exc, ChatMigrated):
+        _LOGGER.info("chat %s migrated to %s", message.chat_id, exc.new_chat_id)
+        return SendResult(message.id, message.chat_id, "migrated", new_chat_id=exc.new_chat_id)
+    if isinstance(exc, Forbidden):
+        _LOGGER.info("reader %s unreachable (%s): deactivated", message.chat_id, exc.message)
+        return SendResult(message.id, message.chat_id, "blocked", error=exc.message)
+    if isinstance(exc, BadRequest):
+        if "chat not found" in exc.message.lower():
+            _LOGGER.info("reader %s: chat not found, deactivated", message.chat_id)
+            return SendResult(message.id, message.chat_id, "blocked", error=exc.message)
+        _LOGGER.warning("outbox %s to %s refused: %s", message.id, message.chat_id, exc.message)
+        return SendResult(message.id, message.chat_id, "failed", error=exc.message)
+    if isinstance(exc, RetryAfter):
+        delay = exc.retry_after
+        seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+        reason = f"flood control: {exc.message}"
+        return retry_or_expire(message, reason, seconds, now, breaking_max_age)
+    reason = describe(exc, send_timeout)
+    if is_outage(exc) or isinstance(exc, TelegramError):
+        wait = backoff.failed(loop_time)
+        return retry_or_expire(message, reason, wait, now, breaking_max_age)
+    # Not Telegram's doing: keep the traceback, retry the row on its own clock.
+    _LOGGER.error("outbox %s to %s: unexpected error", message.id, message.chat_id,
+                  exc_info=exc)  # fmt: skip
+    return retry_or_expire(message, reason, row_backoff(message.attempts + 1), now,
+                           breaking_max_age)  # fmt: skip
+
+
+def retry_or_expire(
+    message: QueuedMessage, reason: str, wait: float, now: datetime, breaking_max_age: timedelta
+) -> SendResult:
+    """Try again in ``wait`` seconds, unless by then the message is no longer worth it."""
+    retry_at = now + timedelta(seconds=wait)
+    until = deadline(message, breaking_max_age, now)
+    if retry_at >= until:
+        return expire(message, until, reason, attempted=True)
+    _LOGGER.info("outbox %s to %s: retry in %.1f s (%s)", message.id, message.chat_id, wait,
+                 reason)  # fmt: skip
+    return SendResult(message.id, message.chat_id, "retry", error=reason, retry_at=retry_at)
+
+
+def expire(message: QueuedMessage, until: datetime, reason: str, *, attempted: bool) -> SendResult:
+    why = "the reader's next digest is due" if message.kind == "digest" else "too old"
+    error = f"expired at {until:%Y-%m-%d %H:%M} UTC ({why}); last: {reason}"
+    _LOGGER.warning("outbox %s to %s: %s", message.id, message.chat_id, error)
+    return SendResult(message.id, message.chat_id, "expired", error=error, attempted=attempted)
 
 
 def is_definite(exc: TelegramError) -> bool:

@@ -24,26 +24,12 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    InvalidToken,
-    RetryAfter,
-    TelegramError,
-)
+from telegram.error import InvalidToken
 from telegram.ext import ExtBot
 
 from bot.db_thread import DbThread
 from bot.delivery.budget import RoundTrip, SendAborted
-from bot.delivery.outcomes import (
-    SEND_TIMEOUT,
-    Backoff,
-    deadline,
-    describe,
-    is_outage,
-    row_backoff,
-)
+from bot.delivery.outcomes import SEND_TIMEOUT, Backoff, deadline, expire, result_of_error
 from bot.delivery.ratelimit import INITIAL_ROUND_TRIP, PriorityRateLimiter
 from bot.delivery.recorder import Recorder
 from bot.delivery.window import InFlightWindow
@@ -204,7 +190,7 @@ class OutboxSender:
                 message = left[0]
                 now = self._clock()
                 if now >= (until := deadline(message, self._breaking_max_age, now)):
-                    expired = self._expired(message, until, "not sent in time", attempted=False)
+                    expired = expire(message, until, "not sent in time", attempted=False)
                     self._recorder.add(expired, None, left[1:])
                     left = []
                     return
@@ -271,55 +257,24 @@ class OutboxSender:
                 read_timeout=self._send_timeout,
                 rate_limit_args=message.priority,
             )  # fmt: skip
-        except ChatMigrated as exc:
-            _LOGGER.info("chat %s migrated to %s", message.chat_id, exc.new_chat_id)
-            return SendResult(message.id, message.chat_id, "migrated", new_chat_id=exc.new_chat_id)
-        except Forbidden as exc:
-            _LOGGER.info("reader %s unreachable (%s): deactivated", message.chat_id, exc.message)
-            return SendResult(message.id, message.chat_id, "blocked", error=exc.message)
-        except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
-                _LOGGER.info("reader %s: chat not found, deactivated", message.chat_id)
-                return SendResult(message.id, message.chat_id, "blocked", error=exc.message)
-            _LOGGER.warning("outbox %s to %s refused: %s", message.id, message.chat_id, exc.message)
-            return SendResult(message.id, message.chat_id, "failed", error=exc.message)
-        except RetryAfter as exc:
-            delay = exc.retry_after
-            seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-            return self._retry(message, f"flood control: {exc.message}", seconds)
         except SendAborted:
             return None
         except InvalidToken as exc:
             self._halt(exc.message)
             return None
         except Exception as exc:
-            reason = describe(exc, self._send_timeout)
-            if is_outage(exc) or isinstance(exc, TelegramError):
-                return self._retry(message, reason, self._backoff.failed(self._loop_time()))
-            # Not Telegram's doing: keep the traceback, retry the row on its own clock.
-            _LOGGER.exception("outbox %s to %s: unexpected error", message.id, message.chat_id)
-            return self._retry(message, reason, row_backoff(message.attempts + 1))
+            return result_of_error(
+                exc,
+                message,
+                now=self._clock(),
+                breaking_max_age=self._breaking_max_age,
+                send_timeout=self._send_timeout,
+                backoff=self._backoff,
+                loop_time=asyncio.get_running_loop().time(),
+            )
         self._backoff.succeeded()
         self.sent_count += 1
         return SendResult(message.id, message.chat_id, "sent", message_id=sent.message_id)
-
-    def _retry(self, message: QueuedMessage, reason: str, wait: float) -> SendResult:
-        now = self._clock()
-        retry_at = now + timedelta(seconds=wait)
-        until = deadline(message, self._breaking_max_age, now)
-        if retry_at >= until:
-            return self._expired(message, until, reason, attempted=True)
-        _LOGGER.info("outbox %s to %s: retry in %.1f s (%s)", message.id, message.chat_id, wait,
-                     reason)  # fmt: skip
-        return SendResult(message.id, message.chat_id, "retry", error=reason, retry_at=retry_at)
-
-    def _expired(
-        self, message: QueuedMessage, until: datetime, reason: str, *, attempted: bool
-    ) -> SendResult:
-        why = "the reader's next digest is due" if message.kind == "digest" else "too old"
-        error = f"expired at {until:%Y-%m-%d %H:%M} UTC ({why}); last: {reason}"
-        _LOGGER.warning("outbox %s to %s: %s", message.id, message.chat_id, error)
-        return SendResult(message.id, message.chat_id, "expired", error=error, attempted=attempted)
 
     def _halt(self, detail: str) -> None:
         if self.halted is not None:
@@ -331,7 +286,3 @@ class OutboxSender:
             task = asyncio.create_task(self._on_fatal(self.halted), name="outbox-fatal")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    def _loop_time() -> float:
-        return asyncio.get_running_loop().time()

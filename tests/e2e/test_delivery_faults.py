@@ -122,11 +122,12 @@ def writable(db: Database) -> None:
 
 
 async def unrecorded_stays_within_the_window(
-    api: FakeBotApi, db: Database, sender: OutboxSender
+    api: FakeBotApi, db: Database, sender: OutboxSender, *, stalls: bool
 ) -> int:
     """Watch until sending has stalled (0.5 s without a new send): at every look, what the
     stand-in accepted but the outbox does not show as sent fits in the window. Returns the
-    window's size at the stall."""
+    window's size at the stall. (A full disk may still take a write that fits in a page's
+    free space, so there sending may crawl to the end rather than stall: ``stalls``.)"""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 15
     last_count, last_change = -1, loop.time()
@@ -138,7 +139,8 @@ async def unrecorded_stays_within_the_window(
         if accepted != last_count:
             last_count, last_change = accepted, loop.time()
         await asyncio.sleep(0.05)
-    assert sender.window.in_use > 0
+    if stalls:
+        assert sender.window.in_use > 0 and outbox_counts(db)["pending"] > 0
     return sender.window.capacity
 
 
@@ -148,14 +150,14 @@ async def test_no_send_goes_unrecorded_beyond_the_window(
 ) -> None:
     """Results cannot be written: sending stops once the in-flight window is used up, and
     resumes once writes succeed. A restart in between doubles at most that window."""
+    stalls = fault is read_only
     db = open_db(db_path)
     enqueue(db, pushes(6000, 150), utcnow())
     async with FakeBotApi(latency=0.02, open_chats=True) as api:
         async with running_sender(api, db_path, rate=100.0) as sender:
             await until(lambda: outbox_counts(db)["sent"] >= 30)
             await sender._store.run(fault)
-            await unrecorded_stays_within_the_window(api, db, sender)
-            assert outbox_counts(db)["pending"] > 0
+            await unrecorded_stays_within_the_window(api, db, sender, stalls=stalls)
             # Writes work again: everything recorded, sending resumes, no double at all.
             await sender._store.run(writable)
             await until(drained(db), timeout=20)
@@ -168,10 +170,12 @@ async def test_no_send_goes_unrecorded_beyond_the_window(
         async with running_sender(api, db_path, rate=100.0) as sender:
             await until(lambda: outbox_counts(db)["sent"] >= 180)
             await sender._store.run(fault)
-            window = await unrecorded_stays_within_the_window(api, db, sender)
+            window = await unrecorded_stays_within_the_window(api, db, sender, stalls=stalls)
         async with running_sender(api, db_path, rate=100.0):
             await until(drained(db), timeout=20)
-        assert 0 < api.stats()["duplicates"] <= window
+        assert api.stats()["duplicates"] <= window
+        if stalls:
+            assert api.stats()["duplicates"] > 0  # the window's worth was really unrecorded
         assert outbox_counts(db)["sent"] == 300
     db.close()
 
