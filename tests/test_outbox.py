@@ -331,9 +331,21 @@ def test_outbox_and_push_counts(db: Database) -> None:
         ],
         NOW,
     )
-    assert push_counts(db, push.id) == {"pending": 1, "sent": 1, "failed": 1, "dropped": 1, "expired": 0}
+    assert push_counts(db, push.id) == {
+        "pending": 1,
+        "sent": 1,
+        "failed": 1,
+        "dropped": 1,
+        "expired": 0,
+    }
     assert outbox_counts(db) == {"pending": 2, "sent": 2, "failed": 1, "dropped": 1, "expired": 0}
-    assert push_counts(db, push.id + 1) == {"pending": 0, "sent": 0, "failed": 0, "dropped": 0, "expired": 0}
+    assert push_counts(db, push.id + 1) == {
+        "pending": 0,
+        "sent": 0,
+        "failed": 0,
+        "dropped": 0,
+        "expired": 0,
+    }
 
 
 # -- commit_digests ------------------------------------------------------------------------------
