@@ -107,10 +107,17 @@ class StandIn:
 
 @contextlib.contextmanager
 def stand_in(
-    *, rate: float | None, latency: float, open_chats: bool = True, ready_timeout: float = 20.0
+    *,
+    rate: float | None,
+    latency: float,
+    open_chats: bool = True,
+    ready_timeout: float = 20.0,
+    extra: Sequence[str] = (),
 ) -> Iterator[StandIn]:
-    """Start the stand-in on 127.0.0.1 (a free port), yield it once it printed READY."""
+    """Start the stand-in on 127.0.0.1 (a free port), yield it once it printed READY.
+    ``extra``: more flags, e.g. ``["--window", "30"]`` for strict mode."""
     command = [sys.executable, "-m", "tests.botapi", "--token", TOKEN, "--latency", str(latency)]
+    command += list(extra)
     if rate is not None:
         command += ["--rate", str(rate)]
     if open_chats:

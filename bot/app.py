@@ -31,10 +31,12 @@ from bot.context import BotContext, Services
 from bot.db_thread import DbThread
 from bot.delivery.push_progress import PushProgress
 from bot.delivery.ratelimit import PriorityRateLimiter
-from bot.delivery.sender import SENDER_CONCURRENCY, OutboxSender
+from bot.delivery.sender import OutboxSender
 from bot.delivery.transport import AiohttpRequest
+from bot.delivery.window import MAX_UNITS
 from bot.errors import on_error
 from bot.jobs import DIGEST_TICK_SECONDS, job_digest_tick, job_scan
+from bot.lifecycle import NewsdigestApplication, on_token_revoked
 from bot.service.api_watch import ApiWatch, WatchedRequest
 from bot.settings import Settings
 from digest.callbacks import TOPIC_BUTTONS, DigestMore, PushButton, RelatedStory, matcher
@@ -73,15 +75,20 @@ def build_application(
     ``clock``: "now" for the digest schedule, the folder scan and the sender's retries;
     ``watch``: told of every Bot API answer (health, metrics)."""
     token = settings.require_token()
-    limiter = PriorityRateLimiter(settings.rate)
-    # Room for the sender's requests in flight plus the handlers' answers.
+    paid_rate = settings.broadcast_rate if settings.paid_broadcast else None
+    limiter = PriorityRateLimiter(settings.rate, paid_rate=paid_rate)
+    # Room for the sender's in-flight windows plus the handlers' answers. getUpdates: PTB
+    # adds the long poll's timeout to this read timeout; kept short so a stop against a
+    # hung server is not held up by the last poll.
+    windows = 2 if paid_rate else 1
     requests = (
-        AiohttpRequest(pool_size=SENDER_CONCURRENCY + 32),
-        AiohttpRequest(pool_size=2, read_timeout=40.0),
+        AiohttpRequest(pool_size=windows * MAX_UNITS + 32, proxy=settings.proxy),
+        AiohttpRequest(pool_size=2, read_timeout=5.0, proxy=settings.proxy),
     )
     watched = requests if watch is None else tuple(WatchedRequest(r, watch) for r in requests)
     application: App = (
         ApplicationBuilder()
+        .application_class(NewsdigestApplication)
         .token(token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
@@ -157,9 +164,11 @@ async def _post_init(application: App) -> None:
     sender = OutboxSender(
         application.bot,
         store,
-        concurrency=SENDER_CONCURRENCY,
         on_recorded=PushProgress(application),
         clock=clock,
+        on_fatal=lambda detail: on_token_revoked(application, detail),
+        breaking_max_age=settings.breaking_max_age,
+        paid_broadcast=settings.paid_broadcast,
     )
     application.bot_data["services"] = Services(
         settings=settings,

@@ -36,9 +36,12 @@ async def job_scan(context: BotContext) -> None:
 
 
 async def job_digest_tick(context: BotContext) -> None:
-    """Queue the digests of every reader whose time has come."""
+    """Queue the digests of every reader whose time has come (a stop ends it between batches)."""
     services = context.services
-    queued = await services.background.run(run_digest_tick, services.clock())
+    application = context.application
+    queued = await services.background.run(
+        run_digest_tick, services.clock(), should_stop=lambda: not application.running
+    )
     if queued:
         _LOGGER.info("digest tick: %d digests queued", queued)
         services.sender.wake()

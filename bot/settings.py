@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +29,10 @@ PLACEHOLDER_TOKENS = frozenset({"123456:ABC-your-token"})
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$", re.IGNORECASE)
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+PROXY_SCHEMES = ("http", "https", "socks4", "socks5")
+MAX_BROADCAST_RATE = 1000.0  # Telegram's ceiling for paid broadcasts
 
 
 class SettingsError(ValueError):
@@ -66,7 +70,10 @@ class Settings:
     digest_time: time = time(8, 0)
     scan_interval: float = 60.0
     rate: float = 25.0
+    breaking_max_age: timedelta = timedelta(hours=6)
+    proxy: str | None = field(default=None, repr=False)  # may carry a password
     paid_broadcast: bool = False
+    broadcast_rate: float = MAX_BROADCAST_RATE
     log_level: str = "INFO"
     log_format: str = "text"
     start_timeout: float = DEFAULT_START_TIMEOUT
@@ -91,7 +98,9 @@ class Settings:
             f"articles_dir={str(self.articles_dir)!r}, admins={sorted(self.admins)!r}, "
             f"timezone={self.timezone.key!r}, digest_time={self.digest_time:%H:%M}, "
             f"scan_interval={self.scan_interval}, rate={self.rate}, "
-            f"paid_broadcast={self.paid_broadcast}, {mode}metrics_listen={metrics!r}, "
+            f"breaking_max_age={self.breaking_max_age}, proxy={redact_url(self.proxy)!r}, "
+            f"paid_broadcast={self.paid_broadcast}, broadcast_rate={self.broadcast_rate}, "
+            f"{mode}metrics_listen={metrics!r}, "
             f"start_timeout={self.start_timeout}, log_level={self.log_level!r}, "
             f"log_format={self.log_format!r})"
         )
@@ -151,8 +160,20 @@ class Settings:
             kwargs["scan_interval"] = _positive_number("NEWSDIGEST_SCAN_INTERVAL", interval)
         if (rate := get("NEWSDIGEST_RATE")) is not None:
             kwargs["rate"] = _positive_number("NEWSDIGEST_RATE", rate)
+        if (max_age := get("NEWSDIGEST_BREAKING_MAX_AGE")) is not None:
+            kwargs["breaking_max_age"] = _duration("NEWSDIGEST_BREAKING_MAX_AGE", max_age)
+        if (proxy := get("NEWSDIGEST_PROXY")) is not None:
+            kwargs["proxy"] = _proxy_url(proxy)
         if (paid := get("NEWSDIGEST_PAID_BROADCAST")) is not None:
             kwargs["paid_broadcast"] = _boolean("NEWSDIGEST_PAID_BROADCAST", paid)
+        if (broadcast_rate := get("NEWSDIGEST_BROADCAST_RATE")) is not None:
+            value = _positive_number("NEWSDIGEST_BROADCAST_RATE", broadcast_rate)
+            if value > MAX_BROADCAST_RATE:
+                raise SettingsError(
+                    f"NEWSDIGEST_BROADCAST_RATE: at most {MAX_BROADCAST_RATE:.0f} messages/s "
+                    f"(Telegram's limit for paid broadcasts), got {broadcast_rate!r}"
+                )
+            kwargs["broadcast_rate"] = value
         if (level := get("NEWSDIGEST_LOG_LEVEL")) is not None:
             kwargs["log_level"] = _choice("NEWSDIGEST_LOG_LEVEL", level.upper(), LOG_LEVELS)
         if (log_format := get("NEWSDIGEST_LOG_FORMAT")) is not None:
@@ -274,3 +295,24 @@ def _positive_number(name: str, raw: str) -> float:
     if not value > 0 or value == float("inf"):
         raise SettingsError(f"{name}: must be a positive number, got {raw!r}")
     return value
+
+
+def _duration(name: str, raw: str) -> timedelta:
+    """``"6h"``, ``"90m"``, ``"45s"``, ``"2d"`` or plain seconds."""
+    match = _DURATION_RE.match(raw.strip())
+    if match is None or float(match.group(1)) <= 0:
+        raise SettingsError(
+            f"{name}: {raw!r} is not a positive duration (e.g. 6h, 90m, 3600 for seconds)"
+        )
+    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()])
+
+
+def _proxy_url(raw: str) -> str:
+    scheme, sep, rest = raw.strip().partition("://")
+    host = rest.rsplit("@", 1)[-1]
+    if not sep or scheme.lower() not in PROXY_SCHEMES or not re.match(r"^[^\s/:]+(:\d+)?/?$", host):
+        raise SettingsError(
+            f"NEWSDIGEST_PROXY: {redact_url(raw)!r} is not a proxy URL: use "
+            "http://host:port, https://host:port or socks5://[user:password@]host:port"
+        )
+    return f"{scheme.lower()}://{rest.rstrip('/')}"

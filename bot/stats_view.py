@@ -38,9 +38,8 @@ def stats_lines(
         f"Articles: {stats.articles} · topics: {stats.topics}",
         f"Files rejected: {stats.rejected_files}",
         *[f"  • {escape(path)}: {escape(reason)}" for path, reason in rejections],
-        f"Outbox: {outbox.get(OutboxStatus.PENDING, 0)} pending, "
-        f"{outbox.get(OutboxStatus.SENT, 0)} sent, {outbox.get(OutboxStatus.FAILED, 0)} failed, "
-        f"{outbox.get(OutboxStatus.DROPPED, 0)} dropped",
+        "Outbox: "
+        + ", ".join(f"{outbox.get(status, 0)} {status.value}" for status in OutboxStatus),
         f"Last folder scan: {local(stats.last_scan_at)}",
         "Next digests: "
         + (

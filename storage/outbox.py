@@ -1,9 +1,12 @@
 """The outbox: every digest and breaking message is written here first, then sent.
 
 A row is ``pending`` until Telegram returns its ``message_id`` (``sent``), or it ends
-``failed`` (Telegram refused it: the reason is kept) or ``dropped`` (the reader blocked
-the bot). Articles carried by a row are reserved in ``deliveries`` when it is queued,
-so no later digest repeats them; a row that fails releases them again.
+``failed`` (Telegram refused it: the reason is kept), ``dropped`` (the reader blocked
+the bot) or ``expired`` (it could not be delivered while it was worth sending: a digest
+once the reader's next one is due, a breaking push after its maximum age; the last error
+is kept). Articles carried by a row are reserved in ``deliveries`` when it is queued,
+so no later digest repeats them; a row that fails or expires releases them again, and an
+expired digest moves its reader's window back, so the next digest carries its articles.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Literal
 from sqlite_utils import Database
 
 from digest.keyboard import Button, Keyboard
-from storage.db import to_db_time, write_transaction
+from storage.db import from_db_time, to_db_time, write_transaction
 from storage.readers import ReaderStatus, migrate_chat
 from storage.schedules import DigestDone, write_schedule_advances
 
@@ -32,6 +35,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # Telegram refused it; last_error says why
     DROPPED = "dropped"  # the reader blocked the bot before it went out
+    EXPIRED = "expired"  # no longer worth sending (outage); its articles went back
 
 
 class MessageKind(StrEnum):
@@ -39,6 +43,7 @@ class MessageKind(StrEnum):
 
     DIGEST = "digest"
     BREAKING = "breaking"
+    ANSWER = "answer"  # a reply of several messages, paced through the outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +65,18 @@ class QueuedMessage:
     priority: int
     kind: str
     attempts: int
-    keyboard: Keyboard = ()
+    reply_markup: str | None = None  # the stored JSON: decoded where a bad row is recorded
     push_id: int | None = None
+    created_at: datetime | None = None
+    next_digest_at: datetime | None = None  # the reader's: a digest is worth sending until then
+
+    @property
+    def keyboard(self) -> Keyboard:
+        """The row's buttons; raises on a malformed stored keyboard (recorded on the row)."""
+        return keyboard_from_json(self.reply_markup)
 
 
-SendOutcome = Literal["sent", "retry", "failed", "blocked", "migrated"]
+SendOutcome = Literal["sent", "retry", "failed", "blocked", "migrated", "expired"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +88,7 @@ class SendResult:
     error: str | None = None
     retry_at: datetime | None = None
     new_chat_id: int | None = None
+    attempted: bool = True  # a send was made (False: expired before it was tried)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,19 +170,30 @@ def pending_batch(
     """The next pending messages, most urgent first, oldest first within a priority."""
     skip = set(skip_ids)
     rows = db.execute(
-        "SELECT id, chat_id, text, priority, kind, attempts, reply_markup, push_id FROM outbox "
-        "WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?) "
+        "SELECT o.id, o.chat_id, o.text, o.priority, o.kind, o.attempts, o.reply_markup, "
+        "o.push_id, o.created_at, r.next_digest_at FROM outbox o "
+        "LEFT JOIN readers r ON r.chat_id = o.chat_id "
+        "WHERE o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= ?) "
         # A chat waiting to retry one message waits with all its later ones: order holds.
-        "AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE status = 'pending' "
-        "AND not_before > ?) ORDER BY priority, id LIMIT ?",
+        "AND o.chat_id NOT IN (SELECT chat_id FROM outbox WHERE status = 'pending' "
+        "AND not_before > ?) ORDER BY o.priority, o.id LIMIT ?",
         (to_db_time(now), to_db_time(now), limit + len(skip)),
     ).fetchall()
     return [
         QueuedMessage(
-            outbox_id, chat_id, text, priority, kind, attempts, keyboard_from_json(markup), push_id
+            id=row[0],
+            chat_id=row[1],
+            text=row[2],
+            priority=row[3],
+            kind=row[4],
+            attempts=row[5],
+            reply_markup=row[6],
+            push_id=row[7],
+            created_at=from_db_time(row[8]) if row[8] else None,
+            next_digest_at=from_db_time(row[9]) if row[9] else None,
         )
-        for outbox_id, chat_id, text, priority, kind, attempts, markup, push_id in rows
-        if outbox_id not in skip
+        for row in rows
+        if row[0] not in skip
     ][:limit]
 
 
@@ -203,6 +227,11 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
                     (r.error, r.outbox_id),
                 )
                 conn.execute("DELETE FROM deliveries WHERE outbox_id = ?", (r.outbox_id,))
+            elif r.outcome == "expired":
+                # Imported here: expiry names OutboxStatus, defined above.
+                from storage.expiry import expire_rows
+
+                expire_rows(db, [r.outbox_id], r.error or "expired", attempted=r.attempted)
             elif r.outcome == "blocked":
                 _drop_chat(db, r.chat_id, r.error or "blocked", now_text)
                 blocked.append(r.chat_id)

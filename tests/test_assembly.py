@@ -12,7 +12,13 @@ from sqlite_utils import Database
 
 from bot.delivery.digest_queue import queue_digest_now, run_digest_tick
 from digest.schedule import next_occurrence
-from storage.outbox import PRIORITY_ANSWER, PRIORITY_DIGEST, commit_digests
+from storage.outbox import (
+    PRIORITY_ANSWER,
+    PRIORITY_DIGEST,
+    SendResult,
+    commit_digests,
+    record_results,
+)
 from storage.readers import ReaderStatus, get_reader, set_status
 from storage.schedules import DigestDone, due_readers
 from tests.botapi import parse_html_entities
@@ -30,6 +36,14 @@ MAX_TEXT = 4096
 # subscribed the evening before.
 story = partial(article, published=DAY1 - timedelta(hours=3))
 add_reader = partial(subscribe_reader, at=DAY1 - timedelta(hours=12))
+
+
+def deliver_all(db: Database, at: datetime) -> None:
+    """What the sender does between ticks: every pending row sent, as Telegram answered."""
+    pending = db.execute("SELECT id, chat_id FROM outbox WHERE status = 'pending'").fetchall()
+    record_results(
+        db, [SendResult(i, chat, "sent", message_id=1000 + i) for i, chat in pending], at
+    )
 
 
 def outbox(db: Database, chat_id: int) -> list[dict[str, object]]:
@@ -152,6 +166,7 @@ def test_nothing_is_sent_twice(db: Database) -> None:
     # The same moment again: nobody is due any more.
     assert run_digest_tick(db, TICK1, cap=2) == 0
     assert digests_in(outbox(db, chat)) == 1
+    deliver_all(db, TICK1 + timedelta(seconds=5))
 
     # Next day: one new story; the leftover comes, the two already sent do not.
     new = store_by_title(
@@ -170,6 +185,7 @@ def test_nothing_is_sent_twice(db: Database) -> None:
     assert reader is not None and reader.digest_since == TICK2  # all shown now
 
     # A day later with nothing new, nothing at all is queued.
+    deliver_all(db, TICK2 + timedelta(seconds=5))
     assert run_digest_tick(db, TICK2 + timedelta(days=1), cap=2) == 0
     assert len(outbox(db, chat)) == len(rows)
 
@@ -184,6 +200,7 @@ def test_leftovers_of_a_first_digest_come_next_time(db: Database) -> None:
     )
     add_reader(db, chat, ["AI"])
     assert run_digest_tick(db, TICK1, cap=1) == 1
+    deliver_all(db, TICK1 + timedelta(seconds=5))
     assert run_digest_tick(db, TICK2, cap=1) == 1
     assert "Beta startup raises funding" in str(outbox(db, chat)[-1]["text"])
 
@@ -316,6 +333,7 @@ def test_queue_digest_now(newsroom: tuple[Database, dict[str, int]]) -> None:
     again = queue_digest_now(db, after, now + timedelta(minutes=5))
     assert again.queued == 0
     assert again.since == now
+    deliver_all(db, now + timedelta(seconds=5))
     # The scheduled digest half an hour later has nothing left to send either.
     assert run_digest_tick(db, TICK1) == 0
     assert len(outbox(db, 1)) == len(rows)

@@ -297,7 +297,7 @@ def test_record_results_reports_pushes_touched(db: Database) -> None:
 
 
 def test_outbox_and_push_counts(db: Database) -> None:
-    assert outbox_counts(db) == {"pending": 0, "sent": 0, "failed": 0, "dropped": 0}
+    assert outbox_counts(db) == {"pending": 0, "sent": 0, "failed": 0, "dropped": 0, "expired": 0}
     for chat in (1, 2, 3, 4):
         subscribe_reader(db, chat)
     push = create_push(db, created_by=9, article_id=None, text="Breaking", topic_ids=None, now=NOW)
@@ -314,9 +314,21 @@ def test_outbox_and_push_counts(db: Database) -> None:
         ],
         NOW,
     )
-    assert push_counts(db, push.id) == {"pending": 1, "sent": 1, "failed": 1, "dropped": 1}
-    assert outbox_counts(db) == {"pending": 2, "sent": 2, "failed": 1, "dropped": 1}
-    assert push_counts(db, push.id + 1) == {"pending": 0, "sent": 0, "failed": 0, "dropped": 0}
+    assert push_counts(db, push.id) == {
+        "pending": 1,
+        "sent": 1,
+        "failed": 1,
+        "dropped": 1,
+        "expired": 0,
+    }
+    assert outbox_counts(db) == {"pending": 2, "sent": 2, "failed": 1, "dropped": 1, "expired": 0}
+    assert push_counts(db, push.id + 1) == {
+        "pending": 0,
+        "sent": 0,
+        "failed": 0,
+        "dropped": 0,
+        "expired": 0,
+    }
 
 
 # -- commit_digests ------------------------------------------------------------------------------

@@ -229,3 +229,44 @@ def test_env_example_lists_every_variable() -> None:
     for name in sorted(names):
         assert f"{name}=" in example, f"{name} missing from .env.example"
         assert f"`{name}`" in readme, f"{name} missing from README's table"
+def test_delivery_settings_are_read_and_validated(tmp_path: Path) -> None:
+    defaults = Settings.from_env({}, dotenv_path=None)
+    assert defaults.breaking_max_age.total_seconds() == 6 * 3600
+    assert (defaults.proxy, defaults.paid_broadcast, defaults.broadcast_rate) == (None, False, 1000)
+    settings = Settings.from_env(
+        {
+            "NEWSDIGEST_BREAKING_MAX_AGE": "90m",
+            "NEWSDIGEST_PROXY": "SOCKS5://reader:s3cret@proxy.example:1080/",
+            "NEWSDIGEST_PAID_BROADCAST": "true",
+            "NEWSDIGEST_BROADCAST_RATE": "500",
+        },
+        dotenv_path=None,
+    )
+    assert settings.breaking_max_age.total_seconds() == 5400
+    assert settings.proxy == "socks5://reader:s3cret@proxy.example:1080"
+    assert settings.paid_broadcast is True and settings.broadcast_rate == 500
+    # The proxy's password never shows where settings are logged.
+    assert "s3cret" not in repr(settings) and "<redacted>@proxy.example" in repr(settings)
+    for raw, seconds in [("45s", 45), ("2h", 7200), ("1.5d", 129600), ("3600", 3600)]:
+        parsed = Settings.from_env({"NEWSDIGEST_BREAKING_MAX_AGE": raw}, dotenv_path=None)
+        assert parsed.breaking_max_age.total_seconds() == seconds
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("NEWSDIGEST_BREAKING_MAX_AGE", "soon", "not a positive duration"),
+        ("NEWSDIGEST_BREAKING_MAX_AGE", "0h", "not a positive duration"),
+        ("NEWSDIGEST_PROXY", "ftp://proxy.example:21", "not a proxy URL"),
+        ("NEWSDIGEST_PROXY", "proxy.example:3128", "not a proxy URL"),
+        ("NEWSDIGEST_PROXY", "http://user:pw@", "not a proxy URL"),
+        ("NEWSDIGEST_PAID_BROADCAST", "maybe", "not true or false"),
+        ("NEWSDIGEST_BROADCAST_RATE", "5000", "at most 1000"),
+        ("NEWSDIGEST_BROADCAST_RATE", "-1", "positive number"),
+    ],
+)
+def test_bad_delivery_settings_name_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as caught:
+        Settings.from_env({name: value}, dotenv_path=None)
+    assert str(caught.value).startswith(f"{name}:")
+    assert "pw" not in str(caught.value)

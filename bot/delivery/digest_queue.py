@@ -6,7 +6,7 @@ reads what it needs, calls it, and writes the result back in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from digest.assemble import Digest, DigestPool
 from digest.render import EntryCache, render_digest
 from storage.articles import candidates_since
 from storage.db import write_transaction
+from storage.expiry import expire_stale_digests
 from storage.outbox import (
     PRIORITY_ANSWER,
     PRIORITY_DIGEST,
@@ -52,13 +53,24 @@ def digest_messages(
 
 
 def run_digest_tick(
-    db: Database, now: datetime, *, cap: int = DIGEST_CAP, batch: int = DIGEST_BATCH
+    db: Database,
+    now: datetime,
+    *,
+    cap: int = DIGEST_CAP,
+    batch: int = DIGEST_BATCH,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> int:
     """Assemble and queue the digests of every reader now due; return how many were queued.
 
     Readers go in batches, each one transaction, so a morning with 100,000 readers due
-    never holds SQLite's write lock long enough to stall the bot's answers.
+    never holds SQLite's write lock long enough to stall the bot's answers, and a stop
+    is honoured between batches (``should_stop``): readers not reached yet stay due and
+    are served by the next tick, after a restart too.
+
+    A digest of a due reader still pending (an outage outlasted it) expires first, so
+    its articles go into the new one.
     """
+    expire_stale_digests(db, now)
     since = earliest_window(db, now)
     if since is None:
         return 0
@@ -66,11 +78,12 @@ def run_digest_tick(
     pool = DigestPool(candidates_since(db, since), now)
     cache: EntryCache = {}
     queued = 0
-    while True:
+    while not should_stop():
         due = due_readers(db, now, limit=batch)
         if not due:
             return queued
         queued += _digest_batch(db, pool, cache, due, now, cap)
+    return queued
 
 
 def _digest_batch(

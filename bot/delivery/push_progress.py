@@ -20,7 +20,7 @@ PROGRESS_EVERY = 2.0  # seconds between progress edits of one push
 def progress_text(counts: StatusCounts, audience: int) -> str:
     sent, failed, dropped, pending = (
         counts[OutboxStatus.SENT],
-        counts[OutboxStatus.FAILED],
+        counts[OutboxStatus.FAILED] + counts.get(OutboxStatus.EXPIRED, 0),
         counts[OutboxStatus.DROPPED],
         counts[OutboxStatus.PENDING],
     )

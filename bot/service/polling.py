@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from telegram.error import Conflict, TelegramError
+from telegram.error import Conflict, InvalidToken, TelegramError
 
 _LOGGER = logging.getLogger(__name__)
 EXIT_CONFLICT = 3
@@ -35,6 +35,19 @@ class ConflictAtStop(logging.Filter):
                 "at stop the last updates could not be confirmed (getUpdates Conflict); "
                 "they may be delivered again", None,
             )  # fmt: skip
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+class RevokedAtPoll(logging.Filter):
+    """A 401 on getUpdates makes PTB abort its polling loop with a traceback at ERROR. The
+    runner handles it (the token was revoked: exit 2); one line says so instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, InvalidToken):
+            record.msg, record.args = "getUpdates: the Bot API refused the token (401)", None
             record.exc_info, record.exc_text = None, None
             record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True

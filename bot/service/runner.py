@@ -10,6 +10,7 @@ Prometheus metrics, and systemd readiness.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import signal
@@ -20,16 +21,18 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from telegram import Update
+from telegram.error import InvalidToken
 from telegram.ext import TypeHandler
 
 from bot.app import ALLOWED_UPDATES, App, build_application
 from bot.context import BotContext, Services, exit_request, request_exit
 from bot.jobs import DIGEST_TICK_SECONDS
+from bot.lifecycle import on_token_revoked
 from bot.redact import redact_url
 from bot.service.api_watch import ApiWatch
 from bot.service.heartbeat import BEAT_SECONDS, Pulse, stopped
 from bot.service.metrics import Metrics
-from bot.service.polling import ConflictAtStop, PollErrors
+from bot.service.polling import ConflictAtStop, PollErrors, RevokedAtPoll
 from bot.service.sd_notify import sd_notify
 from bot.service.startup import StartClock, StartupError, call_api
 from bot.settings import Settings
@@ -77,6 +80,8 @@ class BotRunner:
         )
         self._start_clock = start_clock
         self._post_init_done = False
+        self._revoked: asyncio.Future[None] | None = None
+        self._revoked_at_poll = RevokedAtPoll()
 
     @property
     def services(self) -> Services:
@@ -114,6 +119,8 @@ class BotRunner:
             await self._start_webhook(settings.webhook_url, api)
         else:
             await api("deleteWebhook", "deleteWebhook", app.bot.delete_webhook)
+            # PTB's polling loop logs a 401 from its logger "telegram.ext" with a traceback.
+            logging.getLogger("telegram.ext").addFilter(self._revoked_at_poll)
             # bootstrap_retries=-1: PTB repeats deleteWebhook (it just succeeded) quietly.
             await app.updater.start_polling(
                 timeout=POLL_TIMEOUT,
@@ -188,6 +195,12 @@ class BotRunner:
     def _on_answer(self, method: str, status: int) -> None:
         if method == "getUpdates" and status == 200:
             self.poll_errors.polled()
+        elif status == 401 and self.application.running:
+            # Revoked while running: PTB's polling loop just ends, so the exit is ours
+            # (the sender does the same when a send gets the 401 first).
+            self._revoked = asyncio.ensure_future(
+                on_token_revoked(self.application, f"{method} answered 401 Unauthorized")
+            )
 
     def _on_conflict(self, since: float | None) -> None:
         self.pulse.conflict_since = since
@@ -201,7 +214,10 @@ class BotRunner:
             quiet = ConflictAtStop()
             updater_log.addFilter(quiet)
             try:
-                await app.updater.stop()
+                # A polling loop that ended on a revoked token re-raises its 401 here:
+                # it was said and handled (exit 2) when it came.
+                with contextlib.suppress(InvalidToken):
+                    await app.updater.stop()
             finally:
                 updater_log.removeFilter(quiet)
         if app.running:
@@ -216,6 +232,7 @@ class BotRunner:
             await app.post_shutdown(app)
         if self.metrics is not None:
             self.metrics.close()
+        logging.getLogger("telegram.ext").removeFilter(self._revoked_at_poll)
 
 
 def _check_listen(name: str, host: str, port: int) -> None:

@@ -2,7 +2,13 @@
 
 Prints ``READY http://127.0.0.1:PORT`` once listening, then serves until SIGTERM/SIGINT. Another
 process (a benchmark) reads that line, points the bot at it and uses ``GET /_stats`` and
-``POST /_control/{reset,send_text,block,unblock}`` to drive and observe it.
+``POST /_control/{reset,send_text,block,unblock}`` to drive and observe it, and
+``POST /_control/{outage,end_outage,slow,revoke,restore}`` to inject faults (JSON bodies:
+``{"seconds": 300, "mode": "error|drop|hang", "include_updates": false}``,
+``{"seconds": 12, "method": "sendMessage", "times": 5}``).
+
+Strict mode (``--window 30``, ``--chat-window 3/1``, ``--group-window 20/60``) refuses any send
+that would put more than N in any sliding window, with Telegram's 429 and ``retry_after``.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import asyncio
 import signal
 import sys
 
-from .records import DEFAULT_TOKEN
+from .records import DEFAULT_TOKEN, parse_window
 from .server import FakeBotApi
 
 
@@ -25,6 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--burst", type=int, default=None, help="bucket size (default: rate)")
     parser.add_argument("--per-chat-rate", type=float, default=None, help="messages/s per chat")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each call")
+    parser.add_argument(
+        "--window", type=int, default=None, help="strict: at most N sends in any second, bot-wide"
+    )
+    parser.add_argument(
+        "--chat-window", type=parse_window, default=None, help="strict, private chats: N/SECONDS"
+    )
+    parser.add_argument(
+        "--group-window", type=parse_window, default=None, help="strict, groups: N/SECONDS (20/60)"
+    )
+    parser.add_argument(
+        "--paid-limit", type=int, default=1000, help="paid broadcasts per second (1000)"
+    )
     parser.add_argument(
         "--open-chats",
         action="store_true",
@@ -40,6 +58,10 @@ async def serve(args: argparse.Namespace) -> None:
         burst=args.burst,
         per_chat_rate=args.per_chat_rate,
         latency=args.latency,
+        window_limit=args.window,
+        chat_window=args.chat_window,
+        group_window=args.group_window,
+        paid_limit=args.paid_limit,
         open_chats=args.open_chats,
         host=args.host,
         port=args.port,

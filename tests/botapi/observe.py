@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from .records import SentMessage, Stats, WaitTimeout
+from .records import SentMessage, Stats, WaitTimeout, max_in_window
 from .rules import JsonDict
 from .state import ApiState
 
@@ -45,6 +45,10 @@ class Observations(ApiState):
             "accepted_times": [t - first for t in stats.times],
             "calls": len(self.calls),
             "errors": len(self.errors),
+            "paid": stats.paid,
+            # The busiest sliding second, and the most sends being handled at once.
+            "max_per_second": max_in_window(stats.times),
+            "in_flight_max": self.in_flight_max,
         }
 
     def reset_observations(self) -> None:
@@ -53,6 +57,7 @@ class Observations(ApiState):
         self.calls = []
         self.errors = []
         self.count_429 = 0
+        self.in_flight_max = self.in_flight
         self.callback_answers = {}
         self._all = []
         self._by_chat.clear()

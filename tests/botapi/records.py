@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -47,6 +47,7 @@ class Call:
     status: int
     time: float  # time.monotonic() when the request arrived
     description: str | None = None
+    limit: str | None = None  # a 429 from strict mode: which window refused ("global", "chat"...)
 
 
 class WaitTimeout(AssertionError, TimeoutError):
@@ -108,6 +109,35 @@ class TokenBucket:
         self.tokens -= 1.0
 
 
+class SlidingWindow:
+    """Strict flood control: at most ``limit`` accepted sends in any ``seconds``-long window."""
+
+    __slots__ = ("limit", "seconds", "times")
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        if limit < 1 or seconds <= 0:
+            raise ValueError("a window needs a positive limit and length")
+        self.limit = limit
+        self.seconds = seconds
+        self.times: deque[float] = deque()
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one more send fits (0: it fits now)."""
+        times = self.times
+        while times and times[0] <= now - self.seconds:
+            times.popleft()
+        return 0.0 if len(times) < self.limit else times[0] + self.seconds - now
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
+
+
+def parse_window(text: str) -> tuple[int, float]:
+    """``"20/60"`` → (20, 60.0): at most 20 sends in any 60 seconds."""
+    limit, _, seconds = text.partition("/")
+    return int(limit), float(seconds or 1.0)
+
+
 class Stats:
     """Counters for ``GET /_stats``; O(1) per accepted message."""
 
@@ -117,9 +147,11 @@ class Stats:
         self.times: list[float] = []
         self.seen: defaultdict[tuple[int, str], int] = defaultdict(int)
         self.duplicates = 0
+        self.paid = 0  # accepted with allow_paid_broadcast
 
-    def record(self, method: str, chat_id: int, text: str, now: float) -> None:
+    def record(self, method: str, chat_id: int, text: str, now: float, paid: bool = False) -> None:
         self.accepted += 1
+        self.paid += paid
         self.per_chat[chat_id] += 1
         self.times.append(now)
         if method in CREATING_METHODS:
@@ -127,6 +159,16 @@ class Stats:
             self.seen[key] += 1
             if self.seen[key] == 2:  # count each repeated pair once
                 self.duplicates += 1
+
+
+def max_in_window(times: list[float], seconds: float = 1.0) -> int:
+    """The most sends that fell in any ``seconds``-long window (``times`` sorted)."""
+    best, start = 0, 0
+    for end, moment in enumerate(times):
+        while times[start] <= moment - seconds:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
 DEFAULT_TOKEN = "123456:TEST-token"

@@ -93,6 +93,17 @@ class ApiError(Exception):
         self.parameters = parameters
 
 
+class FloodError(ApiError):
+    """A 429 from strict mode; ``limit`` names the window that refused (for tests only:
+    Telegram's answer does not say, and neither does the stand-in's)."""
+
+    def __init__(self, retry_after: int, limit: str) -> None:
+        super().__init__(
+            429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+        )
+        self.limit = limit
+
+
 def bad_request(reason: str, parameters: JsonDict | None = None) -> ApiError:
     return ApiError(400, f"Bad Request: {reason}", parameters)
 

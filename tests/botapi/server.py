@@ -20,17 +20,19 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from .faults import FaultInjection
 from .methods import BotMethods
 from .observe import Observations
 from .records import (
     Call,
     Failure,
     SentMessage,
+    SlidingWindow,
     TokenBucket,
     WaitTimeout,
     bot_user_json,
 )
-from .rules import RATE_LIMITED_METHODS, ApiError, JsonDict
+from .rules import RATE_LIMITED_METHODS, ApiError, FloodError, JsonDict
 from .users import UserActions
 from .wire import chat_id_or_none, json_response, read_params
 
@@ -39,7 +41,7 @@ __all__ = ["ApiError", "Call", "FakeBotApi", "SentMessage", "WaitTimeout", "bot_
 Handler = Callable[[JsonDict], Any]
 
 
-class FakeBotApi(UserActions, Observations, BotMethods):
+class FakeBotApi(UserActions, Observations, FaultInjection, BotMethods):
     """A local Telegram Bot API. Use ``async with FakeBotApi() as api:``.
 
     Point the bot at it with ``Bot(token=api.token, base_url=api.base_url + "/bot")``.
@@ -152,7 +154,7 @@ class FakeBotApi(UserActions, Observations, BotMethods):
             params = await read_params(request)
         except ApiError as exc:
             return self._record_error(request.match_info["method"], {}, arrived, exc)
-        if request.match_info["token"] != self.token:
+        if request.match_info["token"] != self.token or self.token_revoked:
             return self._record_error(
                 request.match_info["method"], params, arrived, ApiError(401, "Unauthorized")
             )
@@ -162,17 +164,36 @@ class FakeBotApi(UserActions, Observations, BotMethods):
                 request.match_info["method"], params, arrived, ApiError(404, "Not Found")
             )
         method, handler = entry
+        counted = method in RATE_LIMITED_METHODS
+        if counted:
+            self.in_flight += 1
+            self.in_flight_max = max(self.in_flight_max, self.in_flight)
+        try:
+            return await self._answer(request, method, handler, params, arrived)
+        finally:
+            if counted:
+                self.in_flight -= 1
+
+    async def _answer(
+        self,
+        request: web.Request,
+        method: str,
+        handler: Handler,
+        params: JsonDict,
+        arrived: float,
+    ) -> web.StreamResponse:
+        outage = self.outage_left(method)
+        if outage and self._outage_mode == "hang":
+            await asyncio.sleep(outage)  # then dropped unprocessed, as a hung server does
+        if outage and self._outage_mode in ("hang", "drop"):
+            return self._drop(request, method, params, arrived, f"outage: {self._outage_mode}")
+        if outage:
+            error = ApiError(self._outage_status, "Internal Server Error")
+            return self._record_error(method, params, arrived, error)
 
         if self._disconnects.get(method):
             self._disconnects[method] -= 1
-            call = Call(method, params, 0, arrived, "connection dropped")
-            self.calls.append(call)
-            self.errors.append(call)
-            # Closing the transport makes the client see a dropped connection; aiohttp
-            # then skips writing the response we return.
-            if request.transport is not None:
-                request.transport.close()
-            return web.Response(status=500)
+            return self._drop(request, method, params, arrived, "connection dropped")
 
         if self.latency and method != "getUpdates":
             await asyncio.sleep(self.latency)
@@ -195,12 +216,31 @@ class FakeBotApi(UserActions, Observations, BotMethods):
             error = ApiError(500, f"Internal Server Error: fake Bot API failed: {exc!r}")
             return self._record_error(method, params, arrived, error)
         self.calls.append(Call(method, params, 200, arrived))
+        delay = self.answer_delay(method)
+        if delay:
+            await asyncio.sleep(delay)  # done already: only the answer is late
+        if self.take_garbled(method):
+            return web.Response(status=200, text="<html>upstream hiccup", content_type="text/html")
         return json_response({"ok": True, "result": result}, 200)
+
+    def _drop(
+        self, request: web.Request, method: str, params: JsonDict, arrived: float, why: str
+    ) -> web.Response:
+        call = Call(method, params, 0, arrived, why)
+        self.calls.append(call)
+        self.errors.append(call)
+        # Closing the transport makes the client see a dropped connection; aiohttp
+        # then skips writing the response we return.
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=500)
 
     def _record_error(
         self, method: str, params: JsonDict, arrived: float, error: ApiError
     ) -> web.Response:
-        call = Call(method, params, error.status, arrived, error.description)
+        call = Call(
+            method, params, error.status, arrived, error.description, getattr(error, "limit", None)
+        )
         self.calls.append(call)
         self.errors.append(call)
         if error.status == 429:
@@ -225,36 +265,55 @@ class FakeBotApi(UserActions, Observations, BotMethods):
         return ApiError(failure.status, failure.description, failure.parameters)
 
     def _rate_limited(self, method: str, handler: Handler, params: JsonDict) -> Any:
-        """Flood control: check the buckets, run the method, take a token only if accepted."""
+        """Flood control: check the limits, run the method, count it only if accepted."""
         now = time.monotonic()
         chat_id = chat_id_or_none(params.get("chat_id"))
+        paid = params.get("allow_paid_broadcast") is True
         chat_bucket = None
-        wait = 0.0
-        if self._bucket is not None:
-            wait = self._bucket.wait_time(now)
+        wait, limit = 0.0, ""
+        if self._bucket is not None and not paid:
+            wait, limit = self._bucket.wait_time(now), "global"
         if self.per_chat_rate is not None and chat_id is not None:
             chat_bucket = self._chat_buckets.get(chat_id)
             if chat_bucket is None:
                 chat_bucket = TokenBucket(self.per_chat_rate, self.per_chat_burst)
                 self._chat_buckets[chat_id] = chat_bucket
-            wait = max(wait, chat_bucket.wait_time(now))
+            if (chat_wait := chat_bucket.wait_time(now)) > wait:
+                wait, limit = chat_wait, "chat"
         if wait > 0:
             retry_after = max(1, math.ceil(wait))
-            raise ApiError(
-                429,
-                f"Too Many Requests: retry after {retry_after}",
-                {"retry_after": retry_after},
-            )
+            raise FloodError(retry_after, limit)
+        windows = self._strict_windows(chat_id, paid)
+        for name, window in windows:
+            if (window_wait := window.wait_time(now)) > 0:
+                raise FloodError(max(1, math.ceil(window_wait)), name)
         result = handler(params)
-        if self._bucket is not None:
+        if self._bucket is not None and not paid:
             self._bucket.take()
         if chat_bucket is not None:
             chat_bucket.take()
+        for _, window in windows:
+            window.take(now)
         if isinstance(result, dict) and chat_id is not None:
             # Every rate-limited method answers with (at least) the target message's id.
             stored = self._messages.get((chat_id, result["message_id"]))
-            self._stats.record(method, chat_id, stored.text if stored else "", now)
+            self._stats.record(method, chat_id, stored.text if stored else "", now, paid)
         return result
+
+    def _strict_windows(self, chat_id: int | None, paid: bool) -> list[tuple[str, SlidingWindow]]:
+        """The strict-mode windows this send counts against: bot-wide (or paid), per chat."""
+        windows: list[tuple[str, SlidingWindow]] = []
+        if paid:
+            windows.append(("paid", self._paid_window))
+        elif self._window is not None:
+            windows.append(("global", self._window))
+        shape = self.group_window if chat_id is not None and chat_id < 0 else self.chat_window
+        if shape is not None and chat_id is not None:
+            window = self._chat_windows.get(chat_id)
+            if window is None:
+                window = self._chat_windows[chat_id] = SlidingWindow(*shape)
+            windows.append(("chat", window))
+        return windows
 
     async def _handle_stats(self, request: web.Request) -> web.Response:
         return json_response(self.stats(), 200)
@@ -283,6 +342,30 @@ class FakeBotApi(UserActions, Observations, BotMethods):
             return json_response({"ok": True}, 200)
         if action == "polled_elsewhere":
             self.poll_elsewhere(bool(body.get("on", True)))
+        if action == "outage":
+            self.outage(
+                float(body["seconds"]),
+                mode=str(body.get("mode", "error")),
+                status=int(body.get("status", 500)),
+                include_updates=bool(body.get("include_updates", False)),
+            )
+            return json_response({"ok": True}, 200)
+        if action == "end_outage":
+            self.end_outage()
+            return json_response({"ok": True}, 200)
+        if action == "slow":
+            times = body.get("times")
+            self.slow_answers(
+                float(body["seconds"]),
+                method=self._canonical(str(body.get("method", "sendMessage"))),
+                times=None if times is None else int(times),
+            )
+            return json_response({"ok": True}, 200)
+        if action == "revoke":
+            self.revoke_token()
+            return json_response({"ok": True}, 200)
+        if action == "restore":
+            self.restore_token()
             return json_response({"ok": True}, 200)
         return json_response({"ok": False, "description": f"unknown action {action}"}, 404)
 

@@ -18,6 +18,7 @@ from .records import (
     Failure,
     QueuedUpdate,
     SentMessage,
+    SlidingWindow,
     Stats,
     TokenBucket,
     bot_user_json,
@@ -41,7 +42,17 @@ class ApiState:
         open_chats: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
+        window_limit: int | None = None,
+        chat_window: tuple[int, float] | None = None,
+        group_window: tuple[int, float] | None = None,
+        paid_limit: int = 1000,
     ) -> None:
+        """``rate_limit``/``burst``/``per_chat_rate``: lenient token buckets (Telegram's
+        documented averages). ``window_limit``: strict mode, at most that many message sends
+        in any sliding second bot-wide; ``chat_window`` = (n, seconds) for private chats and
+        ``group_window`` (Telegram: 20 per 60 s) for groups and channels, per chat. Sends
+        with ``allow_paid_broadcast`` count against ``paid_limit`` per second instead of the
+        bot-wide window."""
         if rate_limit is not None and rate_limit <= 0:
             raise ValueError("rate_limit must be positive or None")
         if per_chat_rate is not None and per_chat_rate <= 0:
@@ -54,6 +65,10 @@ class ApiState:
             per_chat_burst if per_chat_burst is not None else max(1, int(per_chat_rate or 1))
         )
         self.latency = latency
+        self.window_limit = window_limit
+        self.chat_window = chat_window
+        self.group_window = group_window
+        self.paid_limit = paid_limit
         self.open_chats = open_chats
         self.host = host
         self.port = port
@@ -78,11 +93,24 @@ class ApiState:
         self._chat_buckets: dict[int, TokenBucket] = {}
         self.webhook: JsonDict | None = None  # setWebhook's url, secret_token, allowed_updates
         self.polled_elsewhere = False  # another process polls this token: getUpdates gets 409
+        self._window: SlidingWindow | None = None
+        self._paid_window = SlidingWindow(paid_limit, 1.0)
+        self._chat_windows: dict[int, SlidingWindow] = {}
+        # faults (tests.botapi.faults)
+        self._outage_until = 0.0
+        self._outage_mode = "error"
+        self._outage_status = 500
+        self._outage_updates = False
+        self._slow: dict[str, tuple[float, int | None]] = {}  # method -> (delay, times left)
+        self.token_revoked = False
+        self._garbled: dict[str, int] = {}  # method -> answers to garble
 
         # observations
         self.calls: list[Call] = []
         self.errors: list[Call] = []
         self.count_429 = 0
+        self.in_flight = 0  # message sends being handled right now
+        self.in_flight_max = 0
         self.callback_answers: dict[str, JsonDict] = {}
         self._all: list[SentMessage] = []
         self._by_chat: defaultdict[int, list[SentMessage]] = defaultdict(list)
@@ -98,6 +126,11 @@ class ApiState:
             TokenBucket(self.rate_limit, self.burst) if self.rate_limit is not None else None
         )
         self._chat_buckets = {}
+        self._window = (
+            SlidingWindow(self.window_limit, 1.0) if self.window_limit is not None else None
+        )
+        self._paid_window = SlidingWindow(self.paid_limit, 1.0)
+        self._chat_windows = {}
 
     def _private_chat(self, user_id: int) -> Chat:
         chat = self._chats.get(user_id)

@@ -40,7 +40,7 @@ async def test_admin_stats_shows_the_figures(offline: Offline, db: Database) -> 
     assert "Readers: 1 active, 1 stopped, 0 blocked" in shown
     assert "Articles: 2 · topics: 2" in shown
     assert "Files rejected: 0" in shown
-    assert "Outbox: 0 pending, 0 sent, 0 failed, 0 dropped" in shown
+    assert "Outbox: 0 pending, 0 sent, 0 failed, 0 dropped, 0 expired" in shown
     assert "Last folder scan: never" in shown
     assert f"Next digests: {READER} at " in shown
 

@@ -340,7 +340,7 @@ async def test_reader_who_blocked_is_tried_once_then_counted(tmp_path: Path) -> 
         await api.send_text(ADMIN_ID, "/stats")
         stats = await api.wait_for_message(ADMIN_ID, timeout=WAIT)
         assert "Readers: 3 active, 1 stopped, 2 blocked" in stats.plain_text
-        assert "Outbox: 0 pending, 6 sent, 0 failed, 1 dropped" in stats.plain_text
+        assert "Outbox: 0 pending, 6 sent, 0 failed, 1 dropped, 0 expired" in stats.plain_text
         assert api.errors == [tried]
 
 
@@ -366,5 +366,5 @@ async def test_stats_figures(tmp_path: Path) -> None:
         assert "Articles: 3 · topics: 3" in lines  # seed, second AI, privacy; AI, CV, Privacy
         assert "Files rejected: 1" in lines
         assert any("broken.md" in line for line in lines)
-        assert "Outbox: 0 pending, 1 sent, 1 failed, 0 dropped" in lines
+        assert "Outbox: 0 pending, 1 sent, 1 failed, 0 dropped, 0 expired" in lines
         assert [c.description for c in api.errors] == ["Bad Request: message is too long"]
