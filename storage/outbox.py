@@ -50,6 +50,7 @@ class OutgoingMessage:
     keyboard: Keyboard = ()
     article_ids: tuple[int, ...] = ()
     push_id: int | None = None
+    thread_id: int | None = None  # a forum topic (message_thread_id); None: the chat itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class QueuedMessage:
     attempts: int
     keyboard: Keyboard = ()
     push_id: int | None = None
+    thread_id: int | None = None
 
 
 SendOutcome = Literal["sent", "retry", "failed", "blocked", "migrated"]
@@ -113,7 +115,7 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
     for message in messages:
         (outbox_id,) = conn.execute(
             "INSERT INTO outbox (chat_id, priority, kind, text, reply_markup, push_id, status, "
-            "attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING id",
+            "attempts, created_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
             (
                 message.chat_id,
                 message.priority,
@@ -123,6 +125,7 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
                 message.push_id,
                 OutboxStatus.PENDING,
                 now_text,
+                message.thread_id,
             ),
         ).fetchone()
         ids.append(outbox_id)
@@ -157,7 +160,8 @@ def pending_batch(
     """The next pending messages, most urgent first, oldest first within a priority."""
     skip = set(skip_ids)
     rows = db.execute(
-        "SELECT id, chat_id, text, priority, kind, attempts, reply_markup, push_id FROM outbox "
+        "SELECT id, chat_id, text, priority, kind, attempts, reply_markup, push_id, thread_id "
+        "FROM outbox "
         "WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?) "
         # A chat waiting to retry one message waits with all its later ones: order holds.
         "AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE status = 'pending' "
@@ -166,9 +170,17 @@ def pending_batch(
     ).fetchall()
     return [
         QueuedMessage(
-            outbox_id, chat_id, text, priority, kind, attempts, keyboard_from_json(markup), push_id
+            outbox_id,
+            chat_id,
+            text,
+            priority,
+            kind,
+            attempts,
+            keyboard_from_json(markup),
+            push_id,
+            thread_id,
         )
-        for outbox_id, chat_id, text, priority, kind, attempts, markup, push_id in rows
+        for outbox_id, chat_id, text, priority, kind, attempts, markup, push_id, thread_id in rows
         if outbox_id not in skip
     ][:limit]
 
@@ -203,6 +215,8 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
                     (r.error, r.outbox_id),
                 )
                 conn.execute("DELETE FROM deliveries WHERE outbox_id = ?", (r.outbox_id,))
+                if _after_refusal(db, r, now_text):
+                    blocked.append(r.chat_id)
             elif r.outcome == "blocked":
                 _drop_chat(db, r.chat_id, r.error or "blocked", now_text)
                 blocked.append(r.chat_id)
@@ -229,12 +243,37 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
     )
 
 
+# Refusals that mean a group or channel will refuse every later message too (the bot was
+# demoted in a channel, or may not write in a group): paused like a 403, not a daily loop.
+NO_RIGHTS = ("need administrator rights", "not enough rights to send", "chat_write_forbidden")
+THREAD_GONE = "message thread not found"
+
+
+def _after_refusal(db: Database, r: SendResult, now_text: str) -> bool:
+    """What a refused send means for its chat; True when the chat is now paused."""
+    error = (r.error or "").lower()
+    if any(marker in error for marker in NO_RIGHTS):
+        _drop_chat(db, r.chat_id, r.error or "no rights", now_text)
+        return True
+    if THREAD_GONE in error:
+        # The forum topic was deleted: what follows goes to the group itself (General).
+        db.conn.execute("UPDATE readers SET thread_id = NULL WHERE chat_id = ?", (r.chat_id,))
+        db.conn.execute(
+            "UPDATE outbox SET thread_id = NULL WHERE chat_id = ? AND status = 'pending'",
+            (r.chat_id,),
+        )
+    return False
+
+
 def _drop_chat(db: Database, chat_id: int, reason: str, now_text: str) -> None:
-    """A reader blocked the bot (or the chat is gone): stop, and drop what was queued."""
+    """A reader blocked the bot (or the chat is gone): stop, and drop what was queued.
+
+    A group or channel is paused so: ``paused_reason`` keeps why, for /stats.
+    """
     conn = db.conn
     conn.execute(
-        "UPDATE readers SET status = ?, updated_at = ? WHERE chat_id = ?",
-        (ReaderStatus.BLOCKED, now_text, chat_id),
+        "UPDATE readers SET status = ?, paused_reason = ?, updated_at = ? WHERE chat_id = ?",
+        (ReaderStatus.BLOCKED, reason, now_text, chat_id),
     )
     conn.execute(
         "DELETE FROM deliveries WHERE outbox_id IN "
