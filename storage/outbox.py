@@ -208,6 +208,8 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
                     "WHERE id = ?",
                     (to_db_time(r.retry_at) if r.retry_at else None, r.error, r.outbox_id),
                 )
+            elif r.outcome == "failed" and _topic_gone(db, r):
+                pass  # still pending, now for the group itself: sent again at once
             elif r.outcome == "failed":
                 conn.execute(
                     "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? "
@@ -215,7 +217,7 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
                     (r.error, r.outbox_id),
                 )
                 conn.execute("DELETE FROM deliveries WHERE outbox_id = ?", (r.outbox_id,))
-                if _after_refusal(db, r, now_text):
+                if _no_rights(db, r, now_text):
                     blocked.append(r.chat_id)
             elif r.outcome == "blocked":
                 _drop_chat(db, r.chat_id, r.error or "blocked", now_text)
@@ -249,20 +251,31 @@ NO_RIGHTS = ("need administrator rights", "not enough rights to send", "chat_wri
 THREAD_GONE = "message thread not found"
 
 
-def _after_refusal(db: Database, r: SendResult, now_text: str) -> bool:
-    """What a refused send means for its chat; True when the chat is now paused."""
+def _no_rights(db: Database, r: SendResult, now_text: str) -> bool:
+    """A refusal that the chat will repeat for every message: pause it (True)."""
     error = (r.error or "").lower()
-    if any(marker in error for marker in NO_RIGHTS):
-        _drop_chat(db, r.chat_id, r.error or "no rights", now_text)
-        return True
-    if THREAD_GONE in error:
-        # The forum topic was deleted: what follows goes to the group itself (General).
-        db.conn.execute("UPDATE readers SET thread_id = NULL WHERE chat_id = ?", (r.chat_id,))
-        db.conn.execute(
-            "UPDATE outbox SET thread_id = NULL WHERE chat_id = ? AND status = 'pending'",
-            (r.chat_id,),
-        )
-    return False
+    if not any(marker in error for marker in NO_RIGHTS):
+        return False
+    _drop_chat(db, r.chat_id, r.error or "no rights", now_text)
+    return True
+
+
+def _topic_gone(db: Database, r: SendResult) -> bool:
+    """A forum topic was deleted (True): this message and what follows go to the group
+    itself (its General topic), the message at once; nothing is lost."""
+    if THREAD_GONE not in (r.error or "").lower():
+        return False
+    conn = db.conn
+    conn.execute("UPDATE readers SET thread_id = NULL WHERE chat_id = ?", (r.chat_id,))
+    conn.execute(
+        "UPDATE outbox SET thread_id = NULL WHERE chat_id = ? AND status = 'pending'",
+        (r.chat_id,),
+    )
+    conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+        (r.error, r.outbox_id),
+    )
+    return True
 
 
 def _drop_chat(db: Database, chat_id: int, reason: str, now_text: str) -> None:
