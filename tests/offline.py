@@ -105,9 +105,9 @@ class OfflineRequest(BaseRequest):
         # The current state of every message the bot sent, by (chat id, message id).
         self.messages: dict[tuple[int, int], JsonDict] = {}
         self.blocked: set[int] = set()  # chats whose user blocked the bot: sends get a 403
-        # getChatMember's answers by (chat id, user id): a ChatMember's JSON or its status
-        # (tests.botapi.members); anyone else is an ordinary member.
-        self.members: dict[tuple[int, int], JsonDict | str] = {}
+        # getChatMember's answers by (chat id, user id): a ChatMember's JSON, its status
+        # (tests.botapi.members) or Telegram's refusal; anyone else is an ordinary member.
+        self.members: dict[tuple[int, int], JsonDict | str | ApiError] = {}
         self._answered_queries: set[str] = set()
         self._message_ids = itertools.count(1)
 
@@ -225,6 +225,8 @@ class OfflineRequest(BaseRequest):
     def _get_chat_member(self, params: JsonDict) -> JsonDict:
         chat_id, user_id = self._chat_id(params), int(params["user_id"])
         found = self.members.get((chat_id, user_id), "member")
+        if isinstance(found, ApiError):
+            raise found
         if isinstance(found, dict):
             return found
         user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}

@@ -29,15 +29,22 @@ GONE_STATUSES = frozenset({ChatMember.LEFT, ChatMember.BANNED})
 class Membership:
     """What Telegram says one user (or the bot) is in one chat."""
 
-    status: str  # a ChatMember status; "left" also when Telegram would not say
+    status: str  # a ChatMember status, or UNKNOWN when Telegram would not say
     can_post: bool  # may send messages there (a channel: an admin with "Post messages")
 
     @property
     def is_admin(self) -> bool:
         return self.status in ADMIN_STATUSES
 
+    @property
+    def unknown(self) -> bool:
+        return self.status == UNKNOWN
 
-NOBODY = Membership(ChatMember.LEFT, can_post=False)
+
+UNKNOWN = "unknown"
+# Telegram refused to say: the chat is gone, or the bot is outside it (a channel's member
+# list is closed to a bot that is not its administrator). Nobody counts as an admin then.
+UNTOLD = Membership(UNKNOWN, can_post=False)
 
 
 def membership_of(member: ChatMember, chat_type: str) -> Membership:
@@ -91,7 +98,7 @@ async def membership(
     """What ``user_id`` is in ``chat_id``, from the cache or from Telegram.
 
     A refusal (unknown chat, the bot not in it, a channel's member list closed to a bot
-    that is no admin) counts as "not a member"; raises :class:`RightsUnknown` when
+    that is no admin) is :data:`UNTOLD`, no admin; raises :class:`RightsUnknown` when
     Telegram did not answer.
     """
     known = cache.get(chat_id, user_id)
@@ -101,7 +108,7 @@ async def membership(
         member = await bot.get_chat_member(chat_id, user_id)
     except (BadRequest, Forbidden) as exc:
         _LOGGER.info("getChatMember %s/%s refused: %s", chat_id, user_id, exc.message)
-        found = NOBODY
+        found = UNTOLD
     except TelegramError as exc:
         raise RightsUnknown(exc.message) from exc
     else:

@@ -40,15 +40,27 @@ RIGHTS_UNKNOWN = "I could not check your rights with Telegram just now. Try agai
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 
 
+POPUP_CHARS = 200  # Telegram's limit on a callback query's answer
+
+
 def channel_admins_only(reader: Reader) -> str:
-    return f"Only administrators of {subscription_title(reader)} can change its settings."
+    return f"Only administrators of {subscription_name(reader)} can change its settings."
+
+
+def channel_unseen(reader: Reader) -> str:
+    return (
+        f"I cannot see who administers {subscription_name(reader)}: I am not its "
+        "administrator any more. Make me one again (with “Post messages”), then try again."
+    )
 
 
 async def _refuse(update: Update, text: str) -> None:
+    """``text`` is plain: a pop-up shows it as it is, a reply escapes it."""
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
+        shown = text if len(text) <= POPUP_CHARS else text[: POPUP_CHARS - 1] + "…"
+        await update.callback_query.answer(shown, show_alert=True)
     else:
-        await answer(update, text)
+        await answer(update, escape(text))
 
 
 async def reading(
@@ -109,7 +121,8 @@ async def _managed_channel(
         return None
     if not found.is_admin:
         _LOGGER.info("user %s refused: not an administrator of channel %s", user.id, chat_id)
-        await _refuse(update, channel_admins_only(reader))
+        refusal = channel_unseen(reader) if found.unknown else channel_admins_only(reader)
+        await _refuse(update, refusal)
         return None
     return reader
 
@@ -138,13 +151,18 @@ async def require_group_admin(update: Update, context: BotContext) -> bool:
     return True
 
 
-def subscription_title(reader: Reader) -> str:
-    """How screens name a subscription, HTML-escaped: "📢 Tech News" for a channel,
+def subscription_name(reader: Reader) -> str:
+    """How screens name a subscription, as plain text: "📢 Tech News" for a channel,
     "👥 Team chat" for a group, "your chat" for a reader's own private chat."""
     if reader.kind == ChatKind.PRIVATE:
         return "your chat"
-    name = escape(reader.title) if reader.title else str(reader.chat_id)
+    name = reader.title[:64] if reader.title else str(reader.chat_id)
     return f"📢 {name}" if reader.is_channel else f"👥 {name}"
+
+
+def subscription_title(reader: Reader) -> str:
+    """:func:`subscription_name`, escaped for an HTML message."""
+    return escape(subscription_name(reader))
 
 
 def marked(reader: Reader, text: str) -> str:

@@ -17,6 +17,7 @@ from bot.chat.target import (
 )
 from storage.db import utcnow
 from storage.readers import ChatKind, get_reader, subscribe
+from tests.botapi.rules import bad_request
 from tests.chat.harness import (
     CHANNEL,
     DEFAULT_TIME,
@@ -272,9 +273,8 @@ async def test_a_channel_is_changed_from_a_private_chat_by_its_admins_only(
     other_message = offline.request.sent(OTHER)[-1].result["message_id"]
     note, calls = await offline.press(OTHER, other_message, f"st:{CHANNEL}:60", on_keyboard=False)
     assert (
-        note.params["text"]
-        == "Only administrators of 📢 Tech &lt;News&gt; can change its settings."
-    )
+        note.params["text"] == "Only administrators of 📢 Tech <News> can change its settings."
+    )  # plain: a pop-up
     assert reader(db, CHANNEL).digest_time == time(7, 0)
     # A reader's own chat id is no channel: forging it gets "not yours", not a lookup.
     note, _ = await offline.press(OTHER, other_message, f"st:{READER}:60", on_keyboard=False)
@@ -297,3 +297,18 @@ async def test_buttons_under_a_channel_post_change_nothing(offline: Offline, db:
         assert note.params["text"] == IN_A_CHANNEL, data
         assert [c.method for c in calls] == ["answerCallbackQuery"]
     assert count(db, "SELECT count(*) FROM outbox") == 0
+
+
+async def test_a_channel_that_removed_the_bot_says_what_to_fix(
+    offline: Offline, db: Database
+) -> None:
+    own = await offline.reply(READER, "/start")
+    _channel(db, "Tech")
+    offline.request.members[(CHANNEL, READER)] = bad_request("member list is inaccessible")
+    note, _ = await offline.press(
+        READER, own.result["message_id"], f"chan:open:{CHANNEL}", on_keyboard=False
+    )
+    assert note.params["text"] == (
+        "I cannot see who administers 📢 Tech: I am not its administrator any more. "
+        "Make me one again (with “Post messages”), then try again."
+    )
