@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     Update,
@@ -25,7 +26,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import breaking, digests, membership, readers, related, stats, topics
+from bot.chat import (
+    breaking,
+    channel_screen,
+    channels,
+    digests,
+    groups,
+    membership,
+    readers,
+    related,
+    stats,
+    topics,
+)
 from bot.chat.replies import answer_stale
 from bot.context import BotContext, Services
 from bot.db_thread import DbThread
@@ -39,7 +51,16 @@ from bot.jobs import DIGEST_TICK_SECONDS, job_digest_tick, job_scan
 from bot.lifecycle import NewsdigestApplication, on_token_revoked
 from bot.service.api_watch import ApiWatch, WatchedRequest
 from bot.settings import Settings
-from digest.callbacks import TOPIC_BUTTONS, DigestMore, PushButton, RelatedStory, matcher
+from digest.callbacks import (
+    SCHEDULE_BUTTONS,
+    TOPIC_BUTTONS,
+    ChannelButton,
+    ChannelsAdd,
+    DigestMore,
+    PushButton,
+    RelatedStory,
+    matcher,
+)
 from storage.db import utcnow
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,8 +73,20 @@ READER_COMMANDS = [
     BotCommand("time", "When your digest comes: /time HH:MM"),
     BotCommand("timezone", "Your time zone: /timezone Area/City"),
     BotCommand("settings", "Your topics, time and zone"),
+    BotCommand("channels", "A daily digest in a channel you run"),
     BotCommand("stop", "Unsubscribe"),
     BotCommand("help", "What I can do"),
+]
+GROUP_COMMANDS = [
+    BotCommand("digest", "What is new, now"),
+    BotCommand("related", "Other coverage of a story: /related <link or words>"),
+    BotCommand("settings", "This group's topics, time and zone"),
+    BotCommand("help", "What I can do here"),
+    BotCommand("start", "Admins: subscribe this group (in a forum: to this topic)"),
+    BotCommand("topics", "Admins: choose the group's topics"),
+    BotCommand("time", "Admins: when the digest comes: /time HH:MM"),
+    BotCommand("timezone", "Admins: the group's time zone: /timezone Area/City"),
+    BotCommand("stop", "Admins: no more digests here"),
 ]
 ADMIN_COMMANDS = [
     BotCommand("breaking", "Push an item now: /breaking <link or text>"),
@@ -111,7 +144,9 @@ def build_application(
 def register_handlers(application: App) -> None:
     """Every handler, in the order they are tried."""
     private = filters.ChatType.PRIVATE
-    # 1. Reader commands (private chats).
+    shared = private | filters.ChatType.GROUPS
+    # 1. Reader commands, in private chats and groups (bot.chat.target decides who may change
+    #    what: a group's administrators). "/start@otherbot" is for another bot: not matched.
     for name, callback in [
         ("start", readers.cmd_start),
         ("stop", readers.cmd_stop),
@@ -122,9 +157,14 @@ def register_handlers(application: App) -> None:
         ("topics", topics.cmd_topics),
         ("digest", digests.cmd_digest),
         ("related", related.cmd_related),
+    ]:
+        application.add_handler(CommandHandler(name, callback, filters=shared))
+    for name, callback in [
         # 2. Admin commands: every handler checks the sender against NEWSDIGEST_ADMINS.
         ("breaking", breaking.cmd_breaking),
         ("stats", stats.cmd_stats),
+        # 2b. Channels are managed from a private chat.
+        ("channels", channels.cmd_channels),
     ]:
         application.add_handler(CommandHandler(name, callback, filters=private))
     # 3. Buttons, by callback-data format (digest.callbacks): data no format accepts,
@@ -134,14 +174,27 @@ def register_handlers(application: App) -> None:
         (related.on_related_button, matcher(RelatedStory)),
         (digests.on_more_button, matcher(DigestMore)),
         (breaking.on_push_button, matcher(PushButton)),
+        (channel_screen.on_channel_button, matcher(ChannelButton)),
+        (channels.on_add_button, matcher(ChannelsAdd)),
+        (channel_screen.on_schedule_button, matcher(*SCHEDULE_BUTTONS)),
     ]:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_on_stale_button))
-    # 4. Blocked / unblocked.
+    # 4. Blocked / unblocked; removed from, demoted in, or added to a group or channel; a
+    #    group upgraded to a supergroup.
     application.add_handler(
         ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
-    # 5. Anything else in a private chat gets a pointer to /help.
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, groups.on_migrate))
+    # 5. Adding a channel in a private chat: the chat picker's answer, a forwarded post, or
+    #    a bare @username.
+    for message_filter, callback in [
+        (filters.StatusUpdate.CHAT_SHARED, channels.on_chat_shared),
+        (filters.FORWARDED, channels.on_forwarded),
+        (filters.Regex(f"^{channels.USERNAME.pattern}$"), channels.on_username),
+    ]:
+        application.add_handler(MessageHandler(private & message_filter, callback))
+    # 6. Anything else in a private chat gets a pointer to /help.
     application.add_handler(
         MessageHandler(private & (filters.COMMAND | filters.TEXT), readers.on_unknown)
     )
@@ -197,6 +250,7 @@ async def _register_commands(application: App, settings: Settings) -> None:
     bot = application.bot
     try:
         await bot.set_my_commands(READER_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
         for admin_id in settings.admins:
             try:
                 await bot.set_my_commands(

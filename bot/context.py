@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.chat.rights import MemberCache
 from bot.db_thread import DbThread
 from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
@@ -26,6 +27,8 @@ class Services:
     error_reports: dict[int, float] = field(default_factory=dict)  # admin -> last report time
     # "Now" for the jobs and the sender (schedules, retry times); tests pass a clock they move.
     clock: Callable[[], datetime] = utcnow
+    # Who administers which group or channel, as Telegram said within the last minute.
+    members: MemberCache = field(default_factory=MemberCache)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,29 +4,39 @@ Telegram hands a button's callback data back when it is pressed, and a client ca
 anything there, so no handler parses it by hand: each format is a frozen value here with
 ``encode()`` (1-64 bytes, checked) and a strict ``decode()`` that accepts exactly what
 ``encode`` produces and returns ``None`` for anything else: another prefix, a missing or
-extra field, a number that is not canonical ASCII decimal (no sign, no leading zero, no
-"²") or is beyond SQLite's int64, more than 64 bytes, the empty string.
+extra field, a number that is not canonical ASCII decimal (no sign but a chat id's minus,
+no leading zero, no "²") or is beyond SQLite's int64, more than 64 bytes, the empty string.
 
-========================  =========================================
-wire text                 value
-========================  =========================================
-``rel:<article id>``      :class:`RelatedStory`
-``tt:<topic id>:<page>``  :class:`TopicToggle`
-``tp:<page>``             :class:`TopicsPage`
-``tx:<page>``             :class:`TopicsClear`
-``td``                    :class:`TopicsDone`
-``digest:more``           :class:`DigestMore`
-``push:send:<push id>``   :class:`PushButton` (``PushVerb.SEND``)
-``push:cancel:<push id>`` :class:`PushButton` (``PushVerb.CANCEL``)
-========================  =========================================
+Every settings screen's button names the subscription it changes by its chat id (a
+:data:`ChatId` field, the only signed one: groups and channels have negative ids), so one
+screen serves a reader's own chat, a group, and a channel managed from a private chat;
+``bot.chat.target.editing`` checks that the presser may change it.
+
+=================================  =========================================
+wire text                          value
+=================================  =========================================
+``rel:<article id>``               :class:`RelatedStory`
+``tt:<chat>:<topic id>:<page>``    :class:`TopicToggle`
+``tp:<chat>:<page>``               :class:`TopicsPage`
+``tx:<chat>:<page>``               :class:`TopicsClear`
+``td:<chat>``                      :class:`TopicsDone`
+``digest:more``                    :class:`DigestMore`
+``push:send:<push id>``            :class:`PushButton` (``PushVerb.SEND``)
+``push:cancel:<push id>``          :class:`PushButton` (``PushVerb.CANCEL``)
+``chan:<verb>:<chat>``             :class:`ChannelButton` (open, time, zone, stop, resume)
+``chadd``                          :class:`ChannelsAdd`
+``st:<chat>:<minute of the day>``  :class:`PickTime`
+``sz:<chat>:<zone>``               :class:`PickZone` (one of :class:`CommonZone`)
+=================================  =========================================
 
 A decoded value is well-formed, not true: an id in it may name nothing (any more), so
 handlers look it up before use and answer "out of date" when it is gone.
 
 Adding a format: a subclass ``class StoryVote(CallbackData, prefix="vote")`` (at module
-level) whose fields are typed ``int`` (an id, a page: 0 to 2**63-1) or a ``StrEnum`` (one of
-a fixed set of words); it becomes a frozen dataclass. Append it to ``FORMATS``, register its
-handler with ``pattern=matcher(StoryVote)``, and decode with ``StoryVote.decode``.
+level) whose fields are typed ``int`` (an id, a page: 0 to 2**63-1), ``ChatId`` (a chat id,
+signed) or a ``StrEnum`` (one of a fixed set of words); it becomes a frozen dataclass.
+Append it to ``FORMATS``, register its handler with ``pattern=matcher(StoryVote)``, and
+decode with ``StoryVote.decode``.
 """
 
 from __future__ import annotations
@@ -37,13 +47,23 @@ import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Self, dataclass_transform
+from typing import Annotated, ClassVar, Self, dataclass_transform
 
 from digest.keyboard import MAX_CALLBACK_BYTES, Button
 
 SEPARATOR = ":"
 INT64_MAX = 2**63 - 1  # SQLite's largest integer: no stored id is beyond it
 _CANONICAL_NUMBER = re.compile(r"0|[1-9][0-9]{0,18}")  # ASCII only: [0-9], not \d
+_CANONICAL_SIGNED = re.compile(r"0|-?[1-9][0-9]{0,18}")  # no "-0", no "+"
+
+
+class _Signed:
+    """The marker of a signed field (see :data:`ChatId`)."""
+
+
+SIGNED = _Signed()
+# A Telegram chat id: positive for users, negative for groups and channels (-100…).
+ChatId = Annotated[int, SIGNED]
 
 
 class CallbackDataError(ValueError):
@@ -72,6 +92,19 @@ def _format_number(value: object) -> str:
     return str(value)
 
 
+def _parse_signed(text: str) -> int | None:
+    if _CANONICAL_SIGNED.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if -INT64_MAX <= value <= INT64_MAX else None
+
+
+def _format_signed(value: object) -> str:
+    if type(value) is not int or not -INT64_MAX <= value <= INT64_MAX:
+        raise CallbackDataError(f"{value!r} is not a chat id (a number within ±(2**63-1))")
+    return str(value)
+
+
 def _word_field(name: str, words: type[StrEnum]) -> _Field:
     for word in words:
         if not word.value or not word.value.isascii() or SEPARATOR in word.value:
@@ -94,15 +127,17 @@ def _word_field(name: str, words: type[StrEnum]) -> _Field:
 def _layout(cls: type) -> tuple[_Field, ...]:
     """The fields of a format, from its annotations (ClassVars aside), checked once."""
     found: list[_Field] = []
-    for name, kind in typing.get_type_hints(cls).items():
+    for name, kind in typing.get_type_hints(cls, include_extras=True).items():
         if typing.get_origin(kind) is ClassVar:
             continue
-        if kind is int:
+        if kind == ChatId:
+            found.append(_Field(name, _parse_signed, _format_signed))
+        elif kind is int:
             found.append(_Field(name, _parse_number, _format_number))
         elif isinstance(kind, type) and issubclass(kind, StrEnum):
             found.append(_word_field(name, kind))
         else:
-            raise TypeError(f"{cls.__name__}.{name}: a callback field is int or a StrEnum")
+            raise TypeError(f"{cls.__name__}.{name}: a callback field is int, ChatId or a StrEnum")
     return tuple(found)
 
 
@@ -168,8 +203,9 @@ class DigestMore(CallbackData, prefix="digest:more"):
 
 
 class TopicToggle(CallbackData, prefix="tt"):
-    """A topic in the /topics picker: select or unselect it, staying on ``page``."""
+    """A topic in chat ``chat_id``'s /topics picker: select or unselect it, stay on ``page``."""
 
+    chat_id: ChatId
     topic_id: int
     page: int
 
@@ -177,16 +213,20 @@ class TopicToggle(CallbackData, prefix="tt"):
 class TopicsPage(CallbackData, prefix="tp"):
     """The picker's ◀ / ▶ (and the page counter): show ``page``."""
 
+    chat_id: ChatId
     page: int
 
 
 class TopicsDone(CallbackData, prefix="td"):
     """The picker's "Done"."""
 
+    chat_id: ChatId
+
 
 class TopicsClear(CallbackData, prefix="tx"):
     """The picker's "Clear all", then ``page`` again."""
 
+    chat_id: ChatId
     page: int
 
 
@@ -202,8 +242,67 @@ class PushButton(CallbackData, prefix="push"):
     push_id: int
 
 
+class ChannelVerb(StrEnum):
+    OPEN = "open"  # the channel's settings screen
+    TIME = "time"  # its digest-time choices
+    ZONE = "zone"  # its time-zone choices
+    STOP = "stop"  # no more digests (settings kept)
+    RESUME = "resume"  # digests again
+
+
+class ChannelButton(CallbackData, prefix="chan"):
+    """A button of /channels or of a channel's settings screen (in a manager's private chat)."""
+
+    verb: ChannelVerb
+    chat_id: ChatId
+
+
+class ChannelsAdd(CallbackData, prefix="chadd"):
+    """/channels' "Add a channel": how to add one, with the chat-picker button."""
+
+
+class PickTime(CallbackData, prefix="st"):
+    """A digest time chosen from buttons: ``minute`` of the day (0-1439) in the chat's zone."""
+
+    chat_id: ChatId
+    minute: int
+
+
+class CommonZone(StrEnum):
+    """The zones offered as buttons (any IANA zone can be typed where text input exists)."""
+
+    UTC = "UTC"
+    LONDON = "Europe/London"
+    BERLIN = "Europe/Berlin"
+    MOSCOW = "Europe/Moscow"
+    DUBAI = "Asia/Dubai"
+    KOLKATA = "Asia/Kolkata"
+    SHANGHAI = "Asia/Shanghai"
+    TOKYO = "Asia/Tokyo"
+    SYDNEY = "Australia/Sydney"
+    SAO_PAULO = "America/Sao_Paulo"
+    NEW_YORK = "America/New_York"
+    LOS_ANGELES = "America/Los_Angeles"
+
+
+class PickZone(CallbackData, prefix="sz"):
+    """A time zone chosen from buttons."""
+
+    chat_id: ChatId
+    zone: CommonZone
+
+
 TOPIC_BUTTONS: tuple[type[CallbackData], ...] = (TopicToggle, TopicsPage, TopicsDone, TopicsClear)
-FORMATS: tuple[type[CallbackData], ...] = (RelatedStory, DigestMore, *TOPIC_BUTTONS, PushButton)
+CHANNEL_BUTTONS: tuple[type[CallbackData], ...] = (ChannelButton, ChannelsAdd)
+SCHEDULE_BUTTONS: tuple[type[CallbackData], ...] = (PickTime, PickZone)
+FORMATS: tuple[type[CallbackData], ...] = (
+    RelatedStory,
+    DigestMore,
+    *TOPIC_BUTTONS,
+    PushButton,
+    *CHANNEL_BUTTONS,
+    *SCHEDULE_BUTTONS,
+)
 
 
 def decode_any(

@@ -55,6 +55,7 @@ class OutgoingMessage:
     keyboard: Keyboard = ()
     article_ids: tuple[int, ...] = ()
     push_id: int | None = None
+    thread_id: int | None = None  # a forum topic (message_thread_id); None: the chat itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class QueuedMessage:
     push_id: int | None = None
     created_at: datetime | None = None
     next_digest_at: datetime | None = None  # the reader's: a digest is worth sending until then
+    thread_id: int | None = None
 
     @property
     def keyboard(self) -> Keyboard:
@@ -126,7 +128,7 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
     for message in messages:
         (outbox_id,) = conn.execute(
             "INSERT INTO outbox (chat_id, priority, kind, text, reply_markup, push_id, status, "
-            "attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING id",
+            "attempts, created_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
             (
                 message.chat_id,
                 message.priority,
@@ -136,6 +138,7 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
                 message.push_id,
                 OutboxStatus.PENDING,
                 now_text,
+                message.thread_id,
             ),
         ).fetchone()
         ids.append(outbox_id)
@@ -171,7 +174,7 @@ def pending_batch(
     skip = set(skip_ids)
     rows = db.execute(
         "SELECT o.id, o.chat_id, o.text, o.priority, o.kind, o.attempts, o.reply_markup, "
-        "o.push_id, o.created_at, r.next_digest_at FROM outbox o "
+        "o.push_id, o.created_at, r.next_digest_at, o.thread_id FROM outbox o "
         "LEFT JOIN readers r ON r.chat_id = o.chat_id "
         "WHERE o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= ?) "
         # A chat waiting to retry one message waits with all its later ones: order holds.
@@ -191,6 +194,7 @@ def pending_batch(
             push_id=row[7],
             created_at=from_db_time(row[8]) if row[8] else None,
             next_digest_at=from_db_time(row[9]) if row[9] else None,
+            thread_id=row[10],
         )
         for row in rows
         if row[0] not in skip
@@ -220,6 +224,8 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
                     "WHERE id = ?",
                     (to_db_time(r.retry_at) if r.retry_at else None, r.error, r.outbox_id),
                 )
+            elif r.outcome == "failed" and _topic_gone(db, r):
+                pass  # still pending, now for the group itself: sent again at once
             elif r.outcome == "failed":
                 conn.execute(
                     "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? "
@@ -227,6 +233,8 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
                     (r.error, r.outbox_id),
                 )
                 conn.execute("DELETE FROM deliveries WHERE outbox_id = ?", (r.outbox_id,))
+                if _no_rights(db, r, now_text):
+                    blocked.append(r.chat_id)
             elif r.outcome == "expired":
                 # Imported here: expiry names OutboxStatus, defined above.
                 from storage.expiry import expire_rows
@@ -258,12 +266,48 @@ def record_results(db: Database, results: Sequence[SendResult], now: datetime) -
     )
 
 
+# Refusals that mean a group or channel will refuse every later message too (the bot was
+# demoted in a channel, or may not write in a group): paused like a 403, not a daily loop.
+NO_RIGHTS = ("need administrator rights", "not enough rights to send", "chat_write_forbidden")
+THREAD_GONE = "message thread not found"
+
+
+def _no_rights(db: Database, r: SendResult, now_text: str) -> bool:
+    """A refusal that the chat will repeat for every message: pause it (True)."""
+    error = (r.error or "").lower()
+    if not any(marker in error for marker in NO_RIGHTS):
+        return False
+    _drop_chat(db, r.chat_id, r.error or "no rights", now_text)
+    return True
+
+
+def _topic_gone(db: Database, r: SendResult) -> bool:
+    """A forum topic was deleted (True): this message and what follows go to the group
+    itself (its General topic), the message at once; nothing is lost."""
+    if THREAD_GONE not in (r.error or "").lower():
+        return False
+    conn = db.conn
+    conn.execute("UPDATE readers SET thread_id = NULL WHERE chat_id = ?", (r.chat_id,))
+    conn.execute(
+        "UPDATE outbox SET thread_id = NULL WHERE chat_id = ? AND status = 'pending'",
+        (r.chat_id,),
+    )
+    conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+        (r.error, r.outbox_id),
+    )
+    return True
+
+
 def _drop_chat(db: Database, chat_id: int, reason: str, now_text: str) -> None:
-    """A reader blocked the bot (or the chat is gone): stop, and drop what was queued."""
+    """A reader blocked the bot (or the chat is gone): stop, and drop what was queued.
+
+    A group or channel is paused so: ``paused_reason`` keeps why, for /stats.
+    """
     conn = db.conn
     conn.execute(
-        "UPDATE readers SET status = ?, updated_at = ? WHERE chat_id = ?",
-        (ReaderStatus.BLOCKED, now_text, chat_id),
+        "UPDATE readers SET status = ?, paused_reason = ?, updated_at = ? WHERE chat_id = ?",
+        (ReaderStatus.BLOCKED, reason, now_text, chat_id),
     )
     conn.execute(
         "DELETE FROM deliveries WHERE outbox_id IN "

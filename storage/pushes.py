@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from storage.db import to_db_time, write_transaction
 from storage.outbox import PRIORITY_BREAKING, MessageKind, OutgoingMessage, enqueue
 from storage.readers import audience
+from storage.subscriptions import thread_ids
 
 
 class PushStatus(StrEnum):
@@ -115,6 +116,7 @@ def start_push(
             return None
         readers = _audience(db, push.article_id, topic_ids)
         article_ids = (push.article_id,) if push.article_id is not None else ()
+        threads = thread_ids(db, readers)  # a forum group gets it in its digest's topic
         enqueue(
             db,
             [
@@ -125,6 +127,7 @@ def start_push(
                     priority=PRIORITY_BREAKING,
                     article_ids=article_ids,
                     push_id=push_id,
+                    thread_id=threads.get(chat_id),
                 )
                 for chat_id in readers
             ],

@@ -1,9 +1,9 @@
-"""Readers (subscribed private chats), their topics and their digest schedule."""
+"""Readers (subscribed chats: private, groups, channels), their topics and digest schedule."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -19,7 +19,21 @@ from storage.db import from_db_time, to_db_time, write_transaction
 class ReaderStatus(StrEnum):
     ACTIVE = "active"
     STOPPED = "stopped"  # /stop: settings kept for a later /start
-    BLOCKED = "blocked"  # the reader blocked the bot (or the chat is gone)
+    # The reader blocked the bot (or the chat is gone); a group or channel: the bot was
+    # removed or may not post there, "paused" with the reason in paused_reason.
+    BLOCKED = "blocked"
+
+
+class ChatKind(StrEnum):
+    """Which kind of chat a subscription is: Telegram's chat type."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+
+
+GROUP_KINDS = frozenset({ChatKind.GROUP, ChatKind.SUPERGROUP})
 
 
 CATCH_UP_LIMIT = timedelta(days=7)  # after long downtime, one digest of at most a week
@@ -42,6 +56,18 @@ class Reader:
     digest_since: datetime | None
     user_id: int | None = None
     first_name: str = ""
+    kind: ChatKind = ChatKind.PRIVATE
+    title: str = ""  # a group's or channel's title ("" for a private chat)
+    thread_id: int | None = None  # the forum topic digests go to (None: the chat itself)
+    paused_reason: str | None = None  # why a blocked group or channel was paused
+
+    @property
+    def is_channel(self) -> bool:
+        return self.kind == ChatKind.CHANNEL
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind in GROUP_KINDS
 
     def window_start(self, now: datetime) -> datetime:
         """Articles ingested after this are new to the reader."""
@@ -70,7 +96,7 @@ def _opt_time(text: str | None) -> datetime | None:
 
 READER_COLUMNS = (
     "chat_id, status, digest_time, timezone, next_digest_at, last_digest_at, digest_since, "
-    "user_id, first_name"
+    "user_id, first_name, chat_kind, title, thread_id, paused_reason"
 )
 
 
@@ -87,6 +113,10 @@ def reader_from_row(row: Sequence[Any], topic_ids: frozenset[int]) -> Reader:
         digest_since=_opt_time(row[6]),
         user_id=row[7],
         first_name=row[8] or "",
+        kind=ChatKind(row[9]),
+        title=row[10] or "",
+        thread_id=row[11],
+        paused_reason=row[12],
     )
 
 
@@ -113,8 +143,15 @@ def subscribe(
     default_time: time,
     default_zone: ZoneInfo,
     now: datetime,
+    kind: ChatKind = ChatKind.PRIVATE,
+    title: str = "",
+    thread_id: int | None = None,
 ) -> tuple[Reader, bool]:
-    """Subscribe a chat, or re-activate it with its old settings. Returns (reader, is_new)."""
+    """Subscribe a chat, or re-activate it with its old settings. Returns (reader, is_new).
+
+    ``kind``, ``title``: what Telegram says the chat is now; ``thread_id``: the forum topic
+    the digest goes to from now on (a /start in another topic moves it there).
+    """
     now_text = to_db_time(now)
     with write_transaction(db):
         existing = get_reader(db, chat_id)
@@ -131,13 +168,17 @@ def subscribe(
                     "next_digest_at": to_db_time(next_occurrence(default_time, default_zone, now)),
                     "created_at": now_text,
                     "updated_at": now_text,
+                    "chat_kind": kind,
+                    "title": title or None,
+                    "thread_id": thread_id,
                 }
             )
         else:
             next_at = existing.next_digest_after(now)
             db.execute(
                 "UPDATE readers SET status = ?, user_id = ?, username = ?, first_name = ?, "
-                "next_digest_at = ?, updated_at = ? WHERE chat_id = ?",
+                "next_digest_at = ?, updated_at = ?, chat_kind = ?, title = ?, thread_id = ?, "
+                "paused_reason = NULL WHERE chat_id = ?",
                 (
                     ReaderStatus.ACTIVE,
                     user_id,
@@ -145,6 +186,9 @@ def subscribe(
                     first_name,
                     to_db_time(next_at),
                     now_text,
+                    kind,
+                    title or None,
+                    thread_id,
                     chat_id,
                 ),
             )
@@ -205,6 +249,10 @@ def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int) -> None:
             # a second digest a day, redirected to the same chat.
             db.execute("DELETE FROM reader_topics WHERE chat_id = ?", (old_chat_id,))
             db.execute("DELETE FROM readers WHERE chat_id = ?", (old_chat_id,))
+        db.execute(
+            "UPDATE readers SET chat_kind = ? WHERE chat_id = ? AND chat_kind = ?",
+            (ChatKind.SUPERGROUP, new_chat_id, ChatKind.GROUP),
+        )
         db.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
         db.execute(
             "UPDATE OR IGNORE deliveries SET chat_id = ? WHERE chat_id = ?",
@@ -219,8 +267,16 @@ class ReaderCounts:
     blocked: int
 
 
-def reader_counts(db: Database) -> ReaderCounts:
-    counts = dict(db.execute("SELECT status, count(*) FROM readers GROUP BY status").fetchall())
+def reader_counts(db: Database, kinds: Collection[ChatKind] | None = None) -> ReaderCounts:
+    """Subscriptions by status: of every kind, or of ``kinds`` only."""
+    wanted = tuple(ChatKind if kinds is None else kinds)
+    marks = ",".join("?" * len(wanted)) or "NULL"
+    counts = dict(
+        db.execute(
+            f"SELECT status, count(*) FROM readers WHERE chat_kind IN ({marks}) GROUP BY status",
+            wanted,
+        ).fetchall()
+    )
     return ReaderCounts(
         counts.get(ReaderStatus.ACTIVE, 0),
         counts.get(ReaderStatus.STOPPED, 0),

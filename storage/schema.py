@@ -171,3 +171,21 @@ def m004_delivery(db: Database) -> None:
     )
     db.table("deliveries").create_index(["article_id"])
     db.table("deliveries").create_index(["outbox_id"])
+
+
+@MIGRATIONS()
+def m010_groups_channels_subscribers(db: Database) -> None:
+    """Groups, supergroups (forum topics) and channels subscribe like private chats do."""
+    readers = db.table("readers")
+    # "private" | "group" | "supergroup" | "channel": Telegram's chat type. Every row so far
+    # is a private chat (handlers answered nothing else).
+    readers.add_column("chat_kind", str, not_null_default="private")
+    readers.add_column("title", str)  # a group's or channel's title, as last seen
+    readers.add_column("thread_id", int)  # forum topic the digest goes to (None: General)
+    readers.add_column("paused_reason", str)  # why a blocked group or channel was paused
+    db.table("channel_managers").create(
+        {"chat_id": int, "user_id": int, "added_at": str},  # who added a channel through the bot
+        pk=("chat_id", "user_id"),
+    )
+    db.table("channel_managers").create_index(["user_id"])
+    db.table("outbox").add_column("thread_id", int)  # message_thread_id of the send

@@ -21,6 +21,7 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
+from tests.botapi.members import member_json
 from tests.botapi.records import bot_user_json
 from tests.botapi.rules import (
     MAX_CALLBACK_ANSWER_LENGTH,
@@ -88,7 +89,15 @@ class RecordedCall:
 class OfflineRequest(BaseRequest):
     """A ``BaseRequest`` that answers from memory and records every call."""
 
-    __slots__ = ("_answered_queries", "_message_ids", "blocked", "bot_user", "calls", "messages")
+    __slots__ = (
+        "_answered_queries",
+        "_message_ids",
+        "blocked",
+        "bot_user",
+        "calls",
+        "members",
+        "messages",
+    )
 
     def __init__(self, bot_user: JsonDict | None = None) -> None:
         self.bot_user: JsonDict = dict(bot_user or BOT_USER)
@@ -96,6 +105,9 @@ class OfflineRequest(BaseRequest):
         # The current state of every message the bot sent, by (chat id, message id).
         self.messages: dict[tuple[int, int], JsonDict] = {}
         self.blocked: set[int] = set()  # chats whose user blocked the bot: sends get a 403
+        # getChatMember's answers by (chat id, user id): a ChatMember's JSON, its status
+        # (tests.botapi.members) or Telegram's refusal; anyone else is an ordinary member.
+        self.members: dict[tuple[int, int], JsonDict | str | ApiError] = {}
         self._answered_queries: set[str] = set()
         self._message_ids = itertools.count(1)
 
@@ -151,6 +163,8 @@ class OfflineRequest(BaseRequest):
             return self._edit_message_text(params)
         if name == "answerCallbackQuery":
             return self._answer_callback_query(params)
+        if name == "getChatMember":
+            return self._get_chat_member(params)
         if name in TRUE_METHODS:
             return True
         # What Telegram answers for a method it does not have: the test sees an error.
@@ -207,6 +221,16 @@ class OfflineRequest(BaseRequest):
             raise bad_request("MESSAGE_TOO_LONG")
         self._answered_queries.add(query_id)
         return True
+
+    def _get_chat_member(self, params: JsonDict) -> JsonDict:
+        chat_id, user_id = self._chat_id(params), int(params["user_id"])
+        found = self.members.get((chat_id, user_id), "member")
+        if isinstance(found, ApiError):
+            raise found
+        if isinstance(found, dict):
+            return found
+        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        return member_json(user, found, "supergroup" if chat_id < 0 else "private")
 
     @staticmethod
     def _chat_id(params: JsonDict) -> int:

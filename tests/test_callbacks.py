@@ -14,7 +14,14 @@ from digest.callbacks import (
     TOPIC_BUTTONS,
     CallbackData,
     CallbackDataError,
+    ChannelButton,
+    ChannelsAdd,
+    ChannelVerb,
+    ChatId,
+    CommonZone,
     DigestMore,
+    PickTime,
+    PickZone,
     PushButton,
     PushVerb,
     RelatedStory,
@@ -27,18 +34,26 @@ from digest.callbacks import (
 )
 from digest.keyboard import Button
 
+CHANNEL = -1001234567890  # a channel's (and a supergroup's) chat id: negative, 14 characters
 EXAMPLES: list[tuple[CallbackData, str]] = [
     (RelatedStory(7), "rel:7"),
     (RelatedStory(0), "rel:0"),
     (RelatedStory(INT64_MAX), f"rel:{INT64_MAX}"),
     (DigestMore(), "digest:more"),
-    (TopicToggle(12, 3), "tt:12:3"),
-    (TopicToggle(INT64_MAX, INT64_MAX), f"tt:{INT64_MAX}:{INT64_MAX}"),
-    (TopicsPage(0), "tp:0"),
-    (TopicsClear(2), "tx:2"),
-    (TopicsDone(), "td"),
+    (TopicToggle(501, 12, 3), "tt:501:12:3"),
+    (TopicToggle(CHANNEL, INT64_MAX, INT64_MAX), f"tt:{CHANNEL}:{INT64_MAX}:{INT64_MAX}"),
+    (TopicToggle(-INT64_MAX, 0, 0), f"tt:-{INT64_MAX}:0:0"),
+    (TopicsPage(0, 0), "tp:0:0"),
+    (TopicsPage(-4012, 1), "tp:-4012:1"),
+    (TopicsClear(501, 2), "tx:501:2"),
+    (TopicsDone(CHANNEL), f"td:{CHANNEL}"),
     (PushButton(PushVerb.SEND, 5), "push:send:5"),
     (PushButton(PushVerb.CANCEL, 5), "push:cancel:5"),
+    (ChannelButton(ChannelVerb.OPEN, CHANNEL), f"chan:open:{CHANNEL}"),
+    (ChannelButton(ChannelVerb.RESUME, CHANNEL), f"chan:resume:{CHANNEL}"),
+    (ChannelsAdd(), "chadd"),
+    (PickTime(CHANNEL, 1439), f"st:{CHANNEL}:1439"),
+    (PickZone(CHANNEL, CommonZone.LOS_ANGELES), f"sz:{CHANNEL}:America/Los_Angeles"),
 ]
 
 
@@ -90,14 +105,39 @@ def test_every_format_has_an_example_and_a_distinct_prefix() -> None:
         "tt:1",
         "tt:1:",
         "tt::0",
-        "tt:1:2:3",
-        "tt:abc:0",
+        "tt:1:2",  # the format before chat ids: out of date
+        "tt:1:2:3:4",
+        "tt:abc:0:0",
+        "tt:1:-2:0",  # only a chat id is signed
+        "tt:-0:1:0",
+        "tt:--5:1:0",
+        "tt:+5:1:0",
+        "tt:-05:1:0",
+        f"tt:-{INT64_MAX + 1}:1:0",
         "tp:",
         "tp:x",
+        "tp:0",
+        "tp:-0:0",
         "tx",
+        "tx:0",
+        "td",
         "td:",
-        "td:0",
+        "td:x",
+        "td:0:0",
         "tdx",
+        "chan",
+        "chan:open",
+        "chan:open:",
+        "chan:delete:-100",
+        "chan:OPEN:-100",
+        "chan:open:-100:1",
+        "chadd:1",
+        "st:-100",
+        "st:-100:-1",
+        "st:-100:x",
+        "sz:-100:Mars/Olympus",
+        "sz:-100:utc",
+        "sz:-100",
         "digest:more:1",
         "digest:more ",
         "digest:",
@@ -112,7 +152,8 @@ def test_every_format_has_an_example_and_a_distinct_prefix() -> None:
         "push::1",
         "zz:old",
         "rel:" + "1" * 61,  # 65 bytes
-        "tt:" + "1" * 200 + ":0",
+        "tt:" + "1" * 200 + ":0:0",
+        "tt:-" + "1" * 40 + ":0:0",
         "x" * 65,
         "rel:7\x00",
         "rel:７",  # fullwidth digit seven
@@ -129,7 +170,14 @@ def test_data_that_is_not_text_decodes_to_none(data: object) -> None:
 
 
 def test_encode_refuses_values_no_button_could_carry() -> None:
-    for value in (RelatedStory(-1), RelatedStory(INT64_MAX + 1), TopicsPage(True)):
+    for value in (
+        RelatedStory(-1),
+        RelatedStory(INT64_MAX + 1),
+        TopicsPage(True, 0),
+        TopicsPage(0, -1),
+        TopicsPage(-INT64_MAX - 1, 0),
+        TopicsDone(True),
+    ):
         with pytest.raises(CallbackDataError):
             value.encode()
     with pytest.raises(CallbackDataError):
@@ -169,8 +217,33 @@ def test_a_new_format_needs_only_its_prefix_and_typed_fields() -> None:
     assert decode_any("vote:42:down", (StoryVote,)) == value
 
 
+def test_the_longest_settings_buttons_of_a_channel_fit_in_64_bytes() -> None:
+    longest = -(10**13 - 1)  # channel ids are -100 followed by 10 digits today: room to grow
+    for value in (
+        TopicToggle(longest, INT64_MAX, INT64_MAX),
+        PickZone(longest, max(CommonZone, key=len)),
+        ChannelButton(max(ChannelVerb, key=len), longest),
+    ):
+        assert len(value.encode()) <= 64
+        assert type(value).decode(value.encode()) == value
+
+
+class ChatVote(CallbackData, prefix="cv"):
+    chat_id: ChatId
+    article_id: int
+
+
+def test_a_chat_id_field_is_signed_and_canonical() -> None:
+    assert ChatVote(-5, 7).encode() == "cv:-5:7"
+    assert ChatVote.decode("cv:-5:7") == ChatVote(-5, 7)
+    assert ChatVote.decode("cv:5:7") == ChatVote(5, 7)
+    assert ChatVote.decode("cv:0:7") == ChatVote(0, 7)
+    for data in ("cv:-0:7", "cv:+5:7", "cv:-05:7", "cv:5:-7", "cv:-٣:7", "cv:- 5:7"):
+        assert ChatVote.decode(data) is None, data
+
+
 def test_a_field_type_without_a_codec_is_refused_when_the_format_is_defined() -> None:
-    with pytest.raises(TypeError, match="int or a StrEnum"):
+    with pytest.raises(TypeError, match="int, ChatId or a StrEnum"):
 
         class Named(CallbackData, prefix="named"):
             name: str
@@ -189,6 +262,7 @@ def test_button_carries_the_encoded_value() -> None:
 
 def test_matcher_is_a_handler_pattern_for_its_formats_only() -> None:
     topics = matcher(*TOPIC_BUTTONS)
-    assert topics("tt:1:0") and topics("td") and topics("tp:3") and topics("tx:0")
-    assert not topics("rel:1") and not topics("tt:²:0") and not topics("")
+    assert topics("tt:5:1:0") and topics("td:-5") and topics("tp:5:3") and topics("tx:5:0")
+    assert not topics("rel:1") and not topics("tt:5:²:0") and not topics("tt:1:0")
+    assert not topics("")
     assert matcher(RelatedStory)("rel:1") and not matcher(RelatedStory)("rel:01")

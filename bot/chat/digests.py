@@ -13,14 +13,18 @@ from bot.context import BotContext
 from bot.delivery.digest_queue import queue_digest_now
 from digest.callbacks import DigestMore
 from storage.db import utcnow
+from storage.readers import Reader
 
 _LOGGER = logging.getLogger(__name__)
 
 
 async def send_digest_now(update: Update, context: BotContext) -> None:
     reader = await reading(update, context)
-    if reader is None:
-        return
+    if reader is not None:
+        await _queue_now(update, context, reader)
+
+
+async def _queue_now(update: Update, context: BotContext, reader: Reader) -> None:
     now = utcnow()
     result = await context.services.db.run(queue_digest_now, reader, now)
     if result.queued:
@@ -47,5 +51,8 @@ async def on_more_button(update: Update, context: BotContext) -> None:
     if DigestMore.decode(query.data) is None:
         await answer_stale(query)
         return
+    reader = await reading(update, context)  # refused (a pop-up) under a channel's post
+    if reader is None:
+        return
     await query.answer()
-    await send_digest_now(update, context)
+    await _queue_now(update, context, reader)

@@ -9,15 +9,17 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from telegram import Update
+from telegram.constants import ChatType
 
+from bot.chat import groups
 from bot.chat.replies import answer, is_admin
-from bot.chat.target import NOT_SUBSCRIBED, editing
+from bot.chat.target import editing, reading
 from bot.context import BotContext
 from bot.settings import parse_hhmm, parse_timezone
 from digest.callbacks import TopicsPage
 from digest.html import escape
 from storage.db import utcnow
-from storage.readers import Reader, ReaderStatus, get_reader, set_schedule, set_status, subscribe
+from storage.readers import Reader, ReaderStatus, set_schedule, set_status, subscribe
 from storage.topics import topics_by_ids
 
 _LOGGER = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ HELP_TEXT = (
     "/time HH:MM — when your daily digest comes (e.g. /time 07:30)\n"
     "/timezone Area/City — your time zone (e.g. /timezone Europe/Berlin)\n"
     "/settings — your topics, time and zone\n"
+    "/channels — a daily digest in a channel you run\n"
     "/stop — unsubscribe (/start brings you back with the same settings)\n"
     "/help — this message"
 )
@@ -55,6 +58,9 @@ async def cmd_start(update: Update, context: BotContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return
+    if chat.type != ChatType.PRIVATE:
+        await groups.start_group(update, context)
+        return
     settings = context.settings
     reader, is_new = await context.services.db.run(
         subscribe,
@@ -80,19 +86,19 @@ async def cmd_start(update: Update, context: BotContext) -> None:
             f"Welcome back, {name}! Your settings are as you left them: digest at {when}. "
             "/settings shows them."
         )
-    await answer(update, text, ((TopicsPage(0).button("Pick topics"),),))
+    await answer(update, text, ((TopicsPage(chat.id, 0).button("Pick topics"),),))
 
 
 async def cmd_stop(update: Update, context: BotContext) -> None:
     """Unsubscribe; the settings are kept for a later /start."""
-    chat = update.effective_chat
-    if chat is None:
+    reader = await editing(update, context, active=False)
+    if reader is None:
         return
-    known = await context.services.db.run(set_status, chat.id, ReaderStatus.STOPPED, utcnow())
-    if not known:
-        await answer(update, NOT_SUBSCRIBED)
+    await context.services.db.run(set_status, reader.chat_id, ReaderStatus.STOPPED, utcnow())
+    _LOGGER.info("reader %s stopped", reader.chat_id)
+    if reader.is_group:
+        await answer(update, groups.STOPPED)
         return
-    _LOGGER.info("reader %s stopped", chat.id)
     await answer(
         update,
         "You are unsubscribed: no more digests. Send /start any time to come back "
@@ -175,12 +181,8 @@ async def cmd_timezone(update: Update, context: BotContext) -> None:
 
 async def cmd_settings(update: Update, context: BotContext) -> None:
     """Show topics, digest time, zone and the next digest."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    reader = await context.services.db.run(get_reader, chat.id)
+    reader = await reading(update, context, active=False)
     if reader is None:
-        await answer(update, NOT_SUBSCRIBED)
         return
     topics = await context.services.db.run(topics_by_ids, reader.topic_ids)
     topic_text = ", ".join(escape(t.name) for t in topics) or "all topics (none chosen)"
@@ -202,6 +204,10 @@ async def cmd_settings(update: Update, context: BotContext) -> None:
 
 async def cmd_help(update: Update, context: BotContext) -> None:
     """List the commands (admins also see theirs)."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        await answer(update, groups.GROUP_HELP)
+        return
     await answer(update, HELP_TEXT + (ADMIN_HELP if is_admin(update, context) else ""))
 
 

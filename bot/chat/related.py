@@ -1,4 +1,8 @@
-"""/related <link or words> and the 🔗 buttons under digest entries."""
+"""/related <link or words> and the 🔗 buttons under digest entries.
+
+In a group a 🔗 pressed by anyone is answered in the group, as a reply to the digest it
+was pressed under; a channel's digests carry no buttons (see ``digest_messages``).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
-from telegram import Update
+from telegram import Message, Update
+from telegram.constants import ChatType
 
-from bot.chat.replies import answer, answer_stale
+from bot.chat.replies import answer, answer_stale, thread_of
+from bot.chat.target import IN_A_CHANNEL
 from bot.context import BotContext
 from digest.callbacks import RelatedStory
 from digest.cluster import titles_match
@@ -78,17 +84,23 @@ async def _reader_zone(update: Update, context: BotContext) -> ZoneInfo:
     return reader.zone if reader else context.settings.timezone
 
 
-async def _send(update: Update, context: BotContext, result: RelatedAnswer) -> None:
+async def _send(
+    update: Update, context: BotContext, result: RelatedAnswer, reply_to: int | None = None
+) -> None:
     zone = await _reader_zone(update, context)
     texts = render_related(result.heading, result.items, tz=zone)
     chat = update.effective_chat
     if len(texts) == 1 or chat is None:
         for text in texts:
-            await answer(update, text)
+            await answer(update, text, reply_to=reply_to)
         return
     # Several messages to one chat go through the outbox: paced like every send (about one
     # a second after a burst of three), while the bot goes on answering everyone else.
-    queued = [OutgoingMessage(chat.id, text, MessageKind.ANSWER, PRIORITY_ANSWER) for text in texts]
+    thread = thread_of(update)
+    queued = [
+        OutgoingMessage(chat.id, text, MessageKind.ANSWER, PRIORITY_ANSWER, thread_id=thread)
+        for text in texts
+    ]
     await context.services.db.run(enqueue, queued, utcnow())
     context.services.sender.wake()
 
@@ -127,9 +139,17 @@ async def on_related_button(update: Update, context: BotContext) -> None:
     if pressed is None:
         await answer_stale(query)
         return
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.CHANNEL:
+        await query.answer(IN_A_CHANNEL, show_alert=True)  # an old keyboard: never post there
+        return
     result = await context.services.db.run(related_by_id, pressed.article_id)
     if result is None:
         await answer_stale(query, "That story is no longer stored.")
         return
     await query.answer()
-    await _send(update, context, result)
+    digest = query.message  # in a group: answer under it, so the thread stays readable
+    reply_to = (
+        digest.message_id if chat.type != ChatType.PRIVATE and isinstance(digest, Message) else None
+    )
+    await _send(update, context, result, reply_to)

@@ -1,10 +1,20 @@
-"""Sending answers to readers: HTML, no link previews, never a crash on a stale message."""
+"""Sending answers to readers: HTML, no link previews, never a crash on a stale message.
+
+In a forum supergroup an answer goes to the topic (message thread) it answers.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, LinkPreviewOptions, Message, Update
+from telegram import (
+    CallbackQuery,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -19,17 +29,40 @@ NOT_ALLOWED = "Sorry, not allowed: this command is for the newsroom's admins."
 STALE_BUTTON = "This button is out of date."
 
 
-async def answer(update: Update, text: str, keyboard: Keyboard = ()) -> Message | None:
-    """Reply in the chat the update came from (HTML already escaped by the caller)."""
+async def answer(
+    update: Update,
+    text: str,
+    keyboard: Keyboard = (),
+    *,
+    reply_to: int | None = None,
+    reply_keyboard: ReplyKeyboardMarkup | None = None,
+) -> Message | None:
+    """Reply in the chat (and forum topic) the update came from (HTML already escaped by
+    the caller). ``reply_to``: a message id to answer as a reply to, e.g. the digest whose
+    button was pressed in a group; ``reply_keyboard`` instead of an inline ``keyboard``."""
     chat = update.effective_chat
     if chat is None:
         return None
     return await chat.send_message(
         text,
         parse_mode=ParseMode.HTML,
-        reply_markup=inline_markup(keyboard),
+        reply_markup=reply_keyboard or inline_markup(keyboard),
         link_preview_options=NO_PREVIEW,
+        message_thread_id=thread_of(update),
+        reply_parameters=(
+            None
+            if reply_to is None
+            else ReplyParameters(reply_to, allow_sending_without_reply=True)
+        ),
     )
+
+
+def thread_of(update: Update) -> int | None:
+    """The forum topic the update came from (None: not in a topic)."""
+    message = update.effective_message
+    if isinstance(message, Message) and message.is_topic_message:
+        return message.message_thread_id
+    return None
 
 
 async def edit(message: Message, text: str, keyboard: Keyboard = ()) -> None:

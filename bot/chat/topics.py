@@ -1,4 +1,8 @@
-"""/topics: an inline keyboard of every known topic; taps toggle and edit it in place."""
+"""/topics: an inline keyboard of every known topic; taps toggle and edit it in place.
+
+Every button names the subscription it changes (a reader's chat, a group, or a channel
+managed from a private chat), and :func:`bot.chat.target.editing` checks each tap.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ from collections.abc import Sequence
 from telegram import Message, Update
 
 from bot.chat.replies import answer, answer_stale, edit
-from bot.chat.target import editing
+from bot.chat.target import editing, marked
 from bot.context import BotContext
 from digest.callbacks import (
     TOPIC_BUTTONS,
+    ChannelButton,
+    ChannelVerb,
     TopicsClear,
     TopicsDone,
     TopicsPage,
@@ -20,7 +26,7 @@ from digest.callbacks import (
 )
 from digest.html import escape
 from digest.keyboard import Button, Keyboard
-from storage.readers import get_reader
+from storage.readers import Reader, get_reader
 from storage.topics import Topic, all_topics, clear_topics, toggle_topic
 
 _LOGGER = logging.getLogger(__name__)
@@ -35,9 +41,11 @@ def _label(topic: Topic, selected: bool) -> str:
 
 
 def topics_view(
-    topics: Sequence[Topic], selected: frozenset[int], page: int
+    topics: Sequence[Topic], selected: frozenset[int], page: int, chat_id: int
 ) -> tuple[str, Keyboard]:
-    """The message text and keyboard for one page. Callback data carries ids, not names."""
+    """The message text and keyboard for one page of chat ``chat_id``'s picker.
+
+    Callback data carries ids, not names."""
     pages = max(1, -(-len(topics) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     chosen = [t.name for t in topics if t.id in selected]
@@ -51,20 +59,28 @@ def topics_view(
         )
     shown = topics[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rows: list[tuple[Button, ...]] = [
-        tuple(TopicToggle(t.id, page).button(_label(t, t.id in selected)) for t in shown[i : i + 2])
+        tuple(
+            TopicToggle(chat_id, t.id, page).button(_label(t, t.id in selected))
+            for t in shown[i : i + 2]
+        )
         for i in range(0, len(shown), 2)
     ]
     if pages > 1:
         rows.append(
             (
-                TopicsPage((page - 1) % pages).button("◀"),
-                TopicsPage(page).button(f"{page + 1}/{pages}"),
-                TopicsPage((page + 1) % pages).button("▶"),
+                TopicsPage(chat_id, (page - 1) % pages).button("◀"),
+                TopicsPage(chat_id, page).button(f"{page + 1}/{pages}"),
+                TopicsPage(chat_id, (page + 1) % pages).button("▶"),
             )
         )
-    footer = (TopicsDone().button("Done"),)
-    rows.append((TopicsClear(page).button("Clear all"), *footer) if chosen else footer)
+    footer = (TopicsDone(chat_id).button("Done"),)
+    rows.append((TopicsClear(chat_id, page).button("Clear all"), *footer) if chosen else footer)
     return text, tuple(rows)
+
+
+def _view(reader: Reader, topics: Sequence[Topic], page: int) -> tuple[str, Keyboard]:
+    text, keyboard = topics_view(topics, reader.topic_ids, page, reader.chat_id)
+    return marked(reader, text), keyboard
 
 
 async def cmd_topics(update: Update, context: BotContext) -> None:
@@ -73,21 +89,22 @@ async def cmd_topics(update: Update, context: BotContext) -> None:
     if reader is None:
         return
     topics = await context.services.db.run(all_topics)
-    text, markup = topics_view(topics, reader.topic_ids, 0)
+    text, markup = _view(reader, topics, 0)
     await answer(update, text, markup)
 
 
 async def on_topics_button(update: Update, context: BotContext) -> None:
-    """tp:<page> page, tt:<topic id>:<page> toggle, tx:<page> clear, td done."""
+    """tp:<chat>:<page> page, tt:<chat>:<topic id>:<page> toggle, tx:<chat>:<page> clear,
+    td:<chat> done."""
     query = update.callback_query
     if query is None:
         return
     pressed = decode_any(query.data, TOPIC_BUTTONS)
-    if pressed is None:
+    if not isinstance(pressed, TopicToggle | TopicsPage | TopicsDone | TopicsClear):
         await answer_stale(query)
         return
     store = context.services.db
-    reader = await editing(update, context)
+    reader = await editing(update, context, pressed.chat_id)
     if reader is None:
         return
     note = None
@@ -111,12 +128,18 @@ async def on_topics_button(update: Update, context: BotContext) -> None:
         names = [t.name for t in topics if reader and t.id in reader.topic_ids]
         chosen = ", ".join(escape(n) for n in names) or "everything (no topic chosen)"
         if isinstance(query.message, Message):
-            await edit(query.message, f"Your topics: {chosen}\n\n/digest shows what is new.")
+            if reader is not None and reader.is_channel:
+                back = ChannelButton(ChannelVerb.OPEN, reader.chat_id).button("« Back")
+                await edit(query.message, marked(reader, f"Topics: {chosen}"), ((back,),))
+            else:
+                await edit(query.message, f"Your topics: {chosen}\n\n/digest shows what is new.")
         return
     await query.answer(note)
     reader = await store.run(get_reader, reader.chat_id)
+    if reader is None:
+        return
     topics = await store.run(all_topics)
-    text, keyboard = topics_view(topics, reader.topic_ids if reader else frozenset(), page)
+    text, keyboard = _view(reader, topics, page)
     message = query.message
     if isinstance(message, Message):
         await edit(message, text, keyboard)

@@ -17,6 +17,18 @@ def stats_json(stats: Stats) -> dict[str, object]:
             "stopped": stats.readers.stopped,
             "blocked": stats.readers.blocked,
         },
+        **{
+            name: {
+                "active": counts.active,
+                "stopped": counts.stopped,
+                "paused": counts.blocked,
+            }
+            for name, counts in (("groups", stats.groups), ("channels", stats.channels))
+        },
+        "paused": [
+            {"chat_id": p.chat_id, "kind": p.kind, "title": p.title, "reason": p.reason}
+            for p in stats.paused
+        ],
         "articles": stats.articles,
         "topics": stats.topics,
         "rejected_files": stats.rejected_files,

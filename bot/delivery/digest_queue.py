@@ -27,7 +27,7 @@ from storage.outbox import (
     delivered_to,
     enqueue,
 )
-from storage.readers import Reader
+from storage.readers import ChatKind, Reader
 from storage.schedules import DigestDone, due_readers, earliest_window, mark_digest_sent
 
 DIGEST_CAP = 10
@@ -37,16 +37,22 @@ DIGEST_BATCH = 2_000  # readers per transaction
 def digest_messages(
     digest: Digest, reader: Reader, now: datetime, *, priority: int, cache: EntryCache | None = None
 ) -> list[OutgoingMessage]:
-    """Render a digest for a reader; each part carries the articles it shows."""
-    heading = f"Your digest · {now.astimezone(reader.zone):%a %d %b}"
+    """Render a digest for a reader; each part carries the articles it shows.
+
+    A group's digest goes to its forum topic; a channel's has no buttons: a subscriber's
+    tap would post into the channel for everyone.
+    """
+    mine = reader.kind == ChatKind.PRIVATE
+    heading = f"{'Your digest' if mine else 'Digest'} · {now.astimezone(reader.zone):%a %d %b}"
     return [
         OutgoingMessage(
             chat_id=reader.chat_id,
             text=part.text,
             kind=MessageKind.DIGEST,
             priority=priority,
-            keyboard=part.buttons,
+            keyboard=() if reader.is_channel else part.buttons,
             article_ids=part.article_ids,
+            thread_id=reader.thread_id,
         )
         for part in render_digest(digest, tz=reader.zone, heading=heading, now=now, cache=cache)
     ]

@@ -246,6 +246,7 @@ class OutboxSender:
         try:
             sent = await self._bot.send_message(
                 chat_id=message.chat_id,
+                message_thread_id=message.thread_id,
                 text=message.text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=inline_markup(message.keyboard),

@@ -6,7 +6,8 @@ import asyncio
 import time
 from collections import deque
 
-from .records import SentMessage
+from .members import ADMIN_STATUSES, member_json
+from .records import Chat, SentMessage
 from .rules import (
     CHAT_ACTIONS,
     COMMAND_NAME,
@@ -163,6 +164,7 @@ class BotMethods(ApiState):
         chat = self._writable_chat(params.get("chat_id"))
         text, plain, entities, parse_mode = message_text(params)
         markup = validate_reply_markup(params.get("reply_markup"), inline_only=False)
+        thread_id, reply_to = self._placement(chat, params)
         message = SentMessage(
             message_id=self._new_message_id(chat.id),
             chat_id=chat.id,
@@ -173,9 +175,97 @@ class BotMethods(ApiState):
             date=int(time.time()),
             sent_at=time.monotonic(),
             entities=entities,
+            thread_id=thread_id,
+            reply_to=reply_to,
         )
         self._store(message)
         return self._message_json(message)
+
+    def _placement(self, chat: Chat, params: JsonDict) -> tuple[int | None, int | None]:
+        """Where a new message goes: (forum topic, message it replies to), or Telegram's error.
+
+        A reply without a topic goes to the topic of the message it answers."""
+        thread = params.get("message_thread_id")
+        reply_to = None
+        reply = params.get("reply_parameters")
+        if reply is not None:
+            if not isinstance(reply, dict) or not isinstance(reply.get("message_id"), int):
+                raise bad_request("can't parse reply parameters JSON object")
+            replied = self._messages.get((chat.id, reply["message_id"]))
+            if replied is not None and not replied.deleted:
+                reply_to = replied.message_id
+                thread = replied.thread_id if thread is None else thread
+            elif not reply.get("allow_sending_without_reply"):
+                raise bad_request("message to be replied not found")
+        if thread is None:
+            return None, reply_to
+        if isinstance(thread, bool) or not isinstance(thread, int):
+            raise bad_request("invalid message thread identifier specified")
+        if not chat.is_forum or thread not in chat.topics:
+            raise bad_request("message thread not found")
+        return thread, reply_to
+
+    def _find_chat(self, raw: object) -> Chat:
+        """A chat by id, or a public group or channel by ``@username``."""
+        if isinstance(raw, str) and raw.startswith("@"):
+            name = raw[1:].lower()
+            for chat in self._chats.values():
+                if chat.username and chat.username.lower() == name and chat.user is None:
+                    return chat
+            raise bad_request("chat not found")
+        chat_id = chat_id_or_none(raw)
+        chat = self._chats.get(chat_id) if chat_id is not None else None
+        if chat is None:
+            raise bad_request("chat not found")
+        return chat
+
+    def _hidden(self, chat: Chat) -> bool:
+        """A private group or channel (no @username) is unknown to a bot outside it."""
+        bot = chat.members.get(self.bot_user["id"])
+        gone = bot is not None and bot["status"] in ("left", "kicked")
+        return (
+            chat.user is None
+            and not chat.username
+            and (gone or (bot is None and chat.type == "channel"))
+        )
+
+    def _get_chat_member(self, params: JsonDict) -> JsonDict:
+        chat = self._find_chat(params.get("chat_id"))
+        user_id = params.get("user_id")
+        if isinstance(user_id, bool) or not isinstance(user_id, int):
+            raise bad_request("invalid user_id specified")
+        if chat.user is not None:  # a private chat: its user, or nobody
+            if user_id not in (chat.id, self.bot_user["id"]):
+                raise bad_request("user not found")
+            user = chat.user if user_id == chat.id else self.bot_user
+            return member_json(user, "kicked" if chat.blocked else "member", "private")
+        if user_id != self.bot_user["id"]:
+            self._check_member_list(chat)
+        member = chat.members.get(user_id)
+        if member is not None:
+            return member
+        user = self.bot_user if user_id == self.bot_user["id"] else self._users.get(user_id)
+        if user is None:
+            raise bad_request("user not found")
+        default = "member" if chat.type != "channel" and user is self.bot_user else "left"
+        return member_json(user, default, chat.type)
+
+    def _get_chat_administrators(self, params: JsonDict) -> list[JsonDict]:
+        chat = self._find_chat(params.get("chat_id"))
+        if chat.user is not None:
+            raise bad_request("there are no administrators in the private chat")
+        self._check_member_list(chat)
+        return [m for m in chat.members.values() if m["status"] in ADMIN_STATUSES]
+
+    def _check_member_list(self, chat: Chat) -> None:
+        """What Telegram answers a bot that asks about others in a chat it is not part of."""
+        bot = chat.members.get(self.bot_user["id"])
+        status = bot["status"] if bot else ("left" if chat.type == "channel" else "member")
+        if status in ("left", "kicked"):
+            verb = "was kicked from" if status == "kicked" else "is not a member of"
+            raise ApiError(403, f"Forbidden: bot {verb} the {chat.type} chat")
+        if chat.type == "channel" and status not in ADMIN_STATUSES:
+            raise bad_request("member list is inaccessible")
 
     def _edit_message_text(self, params: JsonDict) -> JsonDict:
         if params.get("inline_message_id"):
@@ -261,11 +351,14 @@ class BotMethods(ApiState):
         return True
 
     def _get_chat(self, params: JsonDict) -> JsonDict:
-        chat_id = chat_id_or_none(params.get("chat_id"))
+        raw = params.get("chat_id")
+        if isinstance(raw, str) and raw.startswith("@"):
+            raw = self._find_chat(raw).id  # a public group or channel by its @username
+        chat_id = chat_id_or_none(raw)
         chat = self._chats.get(chat_id) if chat_id is not None else None
         if chat is None and self.open_chats and chat_id is not None and chat_id > 0:
             chat = self._private_chat(chat_id)
-        if chat is None:
+        if chat is None or self._hidden(chat):
             raise bad_request("chat not found")
         if chat.migrated_to is not None:
             raise bad_request(

@@ -26,6 +26,8 @@ class SentMessage:
     entities: list[JsonDict] = field(default_factory=list)
     deleted: bool = False
     edited_at: float | None = None  # time.monotonic() of the latest edit
+    thread_id: int | None = None  # the forum topic it was sent to
+    reply_to: int | None = None  # the message it answers (reply_parameters)
 
     def buttons(self) -> list[JsonDict]:
         """All inline keyboard buttons, row by row."""
@@ -57,12 +59,18 @@ class WaitTimeout(AssertionError, TimeoutError):
 @dataclass(slots=True)
 class Chat:
     id: int
-    type: str  # "private" | "group" | "supergroup"
+    type: str  # "private" | "group" | "supergroup" | "channel"
     title: str | None = None
     user: JsonDict | None = None  # the other side of a private chat
     started: bool = False  # private chat: the user wrote to the bot
     blocked: bool = False
     migrated_to: int | None = None
+    username: str | None = None  # a public group or channel: "@username" names it
+    is_forum: bool = False  # a supergroup with topics
+    topics: dict[int, str] = field(default_factory=dict)  # forum topics: thread id -> name
+    # Groups and channels: user id -> ChatMember JSON (tests.botapi.members); the bot's own
+    # entry too. No entry: a group's ordinary member; not in a channel.
+    members: dict[int, JsonDict] = field(default_factory=dict)
 
     def as_json(self) -> JsonDict:
         if self.user is not None:
@@ -70,7 +78,12 @@ class Chat:
             if self.user.get("username"):
                 chat["username"] = self.user["username"]
             return chat
-        return {"id": self.id, "type": self.type, "title": self.title}
+        data: JsonDict = {"id": self.id, "type": self.type, "title": self.title}
+        if self.username:
+            data["username"] = self.username
+        if self.is_forum:
+            data["is_forum"] = True
+        return data
 
 
 @dataclass(slots=True)

@@ -70,6 +70,8 @@ class FakeBotApi(UserActions, Observations, FaultInjection, BotMethods):
                 "answerCallbackQuery": self._answer_callback_query,
                 "sendChatAction": self._send_chat_action,
                 "getChat": self._get_chat,
+                "getChatMember": self._get_chat_member,
+                "getChatAdministrators": self._get_chat_administrators,
                 "close": self._true,
                 "logOut": self._true,
             }.items()

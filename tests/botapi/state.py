@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import defaultdict, deque
 
+from .members import post_refusal
 from .records import (
     DEFAULT_TOKEN,
     Call,
@@ -192,6 +193,10 @@ class ApiState:
             )
         if chat.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat.user is None:  # a group or channel: may the bot post there?
+            refusal = post_refusal(chat.type, chat.members.get(self.bot_user["id"]))
+            if refusal is not None:
+                raise refusal
         return chat
 
     def _existing_message(self, chat: Chat, params: JsonDict, not_found: str) -> SentMessage:
@@ -205,14 +210,23 @@ class ApiState:
             raise bad_request(not_found)
         return message
 
-    def _message_json(self, message: SentMessage) -> JsonDict:
+    def _message_json(self, message: SentMessage, *, nested: bool = True) -> JsonDict:
+        chat = self._chats[message.chat_id]
         data: JsonDict = {
             "message_id": message.message_id,
             "from": self.bot_user,
-            "chat": self._chats[message.chat_id].as_json(),
+            "chat": chat.as_json(),
             "date": message.date,
             "text": message.plain_text,
         }
+        if chat.type == "channel":  # a channel post is signed by the channel, not the bot
+            del data["from"]
+            data["sender_chat"] = chat.as_json()
+        if message.thread_id is not None:
+            data.update(message_thread_id=message.thread_id, is_topic_message=True)
+        replied = self._messages.get((message.chat_id, message.reply_to or 0))
+        if replied is not None and nested:
+            data["reply_to_message"] = self._message_json(replied, nested=False)
         if message.entities:
             data["entities"] = message.entities
         markup = message.reply_markup

@@ -34,12 +34,15 @@ from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
 from storage.db import utcnow
 from storage.readers import Reader, get_reader
+from tests.botapi.members import GROUP_ANONYMOUS_BOT, member_json
 from tests.offline import OfflineRequest, RecordedCall
 
 TOKEN = "123456:OFFLINE-token"
 ADMIN_ID = 9001
 READER = 501
 OTHER = 502
+GROUP = -1001000000001  # a supergroup
+CHANNEL = -1002000000002
 DEFAULT_ZONE = "Europe/Berlin"  # not UTC, so a reader in UTC could not pass by accident
 DEFAULT_TIME = "07:15"
 
@@ -88,15 +91,26 @@ class Offline:
         *,
         first_name: str = "Ann",
         chat: JsonDict | None = None,
+        thread_id: int | None = None,
+        anonymous: bool = False,
     ) -> list[RecordedCall]:
-        """The user writes ``text`` (a leading /command gets its bot_command entity)."""
+        """The user writes ``text`` (a leading /command gets its bot_command entity).
+
+        ``chat``: a group's JSON (see :func:`group`) instead of the private chat;
+        ``thread_id``: in that forum topic; ``anonymous``: as the group (an anonymous admin).
+        """
         message: JsonDict = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": chat or {"id": user_id, "type": "private", "first_name": first_name},
-            "from": user(user_id, first_name),
+            "from": GROUP_ANONYMOUS_BOT if anonymous else user(user_id, first_name),
             "text": text,
         }
+        if anonymous:
+            assert chat is not None, "an anonymous admin writes in a group"
+            message["sender_chat"] = chat
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
         command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
         if command is not None:
             message["entities"] = [
@@ -105,22 +119,30 @@ class Offline:
         return await self.process({"message": message})
 
     async def reply(self, user_id: int, text: str, **kwargs: Any) -> RecordedCall:
-        """The one message the bot sends back to ``text``."""
+        """The one message the bot sends back to ``text`` (in its chat: private or group)."""
         calls = await self.send(user_id, text, **kwargs)
         sent = [c for c in calls if c.method == "sendMessage"]
         assert len(sent) == 1, f"expected one reply to {text!r}, got {calls}"
-        assert sent[0].ok and sent[0].chat_id == user_id
+        where = kwargs["chat"]["id"] if kwargs.get("chat") else user_id
+        assert sent[0].ok and sent[0].chat_id == where
         return sent[0]
 
     async def press(
-        self, user_id: int, message_id: int, data: str, *, on_keyboard: bool = True
+        self,
+        user_id: int,
+        message_id: int,
+        data: str,
+        *,
+        on_keyboard: bool = True,
+        chat_id: int | None = None,
     ) -> tuple[RecordedCall, list[RecordedCall]]:
         """Press a button under a bot message: (the query's one answer, every call made).
 
         ``on_keyboard=False`` sends callback data the message does not (or no longer) carry,
-        as an old client or a stale keyboard would.
+        as an old client or a stale keyboard would; ``chat_id``: a message in a group or
+        channel (default: the user's private chat).
         """
-        message = self.request.messages[(user_id, message_id)]
+        message = self.request.messages[(user_id if chat_id is None else chat_id, message_id)]
         if on_keyboard:
             keyboard = [
                 b.get("callback_data")
@@ -148,6 +170,23 @@ class Offline:
         assert len(answers) == 1, f"callback {data!r} answered {len(answers)} times: {calls}"
         assert answers[0].ok, answers[0].error
         return answers[0], calls
+
+    async def bot_status(
+        self, chat: JsonDict, old: str, new: str, *, by: int = 0, **rights: bool
+    ) -> list[RecordedCall]:
+        """An administrator (``by``) changes the bot's status in a group or channel."""
+        bot_user = self.request.bot_user
+        return await self.process(
+            {
+                "my_chat_member": {
+                    "chat": chat,
+                    "from": user(by or 1),
+                    "date": int(time.time()),
+                    "old_chat_member": member_json(bot_user, old, chat["type"]),
+                    "new_chat_member": member_json(bot_user, new, chat["type"], **rights),
+                }
+            }
+        )
 
     async def member_change(self, user_id: int, old: str, new: str) -> list[RecordedCall]:
         """The user blocks (``kicked``) or unblocks (``member``) the bot."""
@@ -178,6 +217,16 @@ class Offline:
 
 def user(user_id: int, first_name: str = "Ann") -> JsonDict:
     return {"id": user_id, "is_bot": False, "first_name": first_name}
+
+
+def group(
+    chat_id: int = GROUP, title: str = "Newsroom", *, kind: str = "supergroup", forum: bool = False
+) -> JsonDict:
+    """A group's (or, ``kind="channel"``, a channel's) chat as updates carry it."""
+    chat: JsonDict = {"id": chat_id, "type": kind, "title": title}
+    if forum:
+        chat["is_forum"] = True
+    return chat
 
 
 async def offline_app(db_path: Path, tmp_path: Path) -> AsyncIterator[Offline]:

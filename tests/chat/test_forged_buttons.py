@@ -120,7 +120,9 @@ async def test_well_formed_ids_that_name_nothing_are_checked_against_the_databas
     answer, calls = await offline.press(READER, message_id, f"rel:{biggest}", on_keyboard=False)
     assert answer.params["text"] == "That story is no longer stored."
     assert [c.method for c in calls] == ["answerCallbackQuery"]
-    answer, _ = await offline.press(READER, message_id, f"tt:{biggest}:0", on_keyboard=False)
+    answer, _ = await offline.press(
+        READER, message_id, f"tt:{READER}:{biggest}:0", on_keyboard=False
+    )
     assert answer.params["text"] == "That topic no longer exists"
     assert reader(db).topic_ids == frozenset()
     assert count(db, "SELECT count(*) FROM reader_topics") == 0

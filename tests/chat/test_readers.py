@@ -39,7 +39,7 @@ async def test_start_creates_an_active_reader_with_the_default_time_and_zone(
     assert found.topic_ids == frozenset()
     assert_next_digest(found, DEFAULT_TIME, DEFAULT_ZONE, before)
     assert answer.button_labels == ["Pick topics"]
-    assert answer.callback_data == ["tp:0"]
+    assert answer.callback_data == [f"tp:{READER}:0"]
     # The user's own name is untrusted too: escaped in the HTML, intact on screen.
     assert "&lt;Ann &amp; Bob&gt;" in answer.text
     assert answer.result["text"].startswith("Hello, <Ann & Bob>!")
@@ -49,11 +49,11 @@ async def test_start_creates_an_active_reader_with_the_default_time_and_zone(
 async def test_the_pick_topics_button_opens_the_picker(offline: Offline, db: Database) -> None:
     store_articles(db, article("An AI story", "https://example.com/ai", ["AI"]), at=utcnow())
     answer = await offline.reply(READER, "/start")
-    _, calls = await offline.press(READER, answer.result["message_id"], "tp:0")
+    _, calls = await offline.press(READER, answer.result["message_id"], f"tp:{READER}:0")
     edits = [c for c in calls if c.method == "editMessageText"]
     assert len(edits) == 1 and edits[0].ok
     assert "Pick your topics" in edits[0].text
-    assert f"tt:{topic_id(db, 'AI')}:0" in edits[0].callback_data
+    assert f"tt:{READER}:{topic_id(db, 'AI')}:0" in edits[0].callback_data
 
 
 async def test_start_again_reactivates_without_losing_topics_or_time(
@@ -65,7 +65,7 @@ async def test_start_again_reactivates_without_losing_topics_or_time(
     await offline.reply(READER, "/start")
     picker = await offline.reply(READER, "/topics")
     ai = topic_id(db, "AI")
-    await offline.press(READER, picker.result["message_id"], f"tt:{ai}:0")
+    await offline.press(READER, picker.result["message_id"], f"tt:{READER}:{ai}:0")
     await offline.reply(READER, "/time 06:40")
     stop = await offline.reply(READER, "/stop")
     assert "unsubscribed" in stop.text
@@ -97,12 +97,6 @@ async def test_stop_unsubscribes_and_other_commands_then_ask_for_start(
 async def test_stop_from_an_unknown_chat_creates_nothing(offline: Offline, db: Database) -> None:
     assert (await offline.reply(OTHER, "/stop")).text == NOT_SUBSCRIBED
     assert get_reader(db, OTHER) is None
-
-
-async def test_commands_in_a_group_are_ignored(offline: Offline, db: Database) -> None:
-    group = {"id": -100123, "type": "supergroup", "title": "Newsroom"}
-    assert await offline.send(READER, "/start", chat=group) == []
-    assert get_reader(db, -100123) is None and get_reader(db, READER) is None
 
 
 @pytest.mark.parametrize("command", ["/time", "/time 07:30 08:30"])

@@ -22,7 +22,7 @@ def topic_buttons(call_or_message: RecordedCall | JsonDict) -> list[tuple[str, s
         (b["text"], b["callback_data"])
         for row in markup.get("inline_keyboard", [])
         for b in row
-        if b.get("callback_data", "").startswith("tt:")
+        if b.get("callback_data", "").startswith(f"tt:{READER}:")
     ]
 
 
@@ -32,7 +32,7 @@ def nav_labels(message: JsonDict) -> list[str]:
         b["text"]
         for row in markup.get("inline_keyboard", [])
         for b in row
-        if b.get("callback_data", "").startswith("tp:")
+        if b.get("callback_data", "").startswith(f"tp:{READER}:")
     ]
 
 
@@ -48,10 +48,10 @@ async def test_topics_keyboard_carries_ids_within_64_bytes_for_long_names(
     assert all(1 <= len(d.encode()) <= 64 for d in picker.callback_data)
     long_id = topic_id(db, long_name)
     labels = dict((data, label) for label, data in topic_buttons(picker))
-    label = labels[f"tt:{long_id}:0"]
+    label = labels[f"tt:{READER}:{long_id}:0"]
     assert len(label) <= 30 and label.endswith("…") and label.startswith("Üxxx")
 
-    answer, _ = await offline.press(READER, picker.result["message_id"], f"tt:{long_id}:0")
+    answer, _ = await offline.press(READER, picker.result["message_id"], f"tt:{READER}:{long_id}:0")
     assert answer.params.get("text") == "Added"
     assert reader(db).topic_ids == frozenset({long_id})
     shown = offline.message(READER, picker.result["message_id"])
@@ -69,24 +69,30 @@ async def test_topics_page_with_arrows_when_more_than_ten(offline: Offline, db: 
     first = offline.message(READER, message_id)
     assert [label for label, _ in topic_buttons(first)] == names[:10]
     assert nav_labels(first) == ["◀", "1/3", "▶"]
-    assert picker.callback_data[-4:-1] == ["tp:2", "tp:0", "tp:1"]  # ◀ wraps to the last page
+    assert picker.callback_data[-4:-1] == [
+        f"tp:{READER}:2",
+        f"tp:{READER}:0",
+        f"tp:{READER}:1",
+    ]  # ◀ wraps to the last page
 
-    answer, _ = await offline.press(READER, message_id, "tp:1")
+    answer, _ = await offline.press(READER, message_id, f"tp:{READER}:1")
     assert answer.params.get("text") is None  # paging needs no note
     second = offline.message(READER, message_id)
     assert [label for label, _ in topic_buttons(second)] == names[10:20]
     assert nav_labels(second) == ["◀", "2/3", "▶"]
     # Toggling on page 2 stays on page 2.
     pick = topic_id(db, "Topic 12")
-    await offline.press(READER, message_id, f"tt:{pick}:1")
+    await offline.press(READER, message_id, f"tt:{READER}:{pick}:1")
     after_toggle = offline.message(READER, message_id)
     assert nav_labels(after_toggle) == ["◀", "2/3", "▶"]
     assert "✅ Topic 12" in [label for label, _ in topic_buttons(after_toggle)]
 
-    await offline.press(READER, message_id, "tp:2")
+    await offline.press(READER, message_id, f"tp:{READER}:2")
     third = offline.message(READER, message_id)
     assert [label for label, _ in topic_buttons(third)] == names[20:]
-    await offline.press(READER, message_id, "tp:0")  # ▶ on the last page wraps to the first
+    await offline.press(
+        READER, message_id, f"tp:{READER}:0"
+    )  # ▶ on the last page wraps to the first
     assert nav_labels(offline.message(READER, message_id)) == ["◀", "1/3", "▶"]
 
 
@@ -107,7 +113,7 @@ async def test_toggling_a_topic_stores_it_and_the_edit_shows_a_tick(
     message_id = picker.result["message_id"]
     ai = topic_id(db, "AI")
 
-    answer, calls = await offline.press(READER, message_id, f"tt:{ai}:0")
+    answer, calls = await offline.press(READER, message_id, f"tt:{READER}:{ai}:0")
     assert answer.params.get("text") == "Added"
     assert reader(db).topic_ids == frozenset({ai})
     edit = next(c for c in calls if c.method == "editMessageText")
@@ -119,7 +125,7 @@ async def test_toggling_a_topic_stores_it_and_the_edit_shows_a_tick(
         b["text"] for row in shown["reply_markup"]["inline_keyboard"] for b in row
     ]
 
-    answer, _ = await offline.press(READER, message_id, f"tt:{ai}:0")
+    answer, _ = await offline.press(READER, message_id, f"tt:{READER}:{ai}:0")
     assert answer.params.get("text") == "Removed"
     assert reader(db).topic_ids == frozenset()
     assert [label for label, _ in topic_buttons(offline.message(READER, message_id))] == [
@@ -134,14 +140,14 @@ async def test_clear_all_and_done(offline: Offline, db: Database) -> None:
     picker = await offline.reply(READER, "/topics")
     message_id = picker.result["message_id"]
     for name in ("AI", "Privacy"):
-        await offline.press(READER, message_id, f"tt:{topic_id(db, name)}:0")
+        await offline.press(READER, message_id, f"tt:{READER}:{topic_id(db, name)}:0")
     assert len(reader(db).topic_ids) == 2
-    answer, _ = await offline.press(READER, message_id, "tx:0")
+    answer, _ = await offline.press(READER, message_id, f"tx:{READER}:0")
     assert answer.params.get("text") == "Cleared: you get every story"
     assert reader(db).topic_ids == frozenset()
 
-    await offline.press(READER, message_id, f"tt:{topic_id(db, 'Privacy')}:0")
-    await offline.press(READER, message_id, "td")
+    await offline.press(READER, message_id, f"tt:{READER}:{topic_id(db, 'Privacy')}:0")
+    await offline.press(READER, message_id, f"td:{READER}")
     done = offline.message(READER, message_id)
     assert done["text"].startswith("Your topics: Privacy")
     assert "reply_markup" not in done  # the keyboard is gone
@@ -155,12 +161,12 @@ async def test_a_stale_or_unknown_topic_button_is_answered_with_a_note(
     picker = await offline.reply(READER, "/topics")
     message_id = picker.result["message_id"]
 
-    answer, _ = await offline.press(READER, message_id, "tt:99999:0", on_keyboard=False)
+    answer, _ = await offline.press(READER, message_id, f"tt:{READER}:99999:0", on_keyboard=False)
     assert answer.params["text"] == "That topic no longer exists"
     assert reader(db).topic_ids == frozenset()
     assert count(db, "SELECT count(*) FROM reader_topics") == 0
 
-    answer, calls = await offline.press(READER, message_id, "tt:abc:0", on_keyboard=False)
+    answer, calls = await offline.press(READER, message_id, f"tt:{READER}:abc:0", on_keyboard=False)
     assert "out of date" in answer.params["text"]
     assert [c.method for c in calls] == ["answerCallbackQuery"]
 
@@ -178,7 +184,7 @@ async def test_topic_buttons_of_a_stopped_reader_are_answered_not_applied(
     picker = await offline.reply(READER, "/topics")
     await offline.reply(READER, "/stop")
     answer, calls = await offline.press(
-        READER, picker.result["message_id"], f"tt:{topic_id(db, 'AI')}:0"
+        READER, picker.result["message_id"], f"tt:{READER}:{topic_id(db, 'AI')}:0"
     )
     assert answer.params["text"] == NOT_SUBSCRIBED and answer.params["show_alert"] is True
     assert [c.method for c in calls] == ["answerCallbackQuery"]

@@ -58,7 +58,7 @@ async def test_reader_conversation(tmp_path: Path) -> None:
         async with running_bot(settings):
             greeting = await _command(api, "/start")
             assert "/topics" in greeting.plain_text
-            assert "tp:0" in greeting.callback_data()
+            assert f"tp:{READER}:0" in greeting.callback_data()
 
             picker = await _wait_for_topics(api, {"AI", "Cooking", "Robotics"})
             assert all(len(d.encode()) <= 64 for d in picker.callback_data())

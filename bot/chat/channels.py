@@ -1,0 +1,255 @@
+"""/channels: the channels a user runs through the bot, and adding one (private chats).
+
+A channel cannot send commands, so its administrators manage it here. A channel is added
+by its @username, by forwarding one of its posts, or with Telegram's chat picker (a
+reply-keyboard button that lists only channels where the user may add the bot as an
+administrator; the choice comes back as a ``chat_shared`` service message). Adding asks
+Telegram, fresh, that the bot may post there and that the user administers it; the
+refusal says exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import (
+    ChatAdministratorRights,
+    KeyboardButton,
+    KeyboardButtonRequestChat,
+    MessageOriginChannel,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.chat.channel_screen import channel_view
+from bot.chat.replies import answer, answer_stale
+from bot.chat.rights import RightsUnknown, membership
+from bot.chat.target import RIGHTS_UNKNOWN
+from bot.context import BotContext
+from digest.callbacks import ChannelButton, ChannelsAdd, ChannelVerb
+from digest.html import escape
+from storage.db import utcnow
+from storage.readers import ChatKind, ReaderStatus, get_reader, subscribe
+from storage.subscriptions import add_manager, managed_channels
+from storage.topics import topics_by_ids
+
+_LOGGER = logging.getLogger(__name__)
+CHANNEL_REQUEST = 1  # request_id of the chat-picker button; chat_shared names it back
+USERNAME = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")  # a public chat's @username
+PICKER_LABEL = "📢 Choose a channel"
+
+
+def add_help(bot_username: str) -> str:
+    return (
+        "<b>Add a channel</b>\n"
+        f"1. Make me (@{escape(bot_username)}) an administrator of the channel, with the "
+        "right to “Post messages”.\n"
+        f"2. Tap “{PICKER_LABEL}” below, forward me any post of the channel, or send its "
+        "@username."
+    )
+
+
+def picker() -> ReplyKeyboardMarkup:
+    """Telegram's chat picker: channels where the user and the bot may post."""
+    posting = ChatAdministratorRights(
+        is_anonymous=False,
+        can_manage_chat=False,
+        can_delete_messages=False,
+        can_manage_video_chats=False,
+        can_restrict_members=False,
+        can_promote_members=False,
+        can_change_info=False,
+        can_invite_users=False,
+        can_post_stories=False,
+        can_edit_stories=False,
+        can_delete_stories=False,
+        can_post_messages=True,
+    )
+    request = KeyboardButtonRequestChat(
+        request_id=CHANNEL_REQUEST,
+        chat_is_channel=True,
+        user_administrator_rights=posting,
+        bot_administrator_rights=posting,
+        request_title=True,
+        request_username=True,
+    )
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(PICKER_LABEL, request_chat=request)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+async def cmd_channels(update: Update, context: BotContext) -> None:
+    """/channels: your channels, one button each; /channels @name adds one."""
+    user = update.effective_user
+    if user is None:
+        return
+    if context.args:
+        await add_channel(update, context, context.args[0])
+        return
+    channels = await context.services.db.run(managed_channels, user.id)
+    if not channels:
+        await answer(update, add_help(context.bot.username), reply_keyboard=picker())
+        return
+    lines = [
+        f"• 📢 {escape(c.title or str(c.chat_id))}: "
+        + {ReaderStatus.ACTIVE: "active", ReaderStatus.STOPPED: "stopped"}.get(c.status, "paused")
+        for c in channels
+    ]
+    keyboard = (
+        *(
+            (ChannelButton(ChannelVerb.OPEN, c.chat_id).button(f"📢 {c.title or c.chat_id}"),)
+            for c in channels
+        ),
+        (ChannelsAdd().button("➕ Add a channel"),),
+    )
+    text = "<b>Your channels</b>\n" + "\n".join(lines) + "\n\nTap one for its settings."
+    await answer(update, text, keyboard)
+
+
+async def on_add_button(update: Update, context: BotContext) -> None:
+    """/channels' "Add a channel": the steps, with the chat-picker button."""
+    query = update.callback_query
+    if query is None:
+        return
+    if ChannelsAdd.decode(query.data) is None:
+        await answer_stale(query)
+        return
+    await query.answer()
+    await answer(update, add_help(context.bot.username), reply_keyboard=picker())
+
+
+async def on_username(update: Update, context: BotContext) -> None:
+    """A bare @username in a private chat: add that channel."""
+    message = update.effective_message
+    if message is not None and message.text:
+        await add_channel(update, context, message.text.strip())
+
+
+async def on_forwarded(update: Update, context: BotContext) -> None:
+    """A forwarded post: add the channel it came from."""
+    message = update.effective_message
+    if message is None:
+        return
+    origin = message.forward_origin
+    if not isinstance(origin, MessageOriginChannel):
+        await answer(
+            update,
+            "That was not forwarded from a channel. To add a channel, forward one of its "
+            "posts, send its @username or use /channels.",
+        )
+        return
+    await add_channel(update, context, origin.chat.id)
+
+
+async def on_chat_shared(update: Update, context: BotContext) -> None:
+    """The chat picker's answer: add the channel chosen."""
+    message = update.effective_message
+    shared = message.chat_shared if message is not None else None
+    if shared is None or shared.request_id != CHANNEL_REQUEST:
+        return
+    await add_channel(update, context, shared.chat_id)
+
+
+async def add_channel(update: Update, context: BotContext, ref: int | str) -> None:
+    """Check with Telegram, then subscribe the channel and make the user its manager."""
+    user = update.effective_user
+    if user is None:
+        return
+    bot = context.bot
+    shown = escape(str(ref))
+    try:
+        chat = await bot.get_chat(ref)
+    except (BadRequest, Forbidden):
+        await answer(
+            update,
+            f"I cannot find the channel {shown}. Check the @username; for a private channel, "
+            "make me its administrator first, then forward me one of its posts.",
+        )
+        return
+    except TelegramError:
+        await answer(update, RIGHTS_UNKNOWN)
+        return
+    title = escape(chat.title or str(chat.id))
+    if chat.type != ChatType.CHANNEL:
+        what = "a person" if chat.type == ChatType.PRIVATE else "a group"
+        tip = "" if chat.type == ChatType.PRIVATE else ": add me to it and send /start there"
+        await answer(update, f"{title or shown} is {what}, not a channel{tip}.")
+        return
+    cache = context.services.members
+    cache.forget(chat.id)  # the user may just have fixed what we asked for: ask afresh
+    try:
+        me = await membership(bot, cache, chat.id, bot.id, ChatType.CHANNEL)
+        # A channel's member list is closed to a bot that is no admin: ask only then.
+        them = (
+            await membership(bot, cache, chat.id, user.id, ChatType.CHANNEL)
+            if me.is_admin
+            else None
+        )
+    except RightsUnknown:
+        await answer(update, RIGHTS_UNKNOWN)
+        return
+    if not me.is_admin:
+        await answer(
+            update,
+            f"I am not an administrator of 📢 {title}, so I cannot post there. Fix: in the "
+            f"channel, open Administrators → Add Admin, choose @{escape(bot.username)} and "
+            "leave “Post messages” on. Then send me the channel again.",
+        )
+        return
+    if not me.can_post:
+        await answer(
+            update,
+            f"I am an administrator of 📢 {title} but may not post there. Fix: in the "
+            f"channel's Administrators, open @{escape(bot.username)} and turn on “Post "
+            "messages”. Then send me the channel again.",
+        )
+        return
+    if them is None or not them.is_admin:
+        _LOGGER.info("user %s refused: not an administrator of channel %s", user.id, chat.id)
+        await answer(
+            update,
+            f"Only administrators of 📢 {title} can add it, and Telegram says you are not "
+            "one. Ask an administrator of the channel to add it here, or to make you one.",
+        )
+        return
+    await _subscribe(update, context, chat.id, chat.title or "", chat.username, user.id)
+
+
+async def _subscribe(
+    update: Update,
+    context: BotContext,
+    chat_id: int,
+    title: str,
+    username: str | None,
+    user_id: int,
+) -> None:
+    store, now = context.services.db, utcnow()
+    before = await store.run(get_reader, chat_id)
+    reader, is_new = await store.run(
+        subscribe,
+        chat_id,
+        user_id=None,
+        first_name="",
+        username=username,
+        default_time=context.settings.digest_time,
+        default_zone=context.settings.timezone,
+        now=now,
+        kind=ChatKind.CHANNEL,
+        title=title,
+    )
+    await store.run(add_manager, chat_id, user_id, now)
+    _LOGGER.info("channel %s added by %s (new: %s)", chat_id, user_id, is_new)
+    if is_new:
+        note = "Added: it gets one digest of the news a day. Pick its topics and time below."
+    elif before is not None and before.status == ReaderStatus.ACTIVE:
+        note = "It is subscribed already; you can change its settings here and in /channels."
+    else:
+        note = "Welcome back: its digests resume with the settings it had."
+    topics = await store.run(topics_by_ids, reader.topic_ids)
+    text, keyboard = channel_view(reader, [t.name for t in topics])
+    await answer(update, f"{note}\n\n{text}", keyboard)
