@@ -38,7 +38,9 @@ async def job_scan(context: BotContext) -> None:
 async def job_digest_tick(context: BotContext) -> None:
     """Queue the digests of every reader whose time has come."""
     services = context.services
-    queued = await services.background.run(run_digest_tick, services.clock())
+    queued = await services.background.run(
+        run_digest_tick, services.clock(), max_age=services.settings.max_age
+    )
     if queued:
         _LOGGER.info("digest tick: %d digests queued", queued)
         services.sender.wake()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.redact import redact_url
+from digest.when import WhenError, parse_duration
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_START_TIMEOUT = 300.0
@@ -74,6 +75,9 @@ class Settings:
     webhook_listen: tuple[str, int] = ("127.0.0.1", 8443)
     webhook_secret: str | None = field(default=None, repr=False)
     metrics_listen: tuple[str, int] | None = None
+    # Older articles are not news: a digest shows what arrived since the last one and was
+    # published at most this long ago (a future date counts from the arrival).
+    max_age: timedelta = timedelta(hours=48)
 
     def __repr__(self) -> str:
         token = "set" if self.bot_token else "unset"
@@ -92,7 +96,8 @@ class Settings:
             f"timezone={self.timezone.key!r}, digest_time={self.digest_time:%H:%M}, "
             f"scan_interval={self.scan_interval}, rate={self.rate}, "
             f"paid_broadcast={self.paid_broadcast}, {mode}metrics_listen={metrics!r}, "
-            f"start_timeout={self.start_timeout}, log_level={self.log_level!r}, "
+            f"start_timeout={self.start_timeout}, max_age={_hours(self.max_age)}, "
+            f"log_level={self.log_level!r}, "
             f"log_format={self.log_format!r})"
         )
 
@@ -159,6 +164,8 @@ class Settings:
             kwargs["log_format"] = _choice("NEWSDIGEST_LOG_FORMAT", log_format.lower(), LOG_FORMATS)
         if (timeout := get("NEWSDIGEST_START_TIMEOUT")) is not None:
             kwargs["start_timeout"] = _positive_number("NEWSDIGEST_START_TIMEOUT", timeout)
+        if (max_age := get("NEWSDIGEST_MAX_AGE")) is not None:
+            kwargs["max_age"] = _max_age(max_age)
         kwargs.update(_webhook(get))
         if (metrics := get("NEWSDIGEST_METRICS_LISTEN")) is not None:
             kwargs["metrics_listen"] = parse_address("NEWSDIGEST_METRICS_LISTEN", metrics)
@@ -274,3 +281,18 @@ def _positive_number(name: str, raw: str) -> float:
     if not value > 0 or value == float("inf"):
         raise SettingsError(f"{name}: must be a positive number, got {raw!r}")
     return value
+
+
+def _max_age(raw: str) -> timedelta:
+    try:
+        value = parse_duration(raw)
+    except WhenError as exc:
+        raise SettingsError(f"NEWSDIGEST_MAX_AGE: {raw!r}: {exc}") from None
+    if value < timedelta(hours=1):
+        raise SettingsError(f"NEWSDIGEST_MAX_AGE: {raw!r} is under an hour (e.g. 48h or 7d)")
+    return value
+
+
+def _hours(value: timedelta) -> str:
+    hours = value.total_seconds() / 3600
+    return f"{hours:g}h"

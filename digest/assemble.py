@@ -20,19 +20,28 @@ a handful of big-int bit operations:
 
   which equals popcount(E) minus the eligible non-best members whose better member is
   also eligible, computed without looking at individual clusters.
+
+A reader's own filters are more masks of the same two layouts: "fresh" (published no longer
+than ``max_age`` ago; a future date counts from arrival), one per provider (muted sources),
+and one per keyword term (:class:`digest.keywords.TermIndex`, built on first use and shared
+by every reader of the pool). A muted or filtered article simply is not eligible, so the
+best eligible member of its story leads instead.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from digest.cluster import cluster_stories
+from digest.keywords import KeywordFilter, Searchable, TermIndex, fold
 from digest.model import Candidate
 from digest.rank import rank
 
+K = TypeVar("K")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -43,7 +52,7 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-def _union(masks: dict[int, tuple[int, int]], keys: Iterable[int]) -> tuple[int, int]:
+def _union(masks: Mapping[K, tuple[int, int]], keys: Iterable[K]) -> tuple[int, int]:
     """The OR of the (rank layout, cluster layout) mask pairs of ``keys``; unknown keys add 0."""
     by_rank = by_pos = 0
     for key in keys:
@@ -63,12 +72,30 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class NothingNew:
+    """Why a digest came out empty: of the articles that arrived in the reader's topics
+    since their last digest, how many were too old, filtered out, or already sent."""
+
+    arrived: int
+    too_old: int
+    filtered: int  # keywords or muted sources
+    seen: int  # already in an earlier digest or push
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     """A reader's digest: shown stories, how many more there are, and every article shown."""
 
     entries: tuple[Entry, ...]
     more: int
     article_ids: frozenset[int]
+    # Set when there are no entries; an explanation, not part of what the digest is.
+    nothing: NothingNew | None = field(default=None, compare=False)
+
+
+def provider_key(name: str) -> str:
+    """How a provider name is compared (a muted "Reuters" is "reuters", "REUTERS")."""
+    return fold(" ".join(name.split()))
 
 
 class DigestPool:
@@ -79,20 +106,27 @@ class DigestPool:
         "_all_pos",
         "_articles",
         "_cluster_mask",
+        "_fresh",
         "_full_entry",
         "_full_ids",
         "_id_bits",
         "_ids",
         "_low",
+        "_pos",
+        "_providers",
         "_since",
         "_since_pos",
         "_solo",
+        "_terms",
         "_times",
         "_top",
         "_topic_masks",
     )
 
-    def __init__(self, cands: Iterable[Candidate], now: datetime) -> None:
+    def __init__(
+        self, cands: Iterable[Candidate], now: datetime, *, max_age: timedelta | None = None
+    ) -> None:
+        """``max_age``: articles published longer ago are not new (None: any age)."""
         ranked = rank(cands, now)
         n = len(ranked)
         self._articles: tuple[Candidate, ...] = tuple(ranked)
@@ -162,6 +196,30 @@ class DigestPool:
         since[0], since_pos[0] = acc, acc_pos
         self._times, self._since, self._since_pos = times, since, since_pos
 
+        # Fresh: published at most max_age ago, a future date counting from the arrival.
+        fresh = fresh_pos = 0
+        oldest = None if max_age is None else now - max_age
+        providers: dict[str, tuple[int, int]] = {}
+        for bit, c in enumerate(ranked):
+            one, one_pos = 1 << bit, 1 << pos[bit]
+            if oldest is None or min(c.published_at, c.ingested_at) >= oldest:
+                fresh |= one
+                fresh_pos |= one_pos
+            if c.provider:
+                key = provider_key(c.provider)
+                by_rank, by_pos = providers.get(key, (0, 0))
+                providers[key] = (by_rank | one, by_pos | one_pos)
+        self._fresh = (fresh, fresh_pos)
+        self._providers = providers
+        self._pos = pos
+        self._terms: TermIndex | None = None  # built by the first reader with keywords
+
+    def _term_index(self) -> TermIndex:
+        if self._terms is None:
+            texts = [Searchable.of(c.title, c.excerpt) for c in self._articles]
+            self._terms = TermIndex(texts, self._pos)
+        return self._terms
+
     def __len__(self) -> int:
         return len(self._articles)
 
@@ -176,12 +234,18 @@ class DigestPool:
         since: datetime,
         exclude_ids: Collection[int] = (),
         cap: int = 10,
+        *,
+        keywords: KeywordFilter | None = None,
+        muted: Collection[str] = (),
+        newest_first: bool = False,
     ) -> Digest:
         """The digest for one reader.
 
         Eligible: in one of ``topic_ids`` (any topic when empty; unknown ids add nothing),
-        ingested strictly after ``since``, and not in ``exclude_ids``. At most ``cap``
-        stories, best first, each with its other eligible coverage.
+        ingested strictly after ``since``, fresh (see ``max_age``), admitted by
+        ``keywords``, from none of the ``muted`` providers (:func:`provider_key`), and not
+        in ``exclude_ids``. At most ``cap`` stories, best first (``newest_first``: the same
+        stories, the most recently published first), each with its other eligible coverage.
         """
         if topic_ids:
             elig, elig_pos = _union(self._topic_masks, topic_ids)
@@ -190,6 +254,26 @@ class DigestPool:
         k = bisect_right(self._times, _micros(since))
         elig &= self._since[k]
         elig_pos &= self._since_pos[k]
+        arrived = elig
+        fresh, fresh_pos = self._fresh
+        elig &= fresh
+        elig_pos &= fresh_pos
+        recent = elig
+        if muted:
+            gone, gone_pos = _union(self._providers, muted)
+            elig &= ~gone
+            elig_pos &= ~gone_pos
+        if keywords:
+            terms = self._term_index()
+            if keywords.include:
+                wanted, wanted_pos = terms.union(keywords.include)
+                elig &= wanted
+                elig_pos &= wanted_pos
+            if keywords.exclude:
+                gone, gone_pos = terms.union(keywords.exclude)
+                elig &= ~gone
+                elig_pos &= ~gone_pos
+        admitted = elig
         if exclude_ids:
             # OR the excluded bits together first: one and-not on the big masks instead of
             # one per excluded article.
@@ -197,6 +281,18 @@ class DigestPool:
             if gone:
                 elig &= ~gone
                 elig_pos &= ~gone_pos
+        if not elig:
+            return Digest(
+                (),
+                0,
+                frozenset(),
+                NothingNew(
+                    arrived=arrived.bit_count(),
+                    too_old=(arrived & ~recent).bit_count(),
+                    filtered=(recent & ~admitted).bit_count(),
+                    seen=(admitted & ~elig).bit_count(),
+                ),
+            )
 
         entries: list[Entry] = []
         shown: list[int] = []
@@ -237,4 +333,6 @@ class DigestPool:
             low_mask = self._low
             stories = ((((elig_pos & low_mask) + low_mask) | elig_pos) & self._top).bit_count()
             more = stories - len(entries)
+        if newest_first:
+            entries.sort(key=lambda e: e.lead.published_at, reverse=True)
         return Digest(tuple(entries), more, frozenset(shown))

@@ -20,12 +20,43 @@ wire text                 value
 ``push:cancel:<push id>`` :class:`PushButton` (``PushVerb.CANCEL``)
 ========================  =========================================
 
+Reader controls (issue 11): every format names the subscription it shows or changes by its
+chat id (``<chat>``, signed: a channel's id is negative), so a settings screen opened in one
+chat can change another's (handlers pass it to ``bot.chat.target.editing``):
+
+==================================  =========================================
+``set:<chat>``                      :class:`SettingsHome` (the /settings screen)
+``so:<section>:<chat>``             :class:`SettingsOpen` (one of its screens)
+``pr:<prompt>:<chat>``              :class:`PromptButton` (ask for text: a ForceReply)
+``tc:<chat>:<topic id>:<page>``     :class:`ChatTopicToggle`
+``tg:<chat>:<page>``                :class:`ChatTopicsPage`
+``tk:<chat>:<page>``                :class:`ChatTopicsClear`
+``kr:<chat>:<keyword id>``          :class:`KeywordRemove`
+``kc:<chat>``                       :class:`KeywordsClear`
+``ms:<chat>``                       :class:`MuteMenu` (under a digest)
+``mp:<chat>:<article id>``          :class:`MuteProvider`
+``mb:<chat>``                       :class:`MuteBack`
+``su:<chat>:<muted id>``            :class:`SourceUnmute`
+``ct:<chat>:<minute of day>``       :class:`TimeToggle`
+``cd:<chat>:<days>``                :class:`DaysSet`
+``zs:<chat>:<index>``               :class:`ZonePick` (``digest.zones.COMMON_ZONES``)
+``zl:<chat>``                       :class:`ZoneOfLanguage`
+``zf:<chat>:<minutes east>``        :class:`ZoneFixed` (a whole-hour offset, confirmed)
+``qs:<chat>:<preset>``              :class:`QuietPreset` (``0``: off)
+``qm:<chat>:<mode>``                :class:`QuietModeSet`
+``sz:<chat>:<entries>``             :class:`ShapeSize`
+``lp:<chat>:<previews>``            :class:`ShapePreviews`
+``od:<chat>:<order>``               :class:`ShapeOrder`
+``pa:<chat>:<days>``                :class:`PauseFor` (``0``: resume)
+==================================  =========================================
+
 A decoded value is well-formed, not true: an id in it may name nothing (any more), so
 handlers look it up before use and answer "out of date" when it is gone.
 
 Adding a format: a subclass ``class StoryVote(CallbackData, prefix="vote")`` (at module
 level) whose fields are typed ``int`` (an id, a page: 0 to 2**63-1) or a ``StrEnum`` (one of
-a fixed set of words); it becomes a frozen dataclass. Append it to ``FORMATS``, register its
+a fixed set of words) or :data:`Signed` (a chat id: -2**63 to 2**63-1, canonical, no
+"-0"); it becomes a frozen dataclass. Append it to ``FORMATS``, register its
 handler with ``pattern=matcher(StoryVote)``, and decode with ``StoryVote.decode``.
 """
 
@@ -37,13 +68,17 @@ import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Self, dataclass_transform
+from typing import Annotated, ClassVar, Self, dataclass_transform
 
 from digest.keyboard import MAX_CALLBACK_BYTES, Button
 
 SEPARATOR = ":"
 INT64_MAX = 2**63 - 1  # SQLite's largest integer: no stored id is beyond it
+INT64_MIN = -(2**63)
 _CANONICAL_NUMBER = re.compile(r"0|[1-9][0-9]{0,18}")  # ASCII only: [0-9], not \d
+_CANONICAL_SIGNED = re.compile(r"0|-?[1-9][0-9]{0,18}")
+_SIGNED = "signed"
+Signed = Annotated[int, _SIGNED]  # a field that may be negative: a chat id
 
 
 class CallbackDataError(ValueError):
@@ -72,6 +107,19 @@ def _format_number(value: object) -> str:
     return str(value)
 
 
+def _parse_signed(text: str) -> int | None:
+    if _CANONICAL_SIGNED.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if INT64_MIN <= value <= INT64_MAX else None
+
+
+def _format_signed(value: object) -> str:
+    if type(value) is not int or not INT64_MIN <= value <= INT64_MAX:
+        raise CallbackDataError(f"{value!r} is not a number from -2**63 to 2**63-1")
+    return str(value)
+
+
 def _word_field(name: str, words: type[StrEnum]) -> _Field:
     for word in words:
         if not word.value or not word.value.isascii() or SEPARATOR in word.value:
@@ -94,10 +142,12 @@ def _word_field(name: str, words: type[StrEnum]) -> _Field:
 def _layout(cls: type) -> tuple[_Field, ...]:
     """The fields of a format, from its annotations (ClassVars aside), checked once."""
     found: list[_Field] = []
-    for name, kind in typing.get_type_hints(cls).items():
+    for name, kind in typing.get_type_hints(cls, include_extras=True).items():
         if typing.get_origin(kind) is ClassVar:
             continue
-        if kind is int:
+        if typing.get_origin(kind) is Annotated and typing.get_args(kind) == (int, _SIGNED):
+            found.append(_Field(name, _parse_signed, _format_signed))
+        elif kind is int:
             found.append(_Field(name, _parse_number, _format_number))
         elif isinstance(kind, type) and issubclass(kind, StrEnum):
             found.append(_word_field(name, kind))
@@ -202,8 +252,218 @@ class PushButton(CallbackData, prefix="push"):
     push_id: int
 
 
-TOPIC_BUTTONS: tuple[type[CallbackData], ...] = (TopicToggle, TopicsPage, TopicsDone, TopicsClear)
-FORMATS: tuple[type[CallbackData], ...] = (RelatedStory, DigestMore, *TOPIC_BUTTONS, PushButton)
+class Section(StrEnum):
+    """The screens of /settings."""
+
+    TOPICS = "topics"
+    TIMES = "times"
+    ZONE = "zone"
+    KEYWORDS = "keywords"
+    SOURCES = "sources"
+    QUIET = "quiet"
+    SHAPE = "shape"
+    PAUSE = "pause"
+
+
+class Prompt(StrEnum):
+    """Text a settings screen asks for with a ForceReply (``bot.chat.prompts``)."""
+
+    INCLUDE = "inc"
+    EXCLUDE = "exc"
+    TIME = "time"
+    ZONE = "zone"
+    QUIET = "quiet"
+    PAUSE = "pause"
+
+
+class SettingsHome(CallbackData, prefix="set"):
+    chat: Signed
+
+
+class SettingsOpen(CallbackData, prefix="so"):
+    section: Section
+    chat: Signed
+
+
+class PromptButton(CallbackData, prefix="pr"):
+    prompt: Prompt
+    chat: Signed
+
+
+class ChatTopicToggle(CallbackData, prefix="tc"):
+    """A topic in the picker of subscription ``chat``: select or unselect it."""
+
+    chat: Signed
+    topic_id: int
+    page: int
+
+
+class ChatTopicsPage(CallbackData, prefix="tg"):
+    chat: Signed
+    page: int
+
+
+class ChatTopicsClear(CallbackData, prefix="tk"):
+    chat: Signed
+    page: int
+
+
+class KeywordRemove(CallbackData, prefix="kr"):
+    chat: Signed
+    keyword_id: int
+
+
+class KeywordsClear(CallbackData, prefix="kc"):
+    chat: Signed
+
+
+class MuteMenu(CallbackData, prefix="ms"):
+    """Under a digest: show a "Mute <provider>" button per source in the message."""
+
+    chat: Signed
+
+
+class MuteProvider(CallbackData, prefix="mp"):
+    """Mute the provider of ``article_id`` for subscription ``chat``."""
+
+    chat: Signed
+    article_id: int
+
+
+class MuteBack(CallbackData, prefix="mb"):
+    """Close the mute menu: the digest's own buttons again."""
+
+    chat: Signed
+
+
+class SourceUnmute(CallbackData, prefix="su"):
+    chat: Signed
+    muted_id: int
+
+
+class TimeToggle(CallbackData, prefix="ct"):
+    """Add or remove a digest time (minutes after local midnight)."""
+
+    chat: Signed
+    minute: int
+
+
+class DaysWord(StrEnum):
+    """The days a digest comes, as in ``digest.schedule.Days``."""
+
+    DAILY = "daily"
+    WEEKDAYS = "weekdays"
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+class DaysSet(CallbackData, prefix="cd"):
+    chat: Signed
+    days: DaysWord
+
+
+class ZonePick(CallbackData, prefix="zs"):
+    chat: Signed
+    index: int
+
+
+class ZoneOfLanguage(CallbackData, prefix="zl"):
+    chat: Signed
+
+
+class ZoneFixed(CallbackData, prefix="zf"):
+    chat: Signed
+    minutes: Signed
+
+
+class QuietPreset(CallbackData, prefix="qs"):
+    chat: Signed
+    preset: int
+
+
+class QuietWord(StrEnum):
+    SILENT = "silent"
+    HOLD = "hold"
+
+
+class QuietModeSet(CallbackData, prefix="qm"):
+    chat: Signed
+    mode: QuietWord
+
+
+class ShapeSize(CallbackData, prefix="sz"):
+    chat: Signed
+    entries: int
+
+
+class PreviewWord(StrEnum):
+    OFF = "off"
+    FIRST = "first"
+    ALL = "all"
+
+
+class ShapePreviews(CallbackData, prefix="lp"):
+    chat: Signed
+    previews: PreviewWord
+
+
+class OrderWord(StrEnum):
+    RANKED = "ranked"
+    NEWEST = "newest"
+
+
+class ShapeOrder(CallbackData, prefix="od"):
+    chat: Signed
+    order: OrderWord
+
+
+class PauseFor(CallbackData, prefix="pa"):
+    chat: Signed
+    days: int
+
+
+TOPIC_BUTTONS: tuple[type[CallbackData], ...] = (
+    TopicToggle,
+    TopicsPage,
+    TopicsDone,
+    TopicsClear,
+    ChatTopicToggle,
+    ChatTopicsPage,
+    ChatTopicsClear,
+)
+MUTE_BUTTONS: tuple[type[CallbackData], ...] = (MuteMenu, MuteProvider, MuteBack)
+SETTINGS_BUTTONS: tuple[type[CallbackData], ...] = (
+    SettingsHome,
+    SettingsOpen,
+    KeywordRemove,
+    KeywordsClear,
+    SourceUnmute,
+    TimeToggle,
+    DaysSet,
+    ZonePick,
+    ZoneOfLanguage,
+    ZoneFixed,
+    QuietPreset,
+    QuietModeSet,
+    ShapeSize,
+    ShapePreviews,
+    ShapeOrder,
+    PauseFor,
+)
+FORMATS: tuple[type[CallbackData], ...] = (
+    RelatedStory,
+    DigestMore,
+    *TOPIC_BUTTONS,
+    PushButton,
+    *MUTE_BUTTONS,
+    *SETTINGS_BUTTONS,
+    PromptButton,
+)
 
 
 def decode_any(

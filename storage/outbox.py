@@ -50,6 +50,9 @@ class OutgoingMessage:
     keyboard: Keyboard = ()
     article_ids: tuple[int, ...] = ()
     push_id: int | None = None
+    disable_notification: bool = False  # quiet hours: arrives without sound
+    hold_until: datetime | None = None  # quiet hours: not sent before (others pass it)
+    link_preview_url: str | None = None  # None: no link preview
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,8 @@ class QueuedMessage:
     attempts: int
     keyboard: Keyboard = ()
     push_id: int | None = None
+    disable_notification: bool = False
+    link_preview_url: str | None = None
 
 
 SendOutcome = Literal["sent", "retry", "failed", "blocked", "migrated"]
@@ -113,7 +118,8 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
     for message in messages:
         (outbox_id,) = conn.execute(
             "INSERT INTO outbox (chat_id, priority, kind, text, reply_markup, push_id, status, "
-            "attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING id",
+            "attempts, created_at, disable_notification, hold_until, link_preview_url) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id",
             (
                 message.chat_id,
                 message.priority,
@@ -123,6 +129,9 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
                 message.push_id,
                 OutboxStatus.PENDING,
                 now_text,
+                int(message.disable_notification) or None,
+                to_db_time(message.hold_until) if message.hold_until else None,
+                message.link_preview_url,
             ),
         ).fetchone()
         ids.append(outbox_id)
@@ -157,19 +166,31 @@ def pending_batch(
     """The next pending messages, most urgent first, oldest first within a priority."""
     skip = set(skip_ids)
     rows = db.execute(
-        "SELECT id, chat_id, text, priority, kind, attempts, reply_markup, push_id FROM outbox "
+        "SELECT id, chat_id, text, priority, kind, attempts, reply_markup, push_id, "
+        "disable_notification, link_preview_url FROM outbox "
         "WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?) "
+        # A push held for quiet hours waits alone: the chat's other messages go by it.
+        "AND (hold_until IS NULL OR hold_until <= ?) "
         # A chat waiting to retry one message waits with all its later ones: order holds.
         "AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE status = 'pending' "
         "AND not_before > ?) ORDER BY priority, id LIMIT ?",
-        (to_db_time(now), to_db_time(now), limit + len(skip)),
+        (to_db_time(now), to_db_time(now), to_db_time(now), limit + len(skip)),
     ).fetchall()
     return [
         QueuedMessage(
-            outbox_id, chat_id, text, priority, kind, attempts, keyboard_from_json(markup), push_id
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            keyboard_from_json(row[6]),
+            row[7],
+            disable_notification=bool(row[8]),
+            link_preview_url=row[9],
         )
-        for outbox_id, chat_id, text, priority, kind, attempts, markup, push_id in rows
-        if outbox_id not in skip
+        for row in rows
+        if row[0] not in skip
     ][:limit]
 
 

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from digest.schedule import next_occurrence
+from digest.keywords import KeywordFilter
+from digest.render import LinkPreviews
+from digest.schedule import Cadence, Days, next_digest, next_occurrence
+from digest.zones import canonical_zones
+from storage.controls import keyword_filters, move_controls, muted_keys
 from storage.db import from_db_time, to_db_time, write_transaction
+
+_LOGGER = logging.getLogger(__name__)
+UTC_ZONE = ZoneInfo("UTC")
+E = TypeVar("E", bound=StrEnum)
 
 
 class ReaderStatus(StrEnum):
@@ -30,6 +39,34 @@ class ReaderNotFound(LookupError):
     pass
 
 
+class QuietMode(StrEnum):
+    SILENT = "silent"  # pushes in the window arrive without sound
+    HOLD = "hold"  # pushes in the window wait until it ends
+
+
+class DigestOrder(StrEnum):
+    RANKED = "ranked"
+    NEWEST = "newest"  # the same stories, the most recently published first
+
+
+DIGEST_SIZES = (5, 10, 20)
+DEFAULT_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    start: time
+    end: time
+    mode: QuietMode = QuietMode.SILENT
+
+
+@dataclass(frozen=True, slots=True)
+class DigestShape:
+    size: int = DEFAULT_SIZE
+    previews: LinkPreviews = LinkPreviews.OFF
+    order: DigestOrder = DigestOrder.RANKED
+
+
 @dataclass(frozen=True, slots=True)
 class Reader:
     chat_id: int
@@ -42,6 +79,16 @@ class Reader:
     digest_since: datetime | None
     user_id: int | None = None
     first_name: str = ""
+    cadence: Cadence | None = None  # None: daily at digest_time
+    paused_until: datetime | None = None
+    quiet: QuietHours | None = None
+    shape: DigestShape = field(default_factory=DigestShape)
+    keywords: KeywordFilter = field(default_factory=KeywordFilter)
+    muted: frozenset[str] = frozenset()  # provider keys (digest.assemble.provider_key)
+
+    @property
+    def schedule(self) -> Cadence:
+        return self.cadence if self.cadence is not None else Cadence((self.digest_time,))
 
     def window_start(self, now: datetime) -> datetime:
         """Articles ingested after this are new to the reader."""
@@ -49,8 +96,12 @@ class Reader:
             return now - FIRST_DIGEST_WINDOW
         return max(self.digest_since, now - CATCH_UP_LIMIT)
 
+    def is_paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and self.paused_until > now
+
     def next_digest_after(self, moment: datetime) -> datetime:
-        return next_occurrence(self.digest_time, self.zone, moment)
+        start = self.paused_until if self.is_paused(moment) and self.paused_until else moment
+        return next_digest(self.schedule, self.zone, start)
 
 
 # The digest time is stored as "HH:MM" and the zone by its IANA key: both converted here only.
@@ -70,24 +121,74 @@ def _opt_time(text: str | None) -> datetime | None:
 
 READER_COLUMNS = (
     "chat_id, status, digest_time, timezone, next_digest_at, last_digest_at, digest_since, "
-    "user_id, first_name"
+    "user_id, first_name, digest_times, digest_days, paused_until, quiet_start, quiet_end, "
+    "quiet_mode, digest_size, link_previews, digest_order"
 )
 
 
-def reader_from_row(row: Sequence[Any], topic_ids: frozenset[int]) -> Reader:
-    """A row of ``SELECT {READER_COLUMNS}`` and the reader's topics as a :class:`Reader`."""
+@functools.cache
+def load_zone(key: str) -> ZoneInfo:
+    """A stored zone; one that cannot be loaded here (not in tzdata, a broken file) falls
+    back to UTC with one log line, so one reader's bad data never stops anyone else's."""
+    try:
+        if key not in canonical_zones():
+            raise ValueError("not a zone of the installed tzdata")
+        return ZoneInfo(key)
+    except (ValueError, OSError) as exc:
+        _LOGGER.warning("stored time zone %r cannot be loaded (%s): using UTC", key, exc)
+        return UTC_ZONE
+
+
+def _cadence(digest_time: time, times: str | None, days: str | None) -> Cadence | None:
+    if not times and not days:
+        return None
+    try:
+        clocks = [_clock(t) for t in times.split(",")] if times else [digest_time]
+        return Cadence.of(clocks, Days(days) if days else Days.DAILY)
+    except ValueError:
+        _LOGGER.warning("stored cadence %r %r is not valid: daily at %s", times, days, digest_time)
+        return None
+
+
+def reader_from_row(
+    row: Sequence[Any],
+    topic_ids: frozenset[int],
+    keywords: KeywordFilter | None = None,
+    muted: frozenset[str] = frozenset(),
+) -> Reader:
+    """A row of ``SELECT {READER_COLUMNS}``, the reader's topics, keywords and muted
+    sources as a :class:`Reader`."""
+    digest_time = _clock(row[2])
+    quiet = None
+    if row[12] and row[13]:
+        quiet = QuietHours(_clock(row[12]), _clock(row[13]), _enum(QuietMode, row[14]))
+    size = row[15] if row[15] in DIGEST_SIZES else DEFAULT_SIZE
     return Reader(
         chat_id=int(row[0]),
         status=ReaderStatus(row[1]),
-        digest_time=_clock(row[2]),
-        zone=ZoneInfo(row[3]),
+        digest_time=digest_time,
+        zone=load_zone(row[3]),
         topic_ids=topic_ids,
         next_digest_at=_opt_time(row[4]),
         last_digest_at=_opt_time(row[5]),
         digest_since=_opt_time(row[6]),
         user_id=row[7],
         first_name=row[8] or "",
+        cadence=_cadence(digest_time, row[9], row[10]),
+        paused_until=_opt_time(row[11]),
+        quiet=quiet,
+        shape=DigestShape(size, _enum(LinkPreviews, row[16]), _enum(DigestOrder, row[17])),
+        keywords=keywords if keywords is not None else KeywordFilter(),
+        muted=muted,
     )
+
+
+def _enum(kind: type[E], value: str | None) -> E:
+    """A stored word as its enum; NULL or an unknown word is the first (the default)."""
+    try:
+        return kind(value or "")
+    except ValueError:
+        return next(iter(kind))
 
 
 def get_reader(db: Database, chat_id: int) -> Reader | None:
@@ -100,7 +201,12 @@ def get_reader(db: Database, chat_id: int) -> Reader | None:
         tid
         for (tid,) in db.execute("SELECT topic_id FROM reader_topics WHERE chat_id = ?", (chat_id,))
     )
-    return reader_from_row(row, topics)
+    return reader_from_row(
+        row,
+        topics,
+        keyword_filters(db, [chat_id]).get(chat_id),
+        muted_keys(db, [chat_id]).get(chat_id, frozenset()),
+    )
 
 
 def subscribe(
@@ -169,23 +275,91 @@ def set_schedule(
     *,
     digest_time: time | None = None,
     zone: ZoneInfo | None = None,
+    cadence: Cadence | None = None,
 ) -> Reader:
-    """A new digest time and/or zone; the next digest moves to match."""
+    """A new digest time (one a day, on the current days), cadence and/or zone; the next
+    digest moves to match (after the pause, if one is on)."""
     with write_transaction(db):
         reader = get_reader(db, chat_id)
         if reader is None:
             raise ReaderNotFound(chat_id)
-        new_time = reader.digest_time if digest_time is None else digest_time
+        if cadence is None and digest_time is not None:
+            cadence = Cadence((digest_time,), reader.schedule.days)
+        new_cadence = reader.schedule if cadence is None else cadence
         new_zone = reader.zone if zone is None else zone
-        next_at = next_occurrence(new_time, new_zone, now)
         db.execute(
-            "UPDATE readers SET digest_time = ?, timezone = ?, next_digest_at = ?, updated_at = ? "
-            "WHERE chat_id = ?",
-            (_hhmm(new_time), new_zone.key, to_db_time(next_at), to_db_time(now), chat_id),
+            "UPDATE readers SET digest_time = ?, digest_times = ?, digest_days = ?, timezone = ?, "
+            "updated_at = ? WHERE chat_id = ?",
+            (
+                _hhmm(new_cadence.times[0]),
+                new_cadence.encode_times(),
+                new_cadence.days,
+                new_zone.key,
+                to_db_time(now),
+                chat_id,
+            ),
         )
-        updated = get_reader(db, chat_id)
+        return _reschedule(db, chat_id, now)
+
+
+def _reschedule(db: Database, chat_id: int, now: datetime) -> Reader:
+    """Recompute the next digest from the stored settings (inside a transaction)."""
+    reader = get_reader(db, chat_id)
+    if reader is None:
+        raise ReaderNotFound(chat_id)
+    db.execute(
+        "UPDATE readers SET next_digest_at = ? WHERE chat_id = ?",
+        (to_db_time(reader.next_digest_after(now)), chat_id),
+    )
+    updated = get_reader(db, chat_id)
     assert updated is not None
     return updated
+
+
+def set_pause(db: Database, chat_id: int, until: datetime | None, now: datetime) -> Reader:
+    """Pause digests and pushes until ``until`` (None: resume now)."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE readers SET paused_until = ?, updated_at = ? WHERE chat_id = ?",
+            (to_db_time(until) if until else None, to_db_time(now), chat_id),
+        )
+        return _reschedule(db, chat_id, now)
+
+
+def set_quiet(db: Database, chat_id: int, quiet: QuietHours | None, now: datetime) -> Reader:
+    """Quiet hours for breaking pushes (None: none)."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE readers SET quiet_start = ?, quiet_end = ?, quiet_mode = ?, updated_at = ? "
+            "WHERE chat_id = ?",
+            (
+                _hhmm(quiet.start) if quiet else None,
+                _hhmm(quiet.end) if quiet else None,
+                quiet.mode if quiet else None,
+                to_db_time(now),
+                chat_id,
+            ),
+        )
+        return _found(db, chat_id)
+
+
+def set_shape(db: Database, chat_id: int, shape: DigestShape, now: datetime) -> Reader:
+    if shape.size not in DIGEST_SIZES:
+        raise ValueError(f"a digest holds {', '.join(map(str, DIGEST_SIZES))} entries")
+    with write_transaction(db):
+        db.execute(
+            "UPDATE readers SET digest_size = ?, link_previews = ?, digest_order = ?, "
+            "updated_at = ? WHERE chat_id = ?",
+            (shape.size, shape.previews, shape.order, to_db_time(now), chat_id),
+        )
+        return _found(db, chat_id)
+
+
+def _found(db: Database, chat_id: int) -> Reader:
+    reader = get_reader(db, chat_id)
+    if reader is None:
+        raise ReaderNotFound(chat_id)
+    return reader
 
 
 def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int) -> None:
@@ -200,10 +374,12 @@ def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int) -> None:
             db.execute(
                 "UPDATE reader_topics SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
             )
+            move_controls(db, old_chat_id, new_chat_id, keep_new=False)
         else:
             # The new chat is subscribed already: the old reader retires, or it would get
             # a second digest a day, redirected to the same chat.
             db.execute("DELETE FROM reader_topics WHERE chat_id = ?", (old_chat_id,))
+            move_controls(db, old_chat_id, new_chat_id, keep_new=True)
             db.execute("DELETE FROM readers WHERE chat_id = ?", (old_chat_id,))
         db.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
         db.execute(
@@ -239,16 +415,22 @@ def next_digests(db: Database, limit: int = 5) -> list[tuple[int, datetime]]:
     ]
 
 
-def audience(db: Database, topic_ids: Iterable[int] | None) -> list[int]:
-    """Active readers who would get an item on these topics (no topics chosen = everything).
+def audience(
+    db: Database, topic_ids: Iterable[int] | None, now: datetime | None = None
+) -> list[int]:
+    """Active readers who would get an item on these topics (no topics chosen = everything),
+    not paused at ``now`` (default: the wall clock).
 
     ``None`` means "everyone" (a free-text push).
     """
+    awake = "(r.paused_until IS NULL OR r.paused_until <= ?)"
+    now_text = to_db_time(now if now is not None else datetime.now(UTC_ZONE))
     if topic_ids is None:
         return [
             c
             for (c,) in db.execute(
-                "SELECT chat_id FROM readers WHERE status = ?", (ReaderStatus.ACTIVE,)
+                f"SELECT chat_id FROM readers r WHERE status = ? AND {awake}",
+                (ReaderStatus.ACTIVE, now_text),
             )
         ]
     ids = sorted(set(topic_ids))
@@ -256,11 +438,11 @@ def audience(db: Database, topic_ids: Iterable[int] | None) -> list[int]:
     return [
         chat_id
         for (chat_id,) in db.execute(
-            "SELECT r.chat_id FROM readers r WHERE r.status = ? AND ("
+            f"SELECT r.chat_id FROM readers r WHERE r.status = ? AND {awake} AND ("
             " NOT EXISTS (SELECT 1 FROM reader_topics rt WHERE rt.chat_id = r.chat_id)"
             f" OR EXISTS (SELECT 1 FROM reader_topics rt WHERE rt.chat_id = r.chat_id"
             f" AND rt.topic_id IN ({marks})))",
-            (ReaderStatus.ACTIVE, *ids),
+            (ReaderStatus.ACTIVE, now_text, *ids),
         )
     ]
 

@@ -20,7 +20,6 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -34,6 +33,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.db_thread import DbThread
+from bot.delivery.send_options import send_options
 from bot.markup import inline_markup
 from storage.db import utcnow
 from storage.outbox import QueuedMessage, RecordSummary, SendResult, pending_batch, record_results
@@ -170,8 +170,8 @@ class OutboxSender:
                 text=message.text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=inline_markup(message.keyboard),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
                 rate_limit_args=message.priority,
+                **send_options(message),  # link preview, quiet hours (issue 11)
             )
         except ChatMigrated as exc:
             _LOGGER.info("chat %s migrated to %s", message.chat_id, exc.new_chat_id)

@@ -31,8 +31,8 @@ async def test_blocking_the_bot_marks_the_reader_blocked_and_drops_the_queue(
 ) -> None:
     store_articles(
         db,
-        article("One", "https://example.com/1"),
-        article("Two", "https://example.com/2"),
+        article("One", "https://example.com/1", now=utcnow()),
+        article("Two", "https://example.com/2", now=utcnow()),
         at=utcnow(),
     )
     await offline.reply(READER, "/start")
