@@ -25,7 +25,23 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import breaking, digests, membership, readers, related, stats, topics
+from bot.chat import (
+    breaking,
+    cadence,
+    digests,
+    keywords,
+    membership,
+    prompts,
+    quiet,
+    readers,
+    related,
+    settings_menu,
+    shape,
+    sources,
+    stats,
+    topics,
+    zones,
+)
 from bot.chat.replies import answer_stale
 from bot.context import BotContext, Services
 from bot.db_thread import DbThread
@@ -37,7 +53,31 @@ from bot.errors import on_error
 from bot.jobs import DIGEST_TICK_SECONDS, job_digest_tick, job_scan
 from bot.service.api_watch import ApiWatch, WatchedRequest
 from bot.settings import Settings
-from digest.callbacks import TOPIC_BUTTONS, DigestMore, PushButton, RelatedStory, matcher
+from digest.callbacks import (
+    MUTE_BUTTONS,
+    TOPIC_BUTTONS,
+    DaysSet,
+    DigestMore,
+    KeywordRemove,
+    KeywordsClear,
+    PauseFor,
+    PromptButton,
+    PushButton,
+    QuietModeSet,
+    QuietPreset,
+    RelatedStory,
+    SettingsHome,
+    SettingsOpen,
+    ShapeOrder,
+    ShapePreviews,
+    ShapeSize,
+    SourceUnmute,
+    TimeToggle,
+    ZoneFixed,
+    ZoneOfLanguage,
+    ZonePick,
+    matcher,
+)
 from storage.db import utcnow
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,9 +87,16 @@ READER_COMMANDS = [
     BotCommand("topics", "Choose your topics"),
     BotCommand("digest", "What is new for you, now"),
     BotCommand("related", "Other coverage of a story: /related <link or words>"),
-    BotCommand("time", "When your digest comes: /time HH:MM"),
-    BotCommand("timezone", "Your time zone: /timezone Area/City"),
-    BotCommand("settings", "Your topics, time and zone"),
+    BotCommand("settings", "Every setting, with buttons"),
+    BotCommand("time", "When digests come: /time 07:30 19:00, /time weekdays 7:30"),
+    BotCommand("timezone", "Your time zone: /timezone berlin"),
+    BotCommand("include", 'Only stories with these words: /include word "a phrase"'),
+    BotCommand("exclude", "Never stories with these words: /exclude word"),
+    BotCommand("keywords", "Your keywords, with remove buttons"),
+    BotCommand("sources", "Sources you muted"),
+    BotCommand("quiet", "Quiet hours for breaking news: /quiet 22:00-07:00"),
+    BotCommand("pause", "No digests for a while: /pause 7d or /pause 2027-01-10"),
+    BotCommand("resume", "End a pause"),
     BotCommand("stop", "Unsubscribe"),
     BotCommand("help", "What I can do"),
 ]
@@ -109,9 +156,16 @@ def register_handlers(application: App) -> None:
         ("start", readers.cmd_start),
         ("stop", readers.cmd_stop),
         ("help", readers.cmd_help),
-        ("settings", readers.cmd_settings),
-        ("time", readers.cmd_time),
-        ("timezone", readers.cmd_timezone),
+        ("settings", settings_menu.cmd_settings),
+        ("time", cadence.cmd_time),
+        ("timezone", zones.cmd_timezone),
+        ("include", keywords.cmd_include),
+        ("exclude", keywords.cmd_exclude),
+        ("keywords", keywords.cmd_keywords),
+        ("sources", sources.cmd_sources),
+        ("quiet", quiet.cmd_quiet),
+        ("pause", cadence.cmd_pause),
+        ("resume", cadence.cmd_resume),
         ("topics", topics.cmd_topics),
         ("digest", digests.cmd_digest),
         ("related", related.cmd_related),
@@ -127,6 +181,16 @@ def register_handlers(application: App) -> None:
         (related.on_related_button, matcher(RelatedStory)),
         (digests.on_more_button, matcher(DigestMore)),
         (breaking.on_push_button, matcher(PushButton)),
+        # Reader controls: every format names the subscription it changes (its chat id).
+        (sources.on_mute_button, matcher(*MUTE_BUTTONS)),
+        (settings_menu.on_settings_button, matcher(SettingsHome, SettingsOpen)),
+        (prompts.on_prompt_button, matcher(PromptButton)),
+        (keywords.on_keyword_button, matcher(KeywordRemove, KeywordsClear)),
+        (sources.on_unmute_button, matcher(SourceUnmute)),
+        (cadence.on_cadence_button, matcher(TimeToggle, DaysSet, PauseFor)),
+        (zones.on_zone_button, matcher(ZonePick, ZoneOfLanguage, ZoneFixed)),
+        (quiet.on_quiet_button, matcher(QuietPreset, QuietModeSet)),
+        (shape.on_shape_button, matcher(ShapeSize, ShapePreviews, ShapeOrder)),
     ]:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_on_stale_button))
@@ -134,10 +198,11 @@ def register_handlers(application: App) -> None:
     application.add_handler(
         ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
-    # 5. Anything else in a private chat gets a pointer to /help.
-    application.add_handler(
-        MessageHandler(private & (filters.COMMAND | filters.TEXT), readers.on_unknown)
-    )
+    # 5. A shared location sets the zone; plain text answers a pending prompt (a city, a
+    #    keyword, a time); anything else in a private chat gets a pointer to /help.
+    application.add_handler(MessageHandler(private & filters.LOCATION, prompts.on_location))
+    application.add_handler(MessageHandler(private & filters.COMMAND, readers.on_unknown))
+    application.add_handler(MessageHandler(private & filters.TEXT, prompts.on_text))
     application.add_error_handler(on_error)
 
 

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.db_thread import DbThread
 from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
+from bot.zone_finder import ZoneFinder
 from storage.db import utcnow
 
 
@@ -26,6 +27,7 @@ class Services:
     error_reports: dict[int, float] = field(default_factory=dict)  # admin -> last report time
     # "Now" for the jobs and the sender (schedules, retry times); tests pass a clock they move.
     clock: Callable[[], datetime] = utcnow
+    zone_finder: ZoneFinder = field(default_factory=ZoneFinder)  # a shared location, its zone
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,8 +85,6 @@ def parse_cadence(args: Sequence[str]) -> tuple[Days | None, list[time]]:
     times = [parse_clock(w) for w in joined]
     if len(set(times)) > MAX_TIMES:
         raise WhenError(f"at most {MAX_TIMES} times a day")
-    if days is not None and days not in (Days.DAILY, Days.WEEKDAYS) and len(set(times)) > 1:
-        raise WhenError("a weekly digest has one time")
     return days, times
 
 

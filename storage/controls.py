@@ -182,3 +182,39 @@ def move_controls(db: Database, old_chat_id: int, new_chat_id: int, *, keep_new:
             db.execute(
                 f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
             )
+
+
+@dataclass(frozen=True, slots=True)
+class SentDigest:
+    """A digest message as sent: its buttons and the sources of the articles it shows."""
+
+    keyboard_json: str | None
+    sources: tuple[tuple[int, str], ...]  # (an article id, its provider), one per provider
+
+
+def sent_digest(db: Database, chat_id: int, message_id: int) -> SentDigest | None:
+    """The digest message ``message_id`` in ``chat_id`` (None: not one we sent)."""
+    row = db.execute(
+        "SELECT id, reply_markup FROM outbox WHERE chat_id = ? AND message_id = ? "
+        "AND kind = 'digest' ORDER BY id DESC LIMIT 1",
+        (chat_id, message_id),
+    ).fetchone()
+    if row is None:
+        return None
+    seen: set[str] = set()
+    sources: list[tuple[int, str]] = []
+    for article_id, provider in db.execute(
+        "SELECT a.id, a.provider_name FROM deliveries d JOIN articles a ON a.id = d.article_id "
+        "WHERE d.outbox_id = ? AND a.provider_name IS NOT NULL ORDER BY d.rowid",
+        (row[0],),
+    ):
+        key = " ".join(str(provider).split()).casefold()
+        if key and key not in seen:
+            seen.add(key)
+            sources.append((int(article_id), str(provider)))
+    return SentDigest(row[1], tuple(sources))
+
+
+def article_provider(db: Database, article_id: int) -> str | None:
+    row = db.execute("SELECT provider_name FROM articles WHERE id = ?", (article_id,)).fetchone()
+    return str(row[0]) if row is not None and row[0] else None

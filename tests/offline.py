@@ -88,7 +88,15 @@ class RecordedCall:
 class OfflineRequest(BaseRequest):
     """A ``BaseRequest`` that answers from memory and records every call."""
 
-    __slots__ = ("_answered_queries", "_message_ids", "blocked", "bot_user", "calls", "messages")
+    __slots__ = (
+        "_answered_queries",
+        "_message_ids",
+        "blocked",
+        "bot_user",
+        "calls",
+        "messages",
+        "reply_markups",
+    )
 
     def __init__(self, bot_user: JsonDict | None = None) -> None:
         self.bot_user: JsonDict = dict(bot_user or BOT_USER)
@@ -96,6 +104,8 @@ class OfflineRequest(BaseRequest):
         # The current state of every message the bot sent, by (chat id, message id).
         self.messages: dict[tuple[int, int], JsonDict] = {}
         self.blocked: set[int] = set()  # chats whose user blocked the bot: sends get a 403
+        # Reply keyboards, ForceReply prompts and removals, by message (not part of it).
+        self.reply_markups: dict[tuple[int, int], JsonDict] = {}
         self._answered_queries: set[str] = set()
         self._message_ids = itertools.count(1)
 
@@ -171,8 +181,12 @@ class OfflineRequest(BaseRequest):
         }
         if entities:
             message["entities"] = entities
-        if markup is not None:
+        if markup is not None and "inline_keyboard" in markup:
+            # Like Telegram: a message carries only an inline keyboard; a reply keyboard,
+            # a ForceReply or a removal is shown by the client, not returned.
             message["reply_markup"] = markup
+        elif markup is not None:
+            self.reply_markups[(chat_id, message["message_id"])] = markup
         self.messages[(chat_id, message["message_id"])] = message
         return message
 

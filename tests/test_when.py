@@ -48,8 +48,7 @@ def test_cadence_arguments() -> None:
     assert parse_cadence(["7", "am"]) == (None, [time(7)])
     with pytest.raises(WhenError, match="at most 4"):
         parse_cadence(["1:00", "2:00", "3:00", "4:00", "5:00"])
-    with pytest.raises(WhenError, match="one time"):
-        parse_cadence(["mon", "8:00", "9:00"])
+    assert parse_cadence(["sun", "8:00", "18:00"]) == (Days.SUN, [time(8), time(18)])
     with pytest.raises(WhenError):
         parse_cadence(["weekdays"])
 

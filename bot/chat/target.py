@@ -19,6 +19,7 @@ from bot.context import BotContext
 from storage.readers import Reader, ReaderStatus, get_reader
 
 NOT_SUBSCRIBED = "You are not subscribed yet. Send /start to begin."
+UNSUBSCRIBED = "You unsubscribed; /start to come back (your settings are kept)."
 NOT_YOURS = "This button belongs to another chat's settings."
 
 
@@ -29,10 +30,17 @@ async def _refuse(update: Update, text: str) -> None:
         await answer(update, text)
 
 
-async def reading(update: Update, context: BotContext, chat_id: int | None = None) -> Reader | None:
+async def reading(
+    update: Update,
+    context: BotContext,
+    chat_id: int | None = None,
+    *,
+    include_stopped: bool = False,
+) -> Reader | None:
     """The active subscription this update is about (``chat_id``: named by a button).
 
     None, after telling the user, when it is not subscribed or not the user's to see.
+    ``include_stopped``: a stopped subscription too (/settings shows it as stopped).
     """
     chat = update.effective_chat
     if chat is None:
@@ -41,7 +49,10 @@ async def reading(update: Update, context: BotContext, chat_id: int | None = Non
         await _refuse(update, NOT_YOURS)
         return None
     reader = await context.services.db.run(get_reader, chat.id)
-    if reader is None or reader.status != ReaderStatus.ACTIVE:
+    if reader is not None and reader.status == ReaderStatus.STOPPED and not include_stopped:
+        await _refuse(update, UNSUBSCRIBED)
+        return None
+    if reader is None or reader.status not in (ReaderStatus.ACTIVE, ReaderStatus.STOPPED):
         await _refuse(update, NOT_SUBSCRIBED)
         return None
     return reader
@@ -51,3 +62,16 @@ async def editing(update: Update, context: BotContext, chat_id: int | None = Non
     """As :func:`reading`, for a change: also None (after a refusal) when the sender may
     not change this subscription's settings. A reader may always change their own."""
     return await reading(update, context, chat_id)
+
+
+def subscription_title(update: Update, reader: Reader) -> str | None:
+    """The name to head a settings screen with when it shows another chat's subscription
+    (a group or channel managed from here); None for the chat the user is in.
+
+    Today a subscription is always the user's own chat, so this is None; groups and
+    channels (issue 10) return their title here.
+    """
+    chat = update.effective_chat
+    if chat is None or chat.id == reader.chat_id:
+        return None
+    return None

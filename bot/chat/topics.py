@@ -8,10 +8,15 @@ from collections.abc import Sequence
 from telegram import Message, Update
 
 from bot.chat.replies import answer, answer_stale, edit
-from bot.chat.target import editing
+from bot.chat.screens import show
+from bot.chat.target import editing, reading
 from bot.context import BotContext
 from digest.callbacks import (
     TOPIC_BUTTONS,
+    ChatTopicsClear,
+    ChatTopicsPage,
+    ChatTopicToggle,
+    SettingsHome,
     TopicsClear,
     TopicsDone,
     TopicsPage,
@@ -35,9 +40,10 @@ def _label(topic: Topic, selected: bool) -> str:
 
 
 def topics_view(
-    topics: Sequence[Topic], selected: frozenset[int], page: int
+    topics: Sequence[Topic], selected: frozenset[int], page: int, chat: int | None = None
 ) -> tuple[str, Keyboard]:
-    """The message text and keyboard for one page. Callback data carries ids, not names."""
+    """The message text and keyboard for one page. Callback data carries ids, not names;
+    with ``chat`` (from /settings) also the subscription's chat id, and Done is Back."""
     pages = max(1, -(-len(topics) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     chosen = [t.name for t in topics if t.id in selected]
@@ -50,20 +56,36 @@ def topics_view(
             f"every story.\n\nSelected: {summary}"
         )
     shown = topics[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+
+    def toggle(topic_id: int) -> ChatTopicToggle | TopicToggle:
+        return (
+            ChatTopicToggle(chat, topic_id, page)
+            if chat is not None
+            else TopicToggle(topic_id, page)
+        )
+
+    def goto(n: int) -> ChatTopicsPage | TopicsPage:
+        return ChatTopicsPage(chat, n) if chat is not None else TopicsPage(n)
+
     rows: list[tuple[Button, ...]] = [
-        tuple(TopicToggle(t.id, page).button(_label(t, t.id in selected)) for t in shown[i : i + 2])
+        tuple(toggle(t.id).button(_label(t, t.id in selected)) for t in shown[i : i + 2])
         for i in range(0, len(shown), 2)
     ]
     if pages > 1:
         rows.append(
             (
-                TopicsPage((page - 1) % pages).button("◀"),
-                TopicsPage(page).button(f"{page + 1}/{pages}"),
-                TopicsPage((page + 1) % pages).button("▶"),
+                goto((page - 1) % pages).button("◀"),
+                goto(page).button(f"{page + 1}/{pages}"),
+                goto((page + 1) % pages).button("▶"),
             )
         )
-    footer = (TopicsDone().button("Done"),)
-    rows.append((TopicsClear(page).button("Clear all"), *footer) if chosen else footer)
+    if chat is not None:
+        footer = (SettingsHome(chat).button("◀ Back"),)
+        clear: Button = ChatTopicsClear(chat, page).button("Clear all")
+    else:
+        footer = (TopicsDone().button("Done"),)
+        clear = TopicsClear(page).button("Clear all")
+    rows.append((clear, *footer) if chosen else footer)
     return text, tuple(rows)
 
 
@@ -77,8 +99,18 @@ async def cmd_topics(update: Update, context: BotContext) -> None:
     await answer(update, text, markup)
 
 
+async def open_topics(update: Update, context: BotContext, chat_id: int | None = None) -> None:
+    """The picker as a /settings screen (buttons name the subscription, Back goes home)."""
+    reader = await reading(update, context, chat_id)
+    if reader is None:
+        return
+    topics = await context.services.db.run(all_topics)
+    await show(update, topics_view(topics, reader.topic_ids, 0, reader.chat_id))
+
+
 async def on_topics_button(update: Update, context: BotContext) -> None:
-    """tp:<page> page, tt:<topic id>:<page> toggle, tx:<page> clear, td done."""
+    """tp:<page> page, tt:<topic id>:<page> toggle, tx:<page> clear, td done; from
+    /settings tc:<chat>:<topic id>:<page>, tg:<chat>:<page>, tk:<chat>:<page>."""
     query = update.callback_query
     if query is None:
         return
@@ -87,9 +119,16 @@ async def on_topics_button(update: Update, context: BotContext) -> None:
         await answer_stale(query)
         return
     store = context.services.db
-    reader = await editing(update, context)
+    chat = getattr(pressed, "chat", None)
+    reader = await editing(update, context, chat)
     if reader is None:
         return
+    if isinstance(pressed, ChatTopicToggle):
+        pressed = TopicToggle(pressed.topic_id, pressed.page)
+    elif isinstance(pressed, ChatTopicsPage):
+        pressed = TopicsPage(pressed.page)
+    elif isinstance(pressed, ChatTopicsClear):
+        pressed = TopicsClear(pressed.page)
     note = None
     page = 0
     if isinstance(pressed, TopicToggle):
@@ -116,7 +155,7 @@ async def on_topics_button(update: Update, context: BotContext) -> None:
     await query.answer(note)
     reader = await store.run(get_reader, reader.chat_id)
     topics = await store.run(all_topics)
-    text, keyboard = topics_view(topics, reader.topic_ids if reader else frozenset(), page)
+    text, keyboard = topics_view(topics, reader.topic_ids if reader else frozenset(), page, chat)
     message = query.message
     if isinstance(message, Message):
         await edit(message, text, keyboard)

@@ -12,7 +12,7 @@ from tests.factories import article, store_articles, topic_id
 
 
 async def test_digest_with_no_articles_says_nothing_new(offline: Offline, db: Database) -> None:
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     answer = await offline.reply(READER, "/digest")
     assert answer.text.startswith("Nothing new since ")
     assert count(db, "SELECT count(*) FROM outbox") == 0
@@ -28,7 +28,7 @@ async def test_digest_queues_an_answer_row_and_reserves_the_articles(
         article("Robots learn to walk", "https://example.net/robots", ["AI"], now=utcnow()),
         at=utcnow(),
     )
-    await offline.send(READER, "/start")
+    await offline.start(READER)
     calls = await offline.send(READER, "/digest")
     # The digest goes through the outbox (the sender delivers it), not as a direct reply.
     assert [c.method for c in calls] == []
@@ -57,7 +57,7 @@ async def test_digest_keeps_to_the_readers_topics(offline: Offline, db: Database
         article("Privacy one", "https://example.com/p1", ["Privacy"], now=utcnow()),
         at=utcnow(),
     )
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     toggle_topic(db, READER, topic_id(db, "Privacy"))
     assert await offline.send(READER, "/digest") == []
     (message,) = pending_batch(db, utcnow(), limit=100)

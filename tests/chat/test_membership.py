@@ -35,7 +35,7 @@ async def test_blocking_the_bot_marks_the_reader_blocked_and_drops_the_queue(
         article("Two", "https://example.com/2", now=utcnow()),
         at=utcnow(),
     )
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     await offline.send(READER, "/digest")
     queued = outbox_counts(db)["pending"]
     assert queued >= 1 and delivered_to(db, READER)

@@ -1,0 +1,67 @@
+"""Pending text prompts: a settings button asked a user to type something for a chat.
+
+One prompt per user (the latest wins), with an expiry, so a reply typed much later is
+not taken for an answer to a question long gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from storage.db import from_db_time, to_db_time, write_transaction
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPrompt:
+    user_id: int
+    chat_id: int  # the subscription the answer changes
+    kind: str
+    expires_at: datetime
+
+
+def set_prompt(
+    db: Database, user_id: int, chat_id: int, kind: str, expires_at: datetime, now: datetime
+) -> None:
+    with write_transaction(db):
+        db.table("prompts").upsert(
+            {
+                "user_id": user_id,
+                "chat_id": chat_id,
+                "kind": kind,
+                "expires_at": to_db_time(expires_at),
+                "created_at": to_db_time(now),
+            },
+            pk="user_id",
+        )
+
+
+def take_prompt(db: Database, user_id: int, now: datetime) -> PendingPrompt | None:
+    """The user's pending prompt, removed (an expired one is removed and not returned)."""
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT chat_id, kind, expires_at FROM prompts WHERE user_id = ?", (user_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        db.execute("DELETE FROM prompts WHERE user_id = ?", (user_id,))
+    expires = from_db_time(row[2])
+    if expires <= now:
+        return None
+    return PendingPrompt(user_id, int(row[0]), str(row[1]), expires)
+
+
+def peek_prompt(db: Database, user_id: int, now: datetime) -> PendingPrompt | None:
+    row = db.execute(
+        "SELECT chat_id, kind, expires_at FROM prompts WHERE user_id = ?", (user_id,)
+    ).fetchone()
+    if row is None or from_db_time(row[2]) <= now:
+        return None
+    return PendingPrompt(user_id, int(row[0]), str(row[1]), from_db_time(row[2]))
+
+
+def clear_prompt(db: Database, user_id: int) -> None:
+    with write_transaction(db):
+        db.execute("DELETE FROM prompts WHERE user_id = ?", (user_id,))
