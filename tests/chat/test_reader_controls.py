@@ -50,7 +50,7 @@ async def test_time_without_arguments_shows_buttons_that_toggle(
     screen = await offline.reply(READER, "/time")
     assert "07:15, every day" in screen.result["text"]
     assert f"ct:{READER}:{18 * 60}" in screen.callback_data
-    _, calls = await offline.press(READER, screen.result["message_id"], f"ct:{READER}:{18 * 60}")
+    await offline.press(READER, screen.result["message_id"], f"ct:{READER}:{18 * 60}")
     assert reader(db).schedule.times == (time(7, 15), time(18))
     edited = offline.message(READER, screen.result["message_id"])
     assert "07:15 and 18:00" in edited["text"]
@@ -192,7 +192,7 @@ async def test_mute_a_source_from_a_digest_then_unmute(offline: Offline, db: Dat
         "UPDATE outbox SET status = 'sent', message_id = ? WHERE id = ?", (sent.message_id, row.id)
     )
     db.conn.commit()
-    _, calls = await offline.press(READER, sent.message_id, f"ms:{READER}")
+    await offline.press(READER, sent.message_id, f"ms:{READER}")
     menu = offline.message(READER, sent.message_id)["reply_markup"]["inline_keyboard"]
     labels = [b["text"] for r in menu for b in r]
     assert labels == ["🔇 Reuters", "◀ Back"]
