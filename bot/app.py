@@ -73,9 +73,6 @@ from digest.callbacks import (
     ShapeSize,
     SourceUnmute,
     TimeToggle,
-    ZoneFixed,
-    ZoneOfLanguage,
-    ZonePick,
     matcher,
 )
 from storage.db import utcnow
@@ -188,7 +185,7 @@ def register_handlers(application: App) -> None:
         (keywords.on_keyword_button, matcher(KeywordRemove, KeywordsClear)),
         (sources.on_unmute_button, matcher(SourceUnmute)),
         (cadence.on_cadence_button, matcher(TimeToggle, DaysSet, PauseFor)),
-        (zones.on_zone_button, matcher(ZonePick, ZoneOfLanguage, ZoneFixed)),
+        (zones.on_zone_button, matcher(*zones.ZONE_BUTTONS)),
         (quiet.on_quiet_button, matcher(QuietPreset, QuietModeSet)),
         (shape.on_shape_button, matcher(ShapeSize, ShapePreviews, ShapeOrder)),
     ]:

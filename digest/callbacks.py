@@ -42,6 +42,7 @@ chat can change another's (handlers pass it to ``bot.chat.target.editing``):
 ``zs:<chat>:<index>``               :class:`ZonePick` (``digest.zones.COMMON_ZONES``)
 ``zl:<chat>``                       :class:`ZoneOfLanguage`
 ``zf:<chat>:<minutes east>``        :class:`ZoneFixed` (a whole-hour offset, confirmed)
+``zq:<chat>``                       :class:`LocationAsk` (the share-location keyboard)
 ``qs:<chat>:<preset>``              :class:`QuietPreset` (``0``: off)
 ``qm:<chat>:<mode>``                :class:`QuietModeSet`
 ``sz:<chat>:<entries>``             :class:`ShapeSize`
@@ -376,6 +377,12 @@ class ZoneOfLanguage(CallbackData, prefix="zl"):
     chat: Signed
 
 
+class LocationAsk(CallbackData, prefix="zq"):
+    """Send the reply keyboard whose button shares the user's location."""
+
+    chat: Signed
+
+
 class ZoneFixed(CallbackData, prefix="zf"):
     chat: Signed
     minutes: Signed
@@ -448,6 +455,7 @@ SETTINGS_BUTTONS: tuple[type[CallbackData], ...] = (
     ZonePick,
     ZoneOfLanguage,
     ZoneFixed,
+    LocationAsk,
     QuietPreset,
     QuietModeSet,
     ShapeSize,

@@ -10,7 +10,7 @@ from telegram import Update
 
 from bot.chat.replies import answer, is_admin
 from bot.chat.target import NOT_SUBSCRIBED
-from bot.chat.zones import ask_zone
+from bot.chat.zones import start_zone_rows
 from bot.context import BotContext
 from digest.callbacks import Prompt, TopicsPage
 from digest.html import escape
@@ -77,30 +77,28 @@ async def cmd_start(update: Update, context: BotContext) -> None:
     _LOGGER.info("reader %s %s", chat.id, "subscribed" if is_new else "re-activated")
     name = escape(user.first_name) if user and user.first_name else "there"
     when = _schedule(reader)
-    if is_new:
-        text = (
-            f"Hello, {name}! I send you one digest of the news in your topics every day, "
-            f"at {when}.\n\nNext step: pick your topics with /topics (with none chosen you "
-            "get everything). /help lists all commands."
-        )
-    else:
+    if not is_new:
         text = (
             f"Welcome back, {name}! Your settings are as you left them: digest at {when}. "
             "/settings shows them."
         )
-    await answer(update, text, ((TopicsPage(0).button("Pick topics"),),))
-    if is_new and user is not None:
-        # The answer (a tap on the keyboard, a city, a shared location) sets the zone.
+        await answer(update, text, ((TopicsPage(0).button("Pick topics"),),))
+        return
+    text = (
+        f"Hello, {name}! I send you one digest of the news in your topics every day, "
+        f"at {when}.\n\nWhere are you? Tap your time zone below, send a city (e.g. Berlin) "
+        "or share your location, so the digest comes at your morning.\n\n"
+        "Next step: pick your topics with /topics (with none chosen you get everything). "
+        "/help lists all commands."
+    )
+    if user is not None:
+        # The next text (a city) or shared location answers the zone question.
         now = utcnow()
         await context.services.db.run(
             set_prompt, user.id, reader.chat_id, Prompt.ZONE.value, now + PROMPT_TTL, now
         )
-        await ask_zone(
-            update,
-            f"Where are you? Your digest comes at {reader.digest_time:%H:%M} your time, "
-            f"now {escape(reader.zone.key)}: share your location, tap a zone or send a city "
-            "(e.g. Berlin).",
-        )
+    keyboard = ((TopicsPage(0).button("Pick topics"),), *start_zone_rows(update, reader.chat_id))
+    await answer(update, text, keyboard)
 
 
 async def cmd_stop(update: Update, context: BotContext) -> None:

@@ -6,14 +6,21 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 
 from bot.chat.replies import NO_PREVIEW, answer, answer_stale
 from bot.chat.screens import Screen, back_row, heading, local_time, rows, show
 from bot.chat.target import editing, reading
 from bot.context import BotContext
-from digest.callbacks import Prompt, PromptButton, ZoneFixed, ZoneOfLanguage, ZonePick
+from digest.callbacks import (
+    LocationAsk,
+    Prompt,
+    PromptButton,
+    ZoneFixed,
+    ZoneOfLanguage,
+    ZonePick,
+)
 from digest.html import escape
 from digest.keyboard import Button
 from digest.when import format_offset
@@ -22,7 +29,8 @@ from storage.db import utcnow
 from storage.readers import Reader, set_schedule
 
 _LOGGER = logging.getLogger(__name__)
-ZONE_BUTTONS = (ZonePick, ZoneOfLanguage, ZoneFixed)
+ZONE_BUTTONS = (ZonePick, ZoneOfLanguage, ZoneFixed, LocationAsk)
+START_ZONES = 4  # common zones offered under the /start greeting
 SHARE_LOCATION = "📍 Share my location"
 USAGE = (
     "Send a city or a zone name, e.g. <code>/timezone berlin</code>, "
@@ -48,9 +56,23 @@ def zone_screen(update: Update, reader: Reader) -> Screen:
     if spoken is not None:
         keyboard.append((ZoneOfLanguage(chat).button(f"🗣 {spoken}"),))
     keyboard.extend(rows([ZonePick(chat, i).button(z) for i, z in enumerate(COMMON_ZONES)], 3))
-    keyboard.append((PromptButton(Prompt.ZONE, chat).button("Type a city…"),))
+    keyboard.append(
+        (
+            LocationAsk(chat).button(SHARE_LOCATION),
+            PromptButton(Prompt.ZONE, chat).button("Type a city…"),
+        )
+    )
     keyboard.append(back_row(chat))
     return text, tuple(keyboard)
+
+
+def start_zone_rows(update: Update, chat: int) -> list[tuple[Button, ...]]:
+    """The zone choices under the /start greeting: the language's, a few common ones, and
+    the location keyboard."""
+    spoken = _language(update)
+    first: list[Button] = [ZoneOfLanguage(chat).button(f"🗣 {spoken}")] if spoken else []
+    common = [ZonePick(chat, i).button(z) for i, z in enumerate(COMMON_ZONES[:START_ZONES])]
+    return [*rows([*first, *common], 3), (LocationAsk(chat).button(SHARE_LOCATION),)]
 
 
 def location_keyboard(update: Update) -> ReplyKeyboardMarkup:
@@ -165,6 +187,12 @@ async def on_zone_button(update: Update, context: BotContext) -> None:
     if query is None:
         return
     pressed = next((f.decode(query.data) for f in ZONE_BUTTONS if f.decode(query.data)), None)
+    if isinstance(pressed, LocationAsk):
+        if await editing(update, context, pressed.chat) is None:
+            return
+        await query.answer()
+        await ask_zone(update, "Tap “📍 Share my location” below (or send a city):")
+        return
     zone: str | None = None
     if isinstance(pressed, ZonePick) and pressed.index < len(COMMON_ZONES):
         zone = COMMON_ZONES[pressed.index]
@@ -180,7 +208,7 @@ async def on_zone_button(update: Update, context: BotContext) -> None:
         return
     updated = await _set_zone(update, context, reader, zone)
     await query.answer(f"Time zone: {zone}")
-    if isinstance(pressed, ZoneFixed):
+    if isinstance(pressed, ZoneFixed) or not _on_zone_screen(update):
         await answer(update, _done(updated))
     else:
         await show(update, zone_screen(update, updated))
@@ -201,3 +229,10 @@ async def apply_location(update: Update, context: BotContext, chat_id: int | Non
         return
     updated = await _set_zone(update, context, reader, zone)
     await answer_removing_keyboard(update, _done(updated))
+
+
+def _on_zone_screen(update: Update) -> bool:
+    """The pressed button sits on the zone screen (not under the /start greeting)."""
+    query = update.callback_query
+    message = query.message if query else None
+    return isinstance(message, Message) and (message.text or "").startswith("Time zone")

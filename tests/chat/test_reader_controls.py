@@ -87,8 +87,11 @@ async def test_a_fixed_offset_is_explained_before_it_is_used(
 async def test_start_asks_for_the_zone_and_a_typed_city_answers(
     offline: Offline, db: Database
 ) -> None:
-    calls = await offline.send(READER, "/start")
-    question = [c for c in calls if c.method == "sendMessage"][1]
+    greeting = await offline.start(READER)
+    assert "Where are you?" in greeting.text
+    assert greeting.callback_data[:2] == ["tp:0", f"zs:{READER}:0"]
+    _, calls = await offline.press(READER, greeting.result["message_id"], f"zq:{READER}")
+    (question,) = [c for c in calls if c.method == "sendMessage"]
     keyboard = question.params["reply_markup"]["keyboard"]
     assert keyboard[0][0] == {"text": "📍 Share my location", "request_location": True}
     done = await offline.reply(READER, "Tokyo")

@@ -37,8 +37,8 @@ async def test_start_creates_an_active_reader_with_the_default_time_and_zone(
     )
     assert found.topic_ids == frozenset()
     assert_next_digest(found, DEFAULT_TIME, DEFAULT_ZONE, before)
-    assert answer.button_labels == ["Pick topics"]
-    assert answer.callback_data == ["tp:0"]
+    assert answer.button_labels[0] == "Pick topics" and answer.callback_data[0] == "tp:0"
+    assert f"zq:{READER}" in answer.callback_data  # the zone question's share-location button
     # The user's own name is untrusted too: escaped in the HTML, intact on screen.
     assert "&lt;Ann &amp; Bob&gt;" in answer.text
     assert answer.result["text"].startswith("Hello, <Ann & Bob>!")
