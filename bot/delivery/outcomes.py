@@ -27,7 +27,8 @@ from telegram.error import (
     TimedOut,
 )
 
-from storage.outbox import QueuedMessage, SendResult
+from storage.outbox import QueuedMessage
+from storage.outbox_results import SendResult
 
 _LOGGER = logging.getLogger("bot.delivery.sender")
 

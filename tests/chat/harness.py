@@ -127,6 +127,10 @@ class Offline:
         assert sent[0].ok and sent[0].chat_id == where
         return sent[0]
 
+    async def start(self, user_id: int, **kwargs: Any) -> RecordedCall:
+        """/start: the greeting (for a new reader it also asks for the zone)."""
+        return await self.reply(user_id, "/start", **kwargs)
+
     async def press(
         self,
         user_id: int,
