@@ -40,13 +40,18 @@ def set_prompt(
         )
 
 
-def take_prompt(db: Database, user_id: int, now: datetime) -> PendingPrompt | None:
-    """The user's pending prompt, removed (an expired one is removed and not returned)."""
+def take_prompt(
+    db: Database, user_id: int, now: datetime, *, chat_id: int | None = None
+) -> PendingPrompt | None:
+    """The user's pending prompt, removed (an expired one is removed and not returned).
+
+    ``chat_id``: only a prompt for that subscription (a group's question is answered in
+    the group; the user's question for another chat stays pending)."""
     with write_transaction(db):
         row = db.execute(
             "SELECT chat_id, kind, expires_at FROM prompts WHERE user_id = ?", (user_id,)
         ).fetchone()
-        if row is None:
+        if row is None or (chat_id is not None and int(row[0]) != chat_id):
             return None
         db.execute("DELETE FROM prompts WHERE user_id = ?", (user_id,))
     expires = from_db_time(row[2])

@@ -106,7 +106,8 @@ async def on_text(update: Update, context: BotContext) -> None:
         return
     pending = None
     if user is not None:
-        pending = await context.services.db.run(take_prompt, user.id, utcnow())
+        only = chat.id if shared and chat is not None else None
+        pending = await context.services.db.run(take_prompt, user.id, utcnow(), chat_id=only)
     if pending is None or message is None or message.text is None:
         if not shared:
             await answer(update, UNKNOWN)

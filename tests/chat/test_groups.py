@@ -411,3 +411,28 @@ async def test_a_channels_settings_screen_shows_its_state_and_stops_and_resumes(
         "Status: paused: the bot was removed from the channel. Make me an administrator" in paused
     )
     assert "Next digest: none (paused)" in paused
+
+
+async def test_a_groups_question_is_answered_by_the_admin_who_was_asked_in_the_group(
+    subscribed: Offline, db: Database
+) -> None:
+    offline = subscribed
+    await offline.start(MEMBER)  # the member's own zone question is pending, privately
+    home = await offline.reply(ADMIN, "/settings", chat=NEWSROOM)
+    await offline.press(ADMIN, home.result["message_id"], f"so:keywords:{GROUP}", chat_id=GROUP)
+    _, calls = await offline.press(
+        ADMIN, home.result["message_id"], f"pr:inc:{GROUP}", chat_id=GROUP
+    )
+    [question] = [c for c in calls if c.method == "sendMessage"]
+    assert question.chat_id == GROUP and question.params["reply_markup"]["force_reply"]
+    asked = offline.request.messages[(GROUP, question.result["message_id"])]
+    # The member's reply answers nothing here, and keeps their own question for later.
+    assert await offline.send(MEMBER, "Tokyo", chat=NEWSROOM, reply_to=asked) == []
+    assert reader(db, MEMBER).zone.key == "Europe/Berlin"
+    assert count(db, "SELECT count(*) FROM prompts WHERE user_id = ?", [MEMBER]) == 1
+    # The admin's text that is no reply to the bot is not taken either.
+    assert await offline.send(ADMIN, "climate", chat=NEWSROOM) == []
+    added = await offline.reply(ADMIN, "climate", chat=NEWSROOM, reply_to=asked)
+    assert added.text.startswith("Only stories matching: “climate” — added.")
+    assert [t.text for t in reader(db, GROUP).keywords.include] == ["climate"]
+    assert get_reader(db, ADMIN) is None  # the admin's own chat was never subscribed
