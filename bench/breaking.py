@@ -68,7 +68,7 @@ from storage.articles import article_by_url
 from storage.db import open_db, utcnow
 from storage.outbox import push_counts
 from storage.pushes import create_push, start_push
-from storage.readers import audience
+from storage.reader_lists import audience
 from tests import factories
 from tests.e2e.harness import running_bot
 

@@ -66,7 +66,8 @@ from bot.delivery.sender import OutboxSender
 from bot.delivery.transport import AiohttpRequest
 from bot.delivery.window import MAX_UNITS
 from storage.db import open_db, utcnow
-from storage.outbox import PRIORITY_BREAKING, OutgoingMessage, RecordSummary, enqueue, outbox_counts
+from storage.outbox import PRIORITY_BREAKING, OutgoingMessage, enqueue, outbox_counts
+from storage.outbox_results import RecordSummary
 
 FIRST_CHAT = 10_000_000
 EXCERPT = (

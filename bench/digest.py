@@ -19,7 +19,13 @@ then reports, as medians over ``--runs`` runs:
   (500/2,000/8,000 at 100k readers);
 * the time to render 1,000 digests to Telegram HTML.
 
-Targets: <= 3 s (<= 30 us per reader) for 100,000 readers x 2,000 articles, <= 500 MB.
+* keyword filters (issue 11): the same readers, a third of them (``--keyword-share``) with
+  10 keywords each (include and exclude words, a phrase among them), against the same
+  assembly without keywords on the same run; each run gets a fresh pool, so the pool's
+  term index and term cache are built inside the timed assembly.
+
+Targets: <= 3 s (<= 30 us per reader) for 100,000 readers x 2,000 articles, <= 500 MB;
+with keywords <= 1.5 x the time without.
 This is a script, not a test: timings depend on the machine, so nothing here asserts.
 """
 
@@ -46,6 +52,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 from bench._common import cpu_model  # noqa: E402
 from digest.assemble import Digest, DigestPool  # noqa: E402
+from digest.keywords import KeywordFilter, make_term  # noqa: E402
 from digest.model import Candidate  # noqa: E402
 from digest.render import render_digest  # noqa: E402
 from tests.factories import candidate  # noqa: E402
@@ -146,6 +153,50 @@ def assemble_all(pool: DigestPool, readers: Sequence[Reader]) -> int:
     return shown
 
 
+def make_keywords(
+    n: int, share: float, cands: Sequence[Candidate], seed: int = 3
+) -> list[KeywordFilter | None]:
+    """Per reader, None or 10 keywords: words of the articles' vocabulary, one a phrase
+    (two adjacent words of some title), 3 include and 7 exclude terms or 10 exclude."""
+    rng = random.Random(seed)
+    titles = [c.title.split() for c in cands]
+    vocab = sorted({w.lower() for words in titles for w in words})
+    filters: list[KeywordFilter | None] = []
+    for _ in range(n):
+        if rng.random() >= share:
+            filters.append(None)
+            continue
+        words = titles[rng.randrange(len(titles))]
+        start = rng.randrange(len(words) - 1)
+        terms = [make_term(" ".join(words[start : start + 2]))]
+        terms += [make_term(w) for w in rng.sample(vocab, 9)]
+        include = 3 if rng.random() < 0.5 else 0
+        filters.append(KeywordFilter(tuple(terms[:include]), tuple(terms[include:])))
+    return filters
+
+
+def assemble_filtered(
+    pool: DigestPool, readers: Sequence[Reader], filters: Sequence[KeywordFilter | None]
+) -> int:
+    shown = 0
+    for (topics, since, excluded), keywords in zip(readers, filters, strict=True):
+        shown += len(pool.assemble(topics, since, excluded, keywords=keywords).entries)
+    return shown
+
+
+def fresh_pool_time(
+    cands: Sequence[Candidate], work: Callable[[DigestPool], object], runs: int
+) -> float:
+    """Median time of ``work`` on a pool built (untimed) anew for each run: no warm caches."""
+    times = []
+    for _ in range(runs):
+        pool = DigestPool(cands, NOW)
+        start = time.perf_counter()
+        work(pool)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def assemble_kept(pool: DigestPool, readers: Sequence[Reader]) -> list[Digest]:
     """Every reader's digest, all kept: the worst case for memory and for the GC."""
     return [pool.assemble(topics, since, excluded) for topics, since, excluded in readers]
@@ -183,6 +234,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--topics", type=int, default=40)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling table")
+    parser.add_argument(
+        "--keyword-share", type=float, default=1 / 3, help="readers with 10 keywords (0-1)"
+    )
     args = parser.parse_args(argv)
 
     print(f"machine   {platform.platform()}")
@@ -203,6 +257,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         "   (target <= 3 s, 30 us/reader)"
     )
     print(f"peak RSS          {peak_rss_mb():8.1f} MB   (target <= 500 MB)")
+
+    filters = make_keywords(args.readers, args.keyword_share, cands)
+    plain = fresh_pool_time(cands, lambda p: assemble_all(p, readers), args.runs)
+    keyed = fresh_pool_time(cands, lambda p: assemble_filtered(p, readers, filters), args.runs)
+    with_keywords = sum(1 for f in filters if f is not None)
+    print(
+        f"keywords          {plain:8.3f} s without, {keyed:.3f} s with "
+        f"({with_keywords:,} readers x 10 keywords): {keyed / plain:.2f} x   (target <= 1.5 x)"
+    )
 
     kept = median_time(lambda: assemble_kept(pool, readers), args.runs)
     digests = assemble_kept(pool, readers)

@@ -7,14 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import (
-    BotCommand,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
-    Update,
-)
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -28,17 +21,25 @@ from telegram.ext import (
 
 from bot.chat import (
     breaking,
-    channel_screen,
+    cadence,
     channels,
     digests,
     groups,
+    keywords,
     membership,
+    prompts,
+    quiet,
     readers,
     related,
+    settings_menu,
+    shape,
+    sources,
     stats,
     topics,
+    zones,
 )
 from bot.chat.replies import answer_stale
+from bot.command_menus import register_commands
 from bot.context import BotContext, Services
 from bot.db_thread import DbThread
 from bot.delivery.push_progress import PushProgress
@@ -52,8 +53,6 @@ from bot.lifecycle import NewsdigestApplication, on_token_revoked
 from bot.service.api_watch import ApiWatch, WatchedRequest
 from bot.settings import Settings
 from digest.callbacks import (
-    SCHEDULE_BUTTONS,
-    TOPIC_BUTTONS,
     ChannelButton,
     ChannelsAdd,
     DigestMore,
@@ -61,37 +60,26 @@ from digest.callbacks import (
     RelatedStory,
     matcher,
 )
+from digest.settings_callbacks import (
+    CADENCE_BUTTONS,
+    KEYWORD_BUTTONS,
+    MUTE_BUTTONS,
+    QUIET_BUTTONS,
+    SHAPE_BUTTONS,
+    ZONE_BUTTONS,
+    PromptButton,
+    SettingsHome,
+    SettingsOpen,
+    SourceUnmute,
+    TopicsClear,
+    TopicsDone,
+    TopicsPage,
+    TopicToggle,
+)
 from storage.db import utcnow
 
 _LOGGER = logging.getLogger(__name__)
 
-READER_COMMANDS = [
-    BotCommand("start", "Subscribe to the daily digest"),
-    BotCommand("topics", "Choose your topics"),
-    BotCommand("digest", "What is new for you, now"),
-    BotCommand("related", "Other coverage of a story: /related <link or words>"),
-    BotCommand("time", "When your digest comes: /time HH:MM"),
-    BotCommand("timezone", "Your time zone: /timezone Area/City"),
-    BotCommand("settings", "Your topics, time and zone"),
-    BotCommand("channels", "A daily digest in a channel you run"),
-    BotCommand("stop", "Unsubscribe"),
-    BotCommand("help", "What I can do"),
-]
-GROUP_COMMANDS = [
-    BotCommand("digest", "What is new, now"),
-    BotCommand("related", "Other coverage of a story: /related <link or words>"),
-    BotCommand("settings", "This group's topics, time and zone"),
-    BotCommand("help", "What I can do here"),
-    BotCommand("start", "Admins: subscribe this group (in a forum: to this topic)"),
-    BotCommand("topics", "Admins: choose the group's topics"),
-    BotCommand("time", "Admins: when the digest comes: /time HH:MM"),
-    BotCommand("timezone", "Admins: the group's time zone: /timezone Area/City"),
-    BotCommand("stop", "Admins: no more digests here"),
-]
-ADMIN_COMMANDS = [
-    BotCommand("breaking", "Push an item now: /breaking <link or text>"),
-    BotCommand("stats", "Readers, articles, outbox, last scan"),
-]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 App = Application[Any, BotContext, Any, Any, Any, Any]
@@ -151,9 +139,16 @@ def register_handlers(application: App) -> None:
         ("start", readers.cmd_start),
         ("stop", readers.cmd_stop),
         ("help", readers.cmd_help),
-        ("settings", readers.cmd_settings),
-        ("time", readers.cmd_time),
-        ("timezone", readers.cmd_timezone),
+        ("settings", settings_menu.cmd_settings),
+        ("time", cadence.cmd_time),
+        ("timezone", zones.cmd_timezone),
+        ("include", keywords.cmd_include),
+        ("exclude", keywords.cmd_exclude),
+        ("keywords", keywords.cmd_keywords),
+        ("sources", sources.cmd_sources),
+        ("quiet", quiet.cmd_quiet),
+        ("pause", cadence.cmd_pause),
+        ("resume", cadence.cmd_resume),
         ("topics", topics.cmd_topics),
         ("digest", digests.cmd_digest),
         ("related", related.cmd_related),
@@ -170,13 +165,22 @@ def register_handlers(application: App) -> None:
     # 3. Buttons, by callback-data format (digest.callbacks): data no format accepts,
     #    forged or from an old keyboard, falls through to the catch-all.
     for callback, pattern in [
-        (topics.on_topics_button, matcher(*TOPIC_BUTTONS)),
+        (topics.on_topics_button, matcher(TopicToggle, TopicsPage, TopicsClear)),
         (related.on_related_button, matcher(RelatedStory)),
         (digests.on_more_button, matcher(DigestMore)),
         (breaking.on_push_button, matcher(PushButton)),
-        (channel_screen.on_channel_button, matcher(ChannelButton)),
         (channels.on_add_button, matcher(ChannelsAdd)),
-        (channel_screen.on_schedule_button, matcher(*SCHEDULE_BUTTONS)),
+        # Settings: every format names the subscription it shows or changes (its chat id).
+        (sources.on_mute_button, matcher(*MUTE_BUTTONS)),
+        (settings_menu.on_settings_button, matcher(SettingsHome, SettingsOpen, TopicsDone)),
+        (settings_menu.on_settings_button, matcher(ChannelButton)),
+        (prompts.on_prompt_button, matcher(PromptButton)),
+        (keywords.on_keyword_button, matcher(*KEYWORD_BUTTONS)),
+        (sources.on_unmute_button, matcher(SourceUnmute)),
+        (cadence.on_cadence_button, matcher(*CADENCE_BUTTONS)),
+        (zones.on_zone_button, matcher(*ZONE_BUTTONS)),
+        (quiet.on_quiet_button, matcher(*QUIET_BUTTONS)),
+        (shape.on_shape_button, matcher(*SHAPE_BUTTONS)),
     ]:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_on_stale_button))
@@ -194,10 +198,15 @@ def register_handlers(application: App) -> None:
         (filters.Regex(f"^{channels.USERNAME.pattern}$"), channels.on_username),
     ]:
         application.add_handler(MessageHandler(private & message_filter, callback))
-    # 6. Anything else in a private chat gets a pointer to /help.
-    application.add_handler(
-        MessageHandler(private & (filters.COMMAND | filters.TEXT), readers.on_unknown)
-    )
+    # 6. A shared location sets the zone; plain text answers a pending prompt (a city, a
+    #    keyword, a time), in a group only as a reply to the bot; anything else in a
+    #    private chat gets a pointer to /help.
+    application.add_handler(MessageHandler(private & filters.LOCATION, prompts.on_location))
+    application.add_handler(MessageHandler(private & filters.COMMAND, readers.on_unknown))
+    text = filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(private & text, prompts.on_text))
+    group_reply = filters.ChatType.GROUPS & filters.REPLY & text
+    application.add_handler(MessageHandler(group_reply, prompts.on_text))
     application.add_error_handler(on_error)
 
 
@@ -231,7 +240,7 @@ async def _post_init(application: App) -> None:
         clock=clock,
     )
     sender.start()
-    await _register_commands(application, settings)
+    await register_commands(application.bot, settings.admins)
     jobs = application.job_queue
     assert jobs is not None, "python-telegram-bot[job-queue] is required"
     # A repeating job whose first run is "now" is skipped by APScheduler when added before
@@ -243,23 +252,6 @@ async def _post_init(application: App) -> None:
     tick = application.bot_data["digest_tick"]
     jobs.run_repeating(job_digest_tick, interval=tick, first=min(1.0, tick), name="digest-tick")
     _LOGGER.info("newsdigest started: %r", settings)
-
-
-async def _register_commands(application: App, settings: Settings) -> None:
-    """The command menu; admins get theirs in their own chats. Failure is not fatal."""
-    bot = application.bot
-    try:
-        await bot.set_my_commands(READER_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-        await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
-        for admin_id in settings.admins:
-            try:
-                await bot.set_my_commands(
-                    READER_COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
-                )
-            except TelegramError as exc:
-                _LOGGER.warning("admin %s command menu not set: %s", admin_id, exc.message)
-    except TelegramError as exc:
-        _LOGGER.warning("command menu not registered: %s", exc.message)
 
 
 async def _post_shutdown(application: App) -> None:

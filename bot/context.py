@@ -13,6 +13,7 @@ from bot.chat.rights import MemberCache
 from bot.db_thread import DbThread
 from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
+from bot.zone_finder import ZoneFinder
 from storage.db import utcnow
 
 
@@ -29,6 +30,7 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     # Who administers which group or channel, as Telegram said within the last minute.
     members: MemberCache = field(default_factory=MemberCache)
+    zone_finder: ZoneFinder = field(default_factory=ZoneFinder)  # a shared location, its zone
 
 
 @dataclass(frozen=True, slots=True)

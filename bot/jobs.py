@@ -40,7 +40,10 @@ async def job_digest_tick(context: BotContext) -> None:
     services = context.services
     application = context.application
     queued = await services.background.run(
-        run_digest_tick, services.clock(), should_stop=lambda: not application.running
+        run_digest_tick,
+        services.clock(),
+        max_age=services.settings.max_age,
+        should_stop=lambda: not application.running,
     )
     if queued:
         _LOGGER.info("digest tick: %d digests queued", queued)

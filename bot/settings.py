@@ -12,10 +12,25 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from dotenv import dotenv_values
 
+from bot.env_values import (
+    SettingsError,
+    admin_ids,
+    boolean,
+    choice,
+    duration,
+    hours_text,
+    join_address,
+    max_age_duration,
+    parse_address,
+    parse_hhmm,
+    parse_timezone,
+    positive_number,
+    proxy_url,
+)
 from bot.redact import redact_url
 
 DEFAULT_API_URL = "https://api.telegram.org"
@@ -26,37 +41,8 @@ LOG_FORMATS = ("text", "json")
 FREE_BROADCAST_RATE = 30.0
 # The placeholder the README and .env.example show; a real token never looks like it.
 PLACEHOLDER_TOKENS = frozenset({"123456:ABC-your-token"})
-_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$", re.IGNORECASE)
-_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-PROXY_SCHEMES = ("http", "https", "socks4", "socks5")
 MAX_BROADCAST_RATE = 1000.0  # Telegram's ceiling for paid broadcasts
-
-
-class SettingsError(ValueError):
-    """A configuration value is missing or malformed; the message names the variable."""
-
-
-def parse_hhmm(value: str) -> time:
-    """``"8:05"`` / ``"08:05"`` → ``time(8, 5)``; raises ``ValueError`` with a readable message."""
-    match = _TIME_RE.match(value.strip())
-    if not match:
-        raise ValueError(f"{value!r} is not a time of day as HH:MM (e.g. 08:00)")
-    return time(int(match.group(1)), int(match.group(2)))
-
-
-def parse_timezone(value: str) -> ZoneInfo:
-    """An IANA zone name such as ``Europe/Berlin``; raises ``ValueError`` when unknown."""
-    name = value.strip()
-    # zoneinfo treats path-like names as files: refuse anything that is not a zone key.
-    if not name or name.startswith(("/", ".")) or ".." in name or "\\" in name:
-        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from exc
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,17 +67,20 @@ class Settings:
     webhook_listen: tuple[str, int] = ("127.0.0.1", 8443)
     webhook_secret: str | None = field(default=None, repr=False)
     metrics_listen: tuple[str, int] | None = None
+    # Older articles are not news: a digest shows what arrived since the last one and was
+    # published at most this long ago (a future date counts from the arrival).
+    max_age: timedelta = timedelta(hours=48)
 
     def __repr__(self) -> str:
         token = "set" if self.bot_token else "unset"
         secret = "set" if self.webhook_secret else "unset"
         mode = (
             f"webhook_url={redact_url(self.webhook_url)!r}, "
-            f"webhook_listen={_join_address(self.webhook_listen)!r}, webhook_secret=<{secret}>, "
+            f"webhook_listen={join_address(self.webhook_listen)!r}, webhook_secret=<{secret}>, "
             if self.webhook_url
             else "mode='polling', "
         )
-        metrics = _join_address(self.metrics_listen) if self.metrics_listen else None
+        metrics = join_address(self.metrics_listen) if self.metrics_listen else None
         return (
             f"Settings(bot_token=<{token}>, api_url={redact_url(self.api_url)!r}, "
             f"db_path={str(self.db_path)!r}, "
@@ -101,7 +90,8 @@ class Settings:
             f"breaking_max_age={self.breaking_max_age}, proxy={redact_url(self.proxy)!r}, "
             f"paid_broadcast={self.paid_broadcast}, broadcast_rate={self.broadcast_rate}, "
             f"{mode}metrics_listen={metrics!r}, "
-            f"start_timeout={self.start_timeout}, log_level={self.log_level!r}, "
+            f"start_timeout={self.start_timeout}, max_age={hours_text(self.max_age)}, "
+            f"log_level={self.log_level!r}, "
             f"log_format={self.log_format!r})"
         )
 
@@ -145,7 +135,7 @@ class Settings:
         if (articles := get("NEWSDIGEST_ARTICLES")) is not None:
             kwargs["articles_dir"] = Path(articles)
         if (admins := get("NEWSDIGEST_ADMINS")) is not None:
-            kwargs["admins"] = _parse_admins(admins)
+            kwargs["admins"] = admin_ids(admins)
         if (tz := get("NEWSDIGEST_TIMEZONE")) is not None:
             try:
                 kwargs["timezone"] = parse_timezone(tz)
@@ -157,17 +147,17 @@ class Settings:
             except ValueError as exc:
                 raise SettingsError(f"NEWSDIGEST_DIGEST_TIME: {exc}") from None
         if (interval := get("NEWSDIGEST_SCAN_INTERVAL")) is not None:
-            kwargs["scan_interval"] = _positive_number("NEWSDIGEST_SCAN_INTERVAL", interval)
+            kwargs["scan_interval"] = positive_number("NEWSDIGEST_SCAN_INTERVAL", interval)
         if (rate := get("NEWSDIGEST_RATE")) is not None:
-            kwargs["rate"] = _positive_number("NEWSDIGEST_RATE", rate)
+            kwargs["rate"] = positive_number("NEWSDIGEST_RATE", rate)
         if (max_age := get("NEWSDIGEST_BREAKING_MAX_AGE")) is not None:
-            kwargs["breaking_max_age"] = _duration("NEWSDIGEST_BREAKING_MAX_AGE", max_age)
+            kwargs["breaking_max_age"] = duration("NEWSDIGEST_BREAKING_MAX_AGE", max_age)
         if (proxy := get("NEWSDIGEST_PROXY")) is not None:
-            kwargs["proxy"] = _proxy_url(proxy)
+            kwargs["proxy"] = proxy_url(proxy)
         if (paid := get("NEWSDIGEST_PAID_BROADCAST")) is not None:
-            kwargs["paid_broadcast"] = _boolean("NEWSDIGEST_PAID_BROADCAST", paid)
+            kwargs["paid_broadcast"] = boolean("NEWSDIGEST_PAID_BROADCAST", paid)
         if (broadcast_rate := get("NEWSDIGEST_BROADCAST_RATE")) is not None:
-            value = _positive_number("NEWSDIGEST_BROADCAST_RATE", broadcast_rate)
+            value = positive_number("NEWSDIGEST_BROADCAST_RATE", broadcast_rate)
             if value > MAX_BROADCAST_RATE:
                 raise SettingsError(
                     f"NEWSDIGEST_BROADCAST_RATE: at most {MAX_BROADCAST_RATE:.0f} messages/s "
@@ -175,11 +165,13 @@ class Settings:
                 )
             kwargs["broadcast_rate"] = value
         if (level := get("NEWSDIGEST_LOG_LEVEL")) is not None:
-            kwargs["log_level"] = _choice("NEWSDIGEST_LOG_LEVEL", level.upper(), LOG_LEVELS)
+            kwargs["log_level"] = choice("NEWSDIGEST_LOG_LEVEL", level.upper(), LOG_LEVELS)
         if (log_format := get("NEWSDIGEST_LOG_FORMAT")) is not None:
-            kwargs["log_format"] = _choice("NEWSDIGEST_LOG_FORMAT", log_format.lower(), LOG_FORMATS)
+            kwargs["log_format"] = choice("NEWSDIGEST_LOG_FORMAT", log_format.lower(), LOG_FORMATS)
         if (timeout := get("NEWSDIGEST_START_TIMEOUT")) is not None:
-            kwargs["start_timeout"] = _positive_number("NEWSDIGEST_START_TIMEOUT", timeout)
+            kwargs["start_timeout"] = positive_number("NEWSDIGEST_START_TIMEOUT", timeout)
+        if (max_age := get("NEWSDIGEST_MAX_AGE")) is not None:
+            kwargs["max_age"] = max_age_duration(max_age)
         kwargs.update(_webhook(get))
         if (metrics := get("NEWSDIGEST_METRICS_LISTEN")) is not None:
             kwargs["metrics_listen"] = parse_address("NEWSDIGEST_METRICS_LISTEN", metrics)
@@ -201,25 +193,6 @@ class Settings:
                 "gave you in its place (no token at hand? try `newsdigest demo`)"
             )
         return self.bot_token
-
-
-def parse_address(name: str, raw: str) -> tuple[str, int]:
-    """``host:port`` (``[::1]:8443`` for IPv6) → ``(host, port)``; the message names ``name``."""
-    host, sep, port_text = raw.strip().rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise SettingsError(
-            f"{name}: {raw!r} is not host:port with a port from 1 to 65535 "
-            "(e.g. 127.0.0.1:8443 or 0.0.0.0:8443)"
-        )
-    if any(c.isspace() or c in "/@" for c in host):
-        raise SettingsError(f"{name}: {host!r} is not a host name or address")
-    return host, int(port_text)
-
-
-def _join_address(address: tuple[str, int]) -> str:
-    host, port = address
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _webhook(get: Callable[[str], str | None]) -> dict[str, object]:
@@ -254,65 +227,3 @@ def _webhook(get: Callable[[str], str | None]) -> dict[str, object]:
             )
         values["webhook_secret"] = secret
     return values
-
-
-def _boolean(name: str, raw: str) -> bool:
-    value = raw.lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise SettingsError(f"{name}: {raw!r} is not true or false")
-
-
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise SettingsError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
-    return value
-
-
-def _parse_admins(raw: str) -> frozenset[int]:
-    ids: set[int] = set()
-    for part in raw.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            ids.add(int(part))
-        except ValueError:
-            raise SettingsError(
-                f"NEWSDIGEST_ADMINS: {part!r} is not a Telegram user id "
-                "(comma-separated numbers, e.g. 12345,67890)"
-            ) from None
-    return frozenset(ids)
-
-
-def _positive_number(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: {raw!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise SettingsError(f"{name}: must be a positive number, got {raw!r}")
-    return value
-
-
-def _duration(name: str, raw: str) -> timedelta:
-    """``"6h"``, ``"90m"``, ``"45s"``, ``"2d"`` or plain seconds."""
-    match = _DURATION_RE.match(raw.strip())
-    if match is None or float(match.group(1)) <= 0:
-        raise SettingsError(
-            f"{name}: {raw!r} is not a positive duration (e.g. 6h, 90m, 3600 for seconds)"
-        )
-    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()])
-
-
-def _proxy_url(raw: str) -> str:
-    scheme, sep, rest = raw.strip().partition("://")
-    host = rest.rsplit("@", 1)[-1]
-    if not sep or scheme.lower() not in PROXY_SCHEMES or not re.match(r"^[^\s/:]+(:\d+)?/?$", host):
-        raise SettingsError(
-            f"NEWSDIGEST_PROXY: {redact_url(raw)!r} is not a proxy URL: use "
-            "http://host:port, https://host:port or socks5://[user:password@]host:port"
-        )
-    return f"{scheme.lower()}://{rest.rstrip('/')}"

@@ -7,7 +7,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from storage.outbox import OutboxStatus
-from storage.readers import ChatKind, ReaderCounts
+from storage.reader_lists import ReaderCounts
+from storage.readers import ChatKind
 from storage.stats import Stats
 
 

@@ -20,16 +20,26 @@ a handful of big-int bit operations:
 
   which equals popcount(E) minus the eligible non-best members whose better member is
   also eligible, computed without looking at individual clusters.
+
+A reader's own filters are more masks of the same two layouts: "fresh" (published no longer
+than ``max_age`` ago; a future date counts from arrival), one per provider (muted sources),
+and one per keyword term (:class:`digest.keywords.TermIndex`, built on first use and shared
+by every reader of the pool). A muted or filtered article simply is not eligible, so the
+best eligible member of its story leads instead.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from digest.bits import mask as _mask
+from digest.bits import mask_pair, masks_by_key, suffix_masks
+from digest.bits import union as _union
 from digest.cluster import cluster_stories
+from digest.keywords import KeywordFilter, Searchable, TermIndex, fold
 from digest.model import Candidate
 from digest.rank import rank
 
@@ -37,33 +47,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def _mask(bits: Iterable[int], size: int) -> int:
-    """The int with exactly ``bits`` set (all below ``size``).
-
-    Built in a byte buffer: OR-ing ``1 << bit`` one at a time makes a new ``size``-bit int
-    per bit, which is quadratic in the pool size (seconds and hundreds of MB at 50,000).
-    """
-    buffer = bytearray((size + 7) >> 3)
-    for bit in bits:
-        buffer[bit >> 3] |= 1 << (bit & 7)
-    return int.from_bytes(buffer, "little")
-
-
 def _micros(moment: datetime) -> int:
     # Exact integer instants: cheaper to bisect than aware datetimes, with none of the
     # rounding a float timestamp would bring at the boundary.
     return (moment - _EPOCH) // _MICROSECOND
-
-
-def _union(masks: dict[int, tuple[int, int]], keys: Iterable[int]) -> tuple[int, int]:
-    """The OR of the (rank layout, cluster layout) mask pairs of ``keys``; unknown keys add 0."""
-    by_rank = by_pos = 0
-    for key in keys:
-        pair = masks.get(key)
-        if pair is not None:
-            by_rank |= pair[0]
-            by_pos |= pair[1]
-    return by_rank, by_pos
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +62,30 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class NothingNew:
+    """Why a digest came out empty: of the articles that arrived in the reader's topics
+    since their last digest, how many were too old, filtered out, or already sent."""
+
+    arrived: int
+    too_old: int
+    filtered: int  # keywords or muted sources
+    seen: int  # already in an earlier digest or push
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     """A reader's digest: shown stories, how many more there are, and every article shown."""
 
     entries: tuple[Entry, ...]
     more: int
     article_ids: frozenset[int]
+    # Set when there are no entries; an explanation, not part of what the digest is.
+    nothing: NothingNew | None = field(default=None, compare=False)
+
+
+def provider_key(name: str) -> str:
+    """How a provider name is compared (a muted "Reuters" is "reuters", "REUTERS")."""
+    return fold(" ".join(name.split()))
 
 
 class DigestPool:
@@ -91,21 +96,27 @@ class DigestPool:
         "_all_pos",
         "_articles",
         "_cluster_mask",
+        "_fresh",
         "_full_entry",
         "_full_ids",
         "_id_bits",
         "_ids",
         "_low",
         "_pos",
+        "_providers",
         "_since",
         "_since_pos",
         "_solo",
+        "_terms",
         "_times",
         "_top",
         "_topic_masks",
     )
 
-    def __init__(self, cands: Iterable[Candidate], now: datetime) -> None:
+    def __init__(
+        self, cands: Iterable[Candidate], now: datetime, *, max_age: timedelta | None = None
+    ) -> None:
+        """``max_age``: articles published longer ago are not new (None: any age)."""
         ranked = rank(cands, now)
         n = len(ranked)
         self._articles: tuple[Candidate, ...] = tuple(ranked)
@@ -151,37 +162,31 @@ class DigestPool:
         self._pos = pos
         self._id_bits = {c.id: bit for bit, c in enumerate(ranked)}
 
-        topic_bits: dict[int, list[int]] = {}
-        for bit, c in enumerate(ranked):
-            for topic in c.topic_ids:
-                topic_bits.setdefault(topic, []).append(bit)
-        self._topic_masks = {
-            topic: (_mask(bits, n), _mask([pos[b] for b in bits], n))
-            for topic, bits in topic_bits.items()
-        }
-
+        self._topic_masks = masks_by_key((c.topic_ids for c in ranked), pos, n)
         # "Ingested after T" = a suffix of the articles sorted by ingestion time, one mask
         # per distinct instant (a tick ingests in batches, so there are few of them).
         # since[k] holds the articles ingested strictly after times[k - 1]; since[0] is all.
-        micros = [_micros(c.ingested_at) for c in ranked]
-        order = sorted(range(n), key=micros.__getitem__)
-        times = sorted(set(micros))
-        since = [0] * (len(times) + 1)
-        since_pos = [0] * (len(times) + 1)
-        acc = bytearray((n + 7) >> 3)
-        acc_pos = bytearray((n + 7) >> 3)
-        i = n - 1
-        for k in range(len(times) - 1, -1, -1):
-            since[k + 1] = int.from_bytes(acc, "little")
-            since_pos[k + 1] = int.from_bytes(acc_pos, "little")
-            while i >= 0 and micros[order[i]] == times[k]:
-                bit, at = order[i], pos[order[i]]
-                acc[bit >> 3] |= 1 << (bit & 7)
-                acc_pos[at >> 3] |= 1 << (at & 7)
-                i -= 1
-        since[0] = int.from_bytes(acc, "little")
-        since_pos[0] = int.from_bytes(acc_pos, "little")
-        self._times, self._since, self._since_pos = times, since, since_pos
+        self._times, self._since, self._since_pos = suffix_masks(
+            [_micros(c.ingested_at) for c in ranked], pos
+        )
+        # Fresh: published at most max_age ago, a future date counting from the arrival.
+        oldest = None if max_age is None else now - max_age
+        fresh = [
+            bit
+            for bit, c in enumerate(ranked)
+            if oldest is None or min(c.published_at, c.ingested_at) >= oldest
+        ]
+        self._fresh = mask_pair(fresh, pos, n)
+        self._providers = masks_by_key(
+            ((provider_key(c.provider),) if c.provider else () for c in ranked), pos, n
+        )
+        self._terms: TermIndex | None = None  # built by the first reader with keywords
+
+    def _term_index(self) -> TermIndex:
+        if self._terms is None:
+            texts = [Searchable.of(c.title, c.excerpt) for c in self._articles]
+            self._terms = TermIndex(texts, self._pos)
+        return self._terms
 
     def __len__(self) -> int:
         return len(self._articles)
@@ -197,12 +202,18 @@ class DigestPool:
         since: datetime,
         exclude_ids: Collection[int] = (),
         cap: int = 10,
+        *,
+        keywords: KeywordFilter | None = None,
+        muted: Collection[str] = (),
+        newest_first: bool = False,
     ) -> Digest:
         """The digest for one reader.
 
         Eligible: in one of ``topic_ids`` (any topic when empty; unknown ids add nothing),
-        ingested strictly after ``since``, and not in ``exclude_ids``. At most ``cap``
-        stories, best first, each with its other eligible coverage.
+        ingested strictly after ``since``, fresh (see ``max_age``), admitted by
+        ``keywords``, from none of the ``muted`` providers (:func:`provider_key`), and not
+        in ``exclude_ids``. At most ``cap`` stories, best first (``newest_first``: the same
+        stories, the most recently published first), each with its other eligible coverage.
         """
         if topic_ids:
             elig, elig_pos = _union(self._topic_masks, topic_ids)
@@ -211,6 +222,26 @@ class DigestPool:
         k = bisect_right(self._times, _micros(since))
         elig &= self._since[k]
         elig_pos &= self._since_pos[k]
+        arrived = elig
+        fresh, fresh_pos = self._fresh
+        elig &= fresh
+        elig_pos &= fresh_pos
+        recent = elig
+        if muted:
+            gone, gone_pos = _union(self._providers, muted)
+            elig &= ~gone
+            elig_pos &= ~gone_pos
+        if keywords:
+            terms = self._term_index()
+            if keywords.include:
+                wanted, wanted_pos = terms.union(keywords.include)
+                elig &= wanted
+                elig_pos &= wanted_pos
+            if keywords.exclude:
+                gone, gone_pos = terms.union(keywords.exclude)
+                elig &= ~gone
+                elig_pos &= ~gone_pos
+        admitted = elig
         if exclude_ids:
             # The excluded bits in one mask first: one and-not on the big masks instead of
             # one per excluded article.
@@ -220,6 +251,18 @@ class DigestPool:
                 n = len(self._articles)
                 elig &= ~_mask(bits, n)
                 elig_pos &= ~_mask(map(self._pos.__getitem__, bits), n)
+        if not elig:
+            return Digest(
+                (),
+                0,
+                frozenset(),
+                NothingNew(
+                    arrived=arrived.bit_count(),
+                    too_old=(arrived & ~recent).bit_count(),
+                    filtered=(recent & ~admitted).bit_count(),
+                    seen=(admitted & ~elig).bit_count(),
+                ),
+            )
 
         entries: list[Entry] = []
         shown: list[int] = []
@@ -260,4 +303,6 @@ class DigestPool:
             low_mask = self._low
             stories = ((((elig_pos & low_mask) + low_mask) | elig_pos) & self._top).bit_count()
             more = stories - len(entries)
+        if newest_first:
+            entries.sort(key=lambda e: e.lead.published_at, reverse=True)
         return Digest(tuple(entries), more, frozenset(shown))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from digest.assemble import Digest, Entry
@@ -29,6 +30,7 @@ from digest.html import (
 )
 from digest.keyboard import Button, Keyboard
 from digest.model import Candidate, RelatedLink
+from digest.settings_callbacks import MuteMenu
 
 MAX_TITLE = 300
 MAX_EXCERPT = 280
@@ -40,6 +42,14 @@ BUTTONS_PER_ROW = 5
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+class LinkPreviews(StrEnum):
+    """Link previews under a digest (a message shows at most one)."""
+
+    OFF = "off"
+    FIRST = "first"  # the first entry's link, under the first message
+    ALL = "all"  # one message per entry, each with its entry's preview
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedMessage:
     """One Telegram message: HTML text, inline-keyboard rows, and the articles it shows."""
@@ -47,6 +57,7 @@ class RenderedMessage:
     text: str
     buttons: Keyboard = ()
     article_ids: tuple[int, ...] = ()  # each entry's lead, then its other coverage
+    preview_url: str | None = None  # the link to preview; None: previews off
 
 
 def _when(moment: datetime, tz: tzinfo, now: datetime | None) -> str:
@@ -137,10 +148,14 @@ def render_digest(
     heading: str,
     now: datetime,
     cache: EntryCache | None = None,
+    previews: LinkPreviews = LinkPreviews.OFF,
+    mute_chat: int | None = None,
 ) -> list[RenderedMessage]:
     """A digest as one or more messages, each with a related-coverage button per entry.
 
-    The last message ends with "+N more" and a "More (N)" button when ``digest.more``.
+    The last message ends with "+N more" and a "More (N)" button when ``digest.more``, and
+    with ``mute_chat`` a "Mute a source" button (the menu of that subscription's sources).
+    ``previews``: which messages show a link preview (:class:`LinkPreviews`).
     ``cache``: entry blocks already rendered for other readers with the same ``now`` —
     a tick renders the same few hundred stories for many readers.
     """
@@ -169,18 +184,50 @@ def render_digest(
         entry_of_block.append(None)
 
     blocks = [truncate_html(b, MAX_MESSAGE) for b in blocks]
-    groups = pack_groups(blocks, MAX_MESSAGE, sep)
+    groups = (
+        _one_entry_each(blocks, entry_of_block, sep)
+        if previews is LinkPreviews.ALL
+        else pack_groups(blocks, MAX_MESSAGE, sep)
+    )
     messages: list[RenderedMessage] = []
     for g, group in enumerate(groups):
         held = [entry for entry in (entry_of_block[i] for i in group) if entry is not None]
         rows = _rows([RelatedStory(entry.lead.id).button(f"🔗 {number}") for number, entry in held])
-        if g == len(groups) - 1 and digest.more > 0:
+        last = g == len(groups) - 1
+        if last and digest.more > 0:
             rows.append((DigestMore().button(f"More ({digest.more})"),))
+        if last and mute_chat is not None and digest.entries:
+            rows.append((MuteMenu(mute_chat).button("🔇 Mute a source"),))
         shown = [a.id for _, entry in held for a in (entry.lead, *entry.also)]
+        preview = None
+        if held and (previews is LinkPreviews.ALL or (previews is LinkPreviews.FIRST and g == 0)):
+            preview = held[0][1].lead.web_url
         messages.append(
-            RenderedMessage(sep.join(blocks[i] for i in group), tuple(rows), tuple(shown))
+            RenderedMessage(sep.join(blocks[i] for i in group), tuple(rows), tuple(shown), preview)
         )
     return messages
+
+
+def _one_entry_each(
+    blocks: Sequence[str], entry_of_block: Sequence[tuple[int, Entry] | None], sep: str
+) -> list[list[int]]:
+    """One message per entry: the heading joins the first, the "+N more" line the last."""
+    groups: list[list[int]] = []
+    pending: list[int] = []
+    for i, entry in enumerate(entry_of_block):
+        if entry is None:
+            (groups[-1] if groups and not pending else pending).append(i)
+            continue
+        groups.append([*pending, i])
+        pending = []
+    if pending:
+        groups.append(pending)
+    # A heading and an entry may not fit one message together: split those few again.
+    fitted: list[list[int]] = []
+    for group in groups:
+        fitted.extend([group[k] for k in part] for part in pack_groups(
+            [blocks[k] for k in group], MAX_MESSAGE, sep))  # fmt: skip
+    return fitted
 
 
 def render_related(article_title: str, links: Sequence[RelatedLink], *, tz: tzinfo) -> list[str]:

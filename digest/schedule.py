@@ -1,9 +1,88 @@
-"""When a reader's next digest is due: local wall-clock time → UTC instant, DST-correct."""
+"""When a reader's next digest is due: local wall-clock times → UTC instant, DST-correct.
+
+A :class:`Cadence` is up to :data:`MAX_TIMES` times of day on a set of weekdays: every day,
+Monday to Friday, or one day a week. Each time is a local wall-clock time in the reader's
+zone; the rules for a day when clocks change are those of :func:`next_occurrence`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+MAX_TIMES = 4
+
+
+class Days(StrEnum):
+    """Which days a digest comes: stored as these words."""
+
+    DAILY = "daily"
+    WEEKDAYS = "weekdays"
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        """The days as ``date.weekday()`` numbers (0 = Monday)."""
+        if self is Days.DAILY:
+            return frozenset(range(7))
+        if self is Days.WEEKDAYS:
+            return frozenset(range(5))
+        return frozenset({WEEKLY.index(self)})
+
+    @property
+    def label(self) -> str:
+        if self is Days.DAILY:
+            return "every day"
+        if self is Days.WEEKDAYS:
+            return "Monday to Friday"
+        return f"every {DAY_NAMES[WEEKLY.index(self)]}"
+
+
+WEEKLY = (Days.MON, Days.TUE, Days.WED, Days.THU, Days.FRI, Days.SAT, Days.SUN)
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class CadenceError(ValueError):
+    """Not a cadence: no time, too many, or a repeated one; the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """Times of day (sorted, distinct, at most :data:`MAX_TIMES`) on ``days``."""
+
+    times: tuple[time, ...]
+    days: Days = Days.DAILY
+
+    def __post_init__(self) -> None:
+        if not self.times:
+            raise CadenceError("a cadence needs at least one time of day")
+        if len(self.times) > MAX_TIMES:
+            raise CadenceError(f"at most {MAX_TIMES} times a day")
+        if len(set(self.times)) != len(self.times) or list(self.times) != sorted(self.times):
+            raise CadenceError("times must be distinct and in order")
+
+    @classmethod
+    def of(cls, times: tuple[time, ...] | list[time], days: Days = Days.DAILY) -> Cadence:
+        """Sorted and de-duplicated (the error names a fifth time, not a repeat)."""
+        return cls(tuple(sorted(set(times))), days)
+
+    def describe(self) -> str:
+        """ "07:30 and 19:00, every day" """
+        clocks = [f"{t:%H:%M}" for t in self.times]
+        joined = clocks[0] if len(clocks) == 1 else ", ".join(clocks[:-1]) + " and " + clocks[-1]
+        return f"{joined}, {self.days.label}"
+
+    def encode_times(self) -> str:
+        """The ``digest_times`` column: ``07:30,19:00``."""
+        return ",".join(f"{t:%H:%M}" for t in self.times)
 
 
 def next_occurrence(at: time, zone: ZoneInfo, after: datetime) -> datetime:
@@ -13,12 +92,30 @@ def next_occurrence(at: time, zone: ZoneInfo, after: datetime) -> datetime:
     the digest comes at the same offset from midnight after the jump (e.g. 02:30 →
     03:30); on the day they fall back, the first of the two 01:30s is used.
     """
+    return next_digest(Cadence((at,)), zone, after)
+
+
+def next_digest(cadence: Cadence, zone: ZoneInfo, after: datetime) -> datetime:
+    """The first instant strictly after ``after`` at one of the cadence's local times, on
+    one of its days (the day as the local date of that time). DST as in
+    :func:`next_occurrence`: a time in a gap comes after the jump, a time in a fold once,
+    at its first occurrence."""
     local_after = after.astimezone(zone)
     day = local_after.date()
-    for offset in range(0, 3):
-        local = datetime.combine(day + timedelta(days=offset), at, tzinfo=zone)  # fold=0
-        # Round-trip through UTC normalises a time inside a spring-forward gap.
-        candidate = local.astimezone(UTC)
-        if candidate > after:
-            return candidate
-    raise AssertionError("unreachable: a local time recurs within three days")  # pragma: no cover
+    allowed = cadence.days.weekdays
+    # A week and a day always hold the next one, whatever the zone's offset does.
+    for offset in range(0, 9):
+        date = day + timedelta(days=offset)
+        if date.weekday() not in allowed:
+            continue
+        # Round-trip through UTC normalises a time inside a spring-forward gap (fold=0:
+        # the first of two in a fold). The earliest is taken, as a time in a gap can
+        # land after a later time of the same day.
+        upcoming = [
+            moment
+            for at in cadence.times
+            if (moment := datetime.combine(date, at, tzinfo=zone).astimezone(UTC)) > after
+        ]
+        if upcoming:
+            return min(upcoming)
+    raise AssertionError("unreachable: a weekly time recurs within nine days")  # pragma: no cover

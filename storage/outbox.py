@@ -7,22 +7,25 @@ once the reader's next one is due, a breaking push after its maximum age; the la
 is kept). Articles carried by a row are reserved in ``deliveries`` when it is queued,
 so no later digest repeats them; a row that fails or expires releases them again, and an
 expired digest moves its reader's window back, so the next digest carries its articles.
+
+This module queues rows and reads them for the sender; ``storage.outbox_results`` writes
+what Telegram answered. A row carries its send options: the forum topic (``thread_id``),
+quiet hours (``disable_notification``, ``hold_until``: a held push waits alone, the
+chat's other messages pass it) and the link to preview (``link_preview_url``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
 
 from sqlite_utils import Database
 
 from digest.keyboard import Button, Keyboard
 from storage.db import from_db_time, to_db_time, write_transaction
-from storage.readers import ReaderStatus, migrate_chat
 from storage.schedules import DigestDone, write_schedule_advances
 
 PRIORITY_ANSWER = 0
@@ -56,6 +59,9 @@ class OutgoingMessage:
     article_ids: tuple[int, ...] = ()
     push_id: int | None = None
     thread_id: int | None = None  # a forum topic (message_thread_id); None: the chat itself
+    disable_notification: bool = False  # quiet hours: arrives without sound
+    hold_until: datetime | None = None  # quiet hours: not sent before (others pass it)
+    link_preview_url: str | None = None  # None: no link preview
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,33 +77,14 @@ class QueuedMessage:
     created_at: datetime | None = None
     next_digest_at: datetime | None = None  # the reader's: a digest is worth sending until then
     thread_id: int | None = None
+    disable_notification: bool = False
+    hold_until: datetime | None = None  # a push held for quiet hours: its age counts from here
+    link_preview_url: str | None = None
 
     @property
     def keyboard(self) -> Keyboard:
         """The row's buttons; raises on a malformed stored keyboard (recorded on the row)."""
         return keyboard_from_json(self.reply_markup)
-
-
-SendOutcome = Literal["sent", "retry", "failed", "blocked", "migrated", "expired"]
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    outbox_id: int
-    chat_id: int
-    outcome: SendOutcome
-    message_id: int | None = None
-    error: str | None = None
-    retry_at: datetime | None = None
-    new_chat_id: int | None = None
-    attempted: bool = True  # a send was made (False: expired before it was tried)
-
-
-@dataclass(frozen=True, slots=True)
-class RecordSummary:
-    blocked_chats: tuple[int, ...] = ()
-    pushes_touched: frozenset[int] = field(default_factory=frozenset)
-    pushes_finished: frozenset[int] = field(default_factory=frozenset)  # nothing pending left
 
 
 def keyboard_json(keyboard: Keyboard) -> str | None:
@@ -128,7 +115,8 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
     for message in messages:
         (outbox_id,) = conn.execute(
             "INSERT INTO outbox (chat_id, priority, kind, text, reply_markup, push_id, status, "
-            "attempts, created_at, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
+            "attempts, created_at, thread_id, disable_notification, hold_until, link_preview_url) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) RETURNING id",
             (
                 message.chat_id,
                 message.priority,
@@ -139,6 +127,9 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
                 OutboxStatus.PENDING,
                 now_text,
                 message.thread_id,
+                int(message.disable_notification) or None,
+                to_db_time(message.hold_until) if message.hold_until else None,
+                message.link_preview_url,
             ),
         ).fetchone()
         ids.append(outbox_id)
@@ -174,13 +165,16 @@ def pending_batch(
     skip = set(skip_ids)
     rows = db.execute(
         "SELECT o.id, o.chat_id, o.text, o.priority, o.kind, o.attempts, o.reply_markup, "
-        "o.push_id, o.created_at, r.next_digest_at, o.thread_id FROM outbox o "
+        "o.push_id, o.created_at, r.next_digest_at, o.thread_id, o.disable_notification, "
+        "o.hold_until, o.link_preview_url FROM outbox o "
         "LEFT JOIN readers r ON r.chat_id = o.chat_id "
         "WHERE o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= ?) "
+        # A push held for quiet hours waits alone: the chat's other messages go by it.
+        "AND (o.hold_until IS NULL OR o.hold_until <= ?) "
         # A chat waiting to retry one message waits with all its later ones: order holds.
         "AND o.chat_id NOT IN (SELECT chat_id FROM outbox WHERE status = 'pending' "
         "AND not_before > ?) ORDER BY o.priority, o.id LIMIT ?",
-        (to_db_time(now), to_db_time(now), limit + len(skip)),
+        (to_db_time(now), to_db_time(now), to_db_time(now), limit + len(skip)),
     ).fetchall()
     return [
         QueuedMessage(
@@ -195,135 +189,13 @@ def pending_batch(
             created_at=from_db_time(row[8]) if row[8] else None,
             next_digest_at=from_db_time(row[9]) if row[9] else None,
             thread_id=row[10],
+            disable_notification=bool(row[11]),
+            hold_until=from_db_time(row[12]) if row[12] else None,
+            link_preview_url=row[13],
         )
         for row in rows
         if row[0] not in skip
     ][:limit]
-
-
-def record_results(db: Database, results: Sequence[SendResult], now: datetime) -> RecordSummary:
-    """Write what Telegram answered, in one transaction."""
-    now_text = to_db_time(now)
-    blocked: list[int] = []
-    with write_transaction(db):
-        conn = db.conn
-        sent = [r for r in results if r.outcome == "sent"]
-        conn.executemany(
-            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, "
-            "attempts = attempts + 1 WHERE id = ?",
-            [(r.message_id, now_text, r.outbox_id) for r in sent],
-        )
-        conn.executemany(
-            "UPDATE deliveries SET sent_at = ? WHERE outbox_id = ?",
-            [(now_text, r.outbox_id) for r in sent],
-        )
-        for r in results:
-            if r.outcome == "retry":
-                conn.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ? "
-                    "WHERE id = ?",
-                    (to_db_time(r.retry_at) if r.retry_at else None, r.error, r.outbox_id),
-                )
-            elif r.outcome == "failed" and _topic_gone(db, r):
-                pass  # still pending, now for the group itself: sent again at once
-            elif r.outcome == "failed":
-                conn.execute(
-                    "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? "
-                    "WHERE id = ?",
-                    (r.error, r.outbox_id),
-                )
-                conn.execute("DELETE FROM deliveries WHERE outbox_id = ?", (r.outbox_id,))
-                if _no_rights(db, r, now_text):
-                    blocked.append(r.chat_id)
-            elif r.outcome == "expired":
-                # Imported here: expiry names OutboxStatus, defined above.
-                from storage.expiry import expire_rows
-
-                expire_rows(db, [r.outbox_id], r.error or "expired", attempted=r.attempted)
-            elif r.outcome == "blocked":
-                _drop_chat(db, r.chat_id, r.error or "blocked", now_text)
-                blocked.append(r.chat_id)
-            elif r.outcome == "migrated" and r.new_chat_id is not None:
-                migrate_chat(db, r.chat_id, r.new_chat_id)
-    pushes = frozenset(
-        push_id
-        for (push_id,) in db.execute(
-            f"SELECT DISTINCT push_id FROM outbox WHERE push_id IS NOT NULL AND id IN "
-            f"({','.join('?' * len(results)) or 'NULL'})",
-            [r.outbox_id for r in results],
-        )
-    )
-    finished = frozenset(
-        push_id
-        for push_id in pushes
-        if db.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM outbox WHERE push_id = ? AND status = 'pending')",
-            (push_id,),
-        ).fetchone()[0]
-    )
-    return RecordSummary(
-        blocked_chats=tuple(blocked), pushes_touched=pushes, pushes_finished=finished
-    )
-
-
-# Refusals that mean a group or channel will refuse every later message too (the bot was
-# demoted in a channel, or may not write in a group): paused like a 403, not a daily loop.
-NO_RIGHTS = ("need administrator rights", "not enough rights to send", "chat_write_forbidden")
-THREAD_GONE = "message thread not found"
-
-
-def _no_rights(db: Database, r: SendResult, now_text: str) -> bool:
-    """A refusal that the chat will repeat for every message: pause it (True)."""
-    error = (r.error or "").lower()
-    if not any(marker in error for marker in NO_RIGHTS):
-        return False
-    _drop_chat(db, r.chat_id, r.error or "no rights", now_text)
-    return True
-
-
-def _topic_gone(db: Database, r: SendResult) -> bool:
-    """A forum topic was deleted (True): this message and what follows go to the group
-    itself (its General topic), the message at once; nothing is lost."""
-    if THREAD_GONE not in (r.error or "").lower():
-        return False
-    conn = db.conn
-    conn.execute("UPDATE readers SET thread_id = NULL WHERE chat_id = ?", (r.chat_id,))
-    conn.execute(
-        "UPDATE outbox SET thread_id = NULL WHERE chat_id = ? AND status = 'pending'",
-        (r.chat_id,),
-    )
-    conn.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-        (r.error, r.outbox_id),
-    )
-    return True
-
-
-def _drop_chat(db: Database, chat_id: int, reason: str, now_text: str) -> None:
-    """A reader blocked the bot (or the chat is gone): stop, and drop what was queued.
-
-    A group or channel is paused so: ``paused_reason`` keeps why, for /stats.
-    """
-    conn = db.conn
-    conn.execute(
-        "UPDATE readers SET status = ?, paused_reason = ?, updated_at = ? WHERE chat_id = ?",
-        (ReaderStatus.BLOCKED, reason, now_text, chat_id),
-    )
-    conn.execute(
-        "DELETE FROM deliveries WHERE outbox_id IN "
-        "(SELECT id FROM outbox WHERE chat_id = ? AND status = 'pending')",
-        (chat_id,),
-    )
-    conn.execute(
-        "UPDATE outbox SET status = 'dropped', last_error = ? "
-        "WHERE chat_id = ? AND status = 'pending'",
-        (reason, chat_id),
-    )
-
-
-def drop_chat(db: Database, chat_id: int, reason: str, now: datetime) -> None:
-    with write_transaction(db):
-        _drop_chat(db, chat_id, reason, to_db_time(now))
 
 
 StatusCounts = dict[OutboxStatus, int]

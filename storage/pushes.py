@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 
 from sqlite_utils import Database
 
+from digest.assemble import provider_key
+from digest.keywords import KeywordFilter, Searchable
+from digest.quiet import quiet_end
+from storage.articles import article_by_id
+from storage.controls import keyword_filters, muted_keys
 from storage.db import to_db_time, write_transaction
 from storage.outbox import PRIORITY_BREAKING, MessageKind, OutgoingMessage, enqueue
-from storage.readers import audience
+from storage.reader_lists import audience
+from storage.readers import QuietMode, load_zone
 from storage.subscriptions import thread_ids
+
+_TAG = re.compile(r"<[^>]+>")
 
 
 class PushStatus(StrEnum):
@@ -50,7 +60,7 @@ def create_push(
                 created_by,
                 article_id,
                 text,
-                len(_audience(db, article_id, topic_ids)),
+                len(_audience(db, article_id, topic_ids, text, now)),
                 PushStatus.PREVIEW,
                 to_db_time(now),
             ),
@@ -60,10 +70,16 @@ def create_push(
     return push
 
 
-def _audience(db: Database, article_id: int | None, topic_ids: frozenset[int] | None) -> list[int]:
-    readers = audience(db, topic_ids)
+def _audience(
+    db: Database,
+    article_id: int | None,
+    topic_ids: frozenset[int] | None,
+    text: str = "",
+    now: datetime | None = None,
+) -> list[int]:
+    readers = audience(db, topic_ids, now)
     if article_id is None:
-        return readers
+        return _by_keywords(db, readers, None, text)
     # The article may already have reached some readers (a digest, an earlier push).
     have = {
         chat_id
@@ -71,7 +87,63 @@ def _audience(db: Database, article_id: int | None, topic_ids: frozenset[int] | 
             "SELECT chat_id FROM deliveries WHERE article_id = ?", (article_id,)
         )
     }
-    return [chat_id for chat_id in readers if chat_id not in have]
+    return _by_keywords(db, [c for c in readers if c not in have], article_id, text)
+
+
+def _by_keywords(db: Database, readers: list[int], article_id: int | None, text: str) -> list[int]:
+    """Readers' own filters apply to pushes as to digests: an article push skips readers
+    whose exclude list it matches, whose include list it misses, or who muted its source;
+    a free-text push (an announcement to all) skips only those whose exclude list it
+    matches."""
+    filters = keyword_filters(db, readers)
+    muted = muted_keys(db, readers) if article_id is not None else {}
+    if not filters and not muted:
+        return readers
+    article = article_by_id(db, article_id) if article_id is not None else None
+    if article is not None:
+        searchable = Searchable.of(article.title, article.excerpt)
+        source = provider_key(article.provider) if article.provider else None
+    else:
+        searchable = Searchable.of(html.unescape(_TAG.sub(" ", text)), "")
+        source = None
+
+    def admits(chat_id: int) -> bool:
+        if source is not None and source in muted.get(chat_id, ()):
+            return False
+        found = filters.get(chat_id)
+        if found is None:
+            return True
+        if article is None:
+            found = KeywordFilter(exclude=found.exclude)
+        return found.admits(searchable)
+
+    return [chat_id for chat_id in readers if admits(chat_id)]
+
+
+def _quiet(
+    db: Database, readers: list[int], now: datetime
+) -> dict[int, tuple[bool, datetime | None]]:
+    """Per reader in quiet hours now: (silent, hold until). Others are absent."""
+    found: dict[int, tuple[bool, datetime | None]] = {}
+    wanted = set(readers)
+    for chat_id, zone, start, end, mode in db.execute(
+        "SELECT chat_id, timezone, quiet_start, quiet_end, quiet_mode FROM readers "
+        "WHERE quiet_start IS NOT NULL AND quiet_end IS NOT NULL"
+    ):
+        if chat_id not in wanted:
+            continue
+        try:
+            ends = quiet_end(_clock(start), _clock(end), load_zone(zone), now)
+        except ValueError:
+            continue
+        if ends is not None:
+            found[chat_id] = (True, ends if mode == QuietMode.HOLD else None)
+    return found
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
 
 
 def get_push(db: Database, push_id: int) -> Push | None:
@@ -114,9 +186,10 @@ def start_push(
         push = get_push(db, push_id)
         if push is None or push.status != PushStatus.PREVIEW:
             return None
-        readers = _audience(db, push.article_id, topic_ids)
+        readers = _audience(db, push.article_id, topic_ids, push.text, now)
         article_ids = (push.article_id,) if push.article_id is not None else ()
         threads = thread_ids(db, readers)  # a forum group gets it in its digest's topic
+        quiet = _quiet(db, readers, now)
         enqueue(
             db,
             [
@@ -128,6 +201,8 @@ def start_push(
                     article_ids=article_ids,
                     push_id=push_id,
                     thread_id=threads.get(chat_id),
+                    disable_notification=quiet.get(chat_id, (False, None))[0],
+                    hold_until=quiet.get(chat_id, (False, None))[1],
                 )
                 for chat_id in readers
             ],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from storage.controls import keyword_filters, muted_keys
 from storage.db import from_db_time, to_db_time
 from storage.readers import (
     CATCH_UP_LIMIT,
@@ -18,9 +20,16 @@ from storage.readers import (
     reader_from_row,
 )
 
+_LOGGER = logging.getLogger(__name__)
+BROKEN_RETRY = timedelta(days=1)  # a reader whose row cannot be read is tried again then
 
-def due_readers(db: Database, now: datetime, limit: int = 100_000) -> list[Reader]:
-    """Active readers whose next digest time has passed, with their topics (two queries)."""
+
+def due_readers(
+    db: Database, now: datetime, limit: int = 100_000, broken: list[int] | None = None
+) -> list[Reader]:
+    """Active readers whose next digest time has passed, with their topics, keywords and
+    muted sources. A row that cannot be read is logged, left out, and its chat id added to
+    ``broken`` (see :func:`postpone`): one reader's bad data never stops the others."""
     rows = db.execute(
         f"SELECT {READER_COLUMNS} FROM readers WHERE status = ? AND next_digest_at <= ? "
         "ORDER BY next_digest_at LIMIT ?",
@@ -35,7 +44,35 @@ def due_readers(db: Database, now: datetime, limit: int = 100_000) -> list[Reade
         (ReaderStatus.ACTIVE, to_db_time(now)),
     ):
         topics.setdefault(chat_id, set()).add(topic_id)
-    return [reader_from_row(row, frozenset(topics.get(row[0], ()))) for row in rows]
+    ids = [int(row[0]) for row in rows]
+    filters = keyword_filters(db, ids)
+    muted = muted_keys(db, ids)
+    readers: list[Reader] = []
+    for row in rows:
+        chat_id = int(row[0])
+        try:
+            readers.append(
+                reader_from_row(
+                    row,
+                    frozenset(topics.get(chat_id, ())),
+                    filters.get(chat_id),
+                    muted.get(chat_id, frozenset()),
+                )
+            )
+        except Exception:
+            _LOGGER.exception("reader %s: stored settings cannot be read; skipped", chat_id)
+            if broken is not None:
+                broken.append(chat_id)
+    return readers
+
+
+def postpone(db: Database, chat_ids: Sequence[int], now: datetime) -> None:
+    """Readers whose data broke a tick wait :data:`BROKEN_RETRY` before the next try."""
+    db.conn.executemany(
+        "UPDATE readers SET next_digest_at = ? WHERE chat_id = ?",
+        [(to_db_time(now + BROKEN_RETRY), chat_id) for chat_id in chat_ids],
+    )
+    db.conn.commit()
 
 
 def earliest_window(db: Database, now: datetime) -> datetime | None:

@@ -189,3 +189,61 @@ def m010_groups_channels_subscribers(db: Database) -> None:
     )
     db.table("channel_managers").create_index(["user_id"])
     db.table("outbox").add_column("thread_id", int)  # message_thread_id of the send
+
+
+@MIGRATIONS()
+def m011_reader_controls_settings(db: Database) -> None:
+    """Issue 11: cadence, pause, quiet hours and digest shape per subscription; keywords,
+    muted sources and pending text prompts in tables of their own."""
+    readers = db.table("readers")
+    readers.add_column("digest_times", str)  # "07:30,19:00"; NULL: digest_time alone
+    readers.add_column("digest_days", str)  # digest.schedule.Days; NULL: daily
+    readers.add_column("paused_until", str)  # UTC instant; no digests or pushes before it
+    readers.add_column("quiet_start", str)  # HH:MM local; NULL: no quiet hours
+    readers.add_column("quiet_end", str)
+    readers.add_column("quiet_mode", str)  # "silent" | "hold"
+    readers.add_column("digest_size", int)  # 5, 10 or 20; NULL: 10
+    readers.add_column("link_previews", str)  # "off" | "first" | "all"; NULL: off
+    readers.add_column("digest_order", str)  # "ranked" | "newest"; NULL: ranked
+    db.table("reader_keywords").create(
+        {
+            "id": int,
+            "chat_id": int,
+            "kind": str,  # "include" | "exclude"
+            "term": str,  # as the reader wrote it
+            "term_key": str,  # normalised words (digest.keywords.Term.key)
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"chat_id", "kind", "term", "term_key"},
+    )
+    db.table("reader_keywords").create_index(["chat_id", "kind", "term_key"], unique=True)
+    db.table("reader_muted").create(
+        {"id": int, "chat_id": int, "provider": str, "provider_key": str, "created_at": str},
+        pk="id",
+        not_null={"chat_id", "provider", "provider_key"},
+    )
+    db.table("reader_muted").create_index(["chat_id", "provider_key"], unique=True)
+    db.table("prompts").create(
+        {
+            "user_id": int,  # one pending prompt per user: the latest wins
+            "chat_id": int,  # the subscription the answer changes
+            "kind": str,
+            "message_id": int,  # the ForceReply prompt message
+            "expires_at": str,
+            "created_at": str,
+        },
+        pk="user_id",
+        not_null={"chat_id", "kind", "expires_at"},
+    )
+
+
+@MIGRATIONS()
+def m011_reader_controls_outbox(db: Database) -> None:
+    """Issue 11: per-row send options (quiet hours, link previews)."""
+    outbox = db.table("outbox")
+    outbox.add_column("disable_notification", int)  # 1: arrives without sound
+    # A held push waits for this instant without holding the chat's other messages
+    # (unlike not_before, which is a retry's wait and keeps a chat's order).
+    outbox.add_column("hold_until", str)
+    outbox.add_column("link_preview_url", str)  # NULL: previews off

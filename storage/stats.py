@@ -11,7 +11,8 @@ from storage.articles import count_articles
 from storage.db import from_db_time, get_state
 from storage.files import Rejection, count_rejections, recent_rejections
 from storage.outbox import StatusCounts, outbox_counts
-from storage.readers import GROUP_KINDS, ChatKind, ReaderCounts, next_digests, reader_counts
+from storage.reader_lists import ReaderCounts, next_digests, reader_counts
+from storage.readers import GROUP_KINDS, ChatKind
 from storage.subscriptions import PausedSubscription, paused_subscriptions
 
 

@@ -39,13 +39,14 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from bot.settings import parse_hhmm
+from bot.env_values import parse_hhmm
 from digest.keyboard import Keyboard
 from digest.model import Article, Candidate, Image, Provider, RelatedLink
 from digest.urls import normalize_url
 from storage.articles import save_articles
 from storage.outbox import PRIORITY_BREAKING, PRIORITY_DIGEST, MessageKind, OutgoingMessage
-from storage.readers import Reader, get_reader, subscribe
+from storage.readers import Reader, get_reader
+from storage.subscriptions import subscribe
 from storage.topics import toggle_topic, topic_ids_by_names
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)  # a Monday noon: "now" for fixed-time tests

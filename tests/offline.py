@@ -97,6 +97,7 @@ class OfflineRequest(BaseRequest):
         "calls",
         "members",
         "messages",
+        "reply_markups",
     )
 
     def __init__(self, bot_user: JsonDict | None = None) -> None:
@@ -108,6 +109,8 @@ class OfflineRequest(BaseRequest):
         # getChatMember's answers by (chat id, user id): a ChatMember's JSON, its status
         # (tests.botapi.members) or Telegram's refusal; anyone else is an ordinary member.
         self.members: dict[tuple[int, int], JsonDict | str | ApiError] = {}
+        # Reply keyboards, ForceReply prompts and removals, by message (not part of it).
+        self.reply_markups: dict[tuple[int, int], JsonDict] = {}
         self._answered_queries: set[str] = set()
         self._message_ids = itertools.count(1)
 
@@ -185,8 +188,12 @@ class OfflineRequest(BaseRequest):
         }
         if entities:
             message["entities"] = entities
-        if markup is not None:
+        if markup is not None and "inline_keyboard" in markup:
+            # Like Telegram: a message carries only an inline keyboard; a reply keyboard,
+            # a ForceReply or a removal is shown by the client, not returned.
             message["reply_markup"] = markup
+        elif markup is not None:
+            self.reply_markups[(chat_id, message["message_id"])] = markup
         self.messages[(chat_id, message["message_id"])] = message
         return message
 

@@ -4,35 +4,59 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import typing
 from enum import StrEnum
 
 import pytest
 
+from digest.callback_data import INT64_MAX, CallbackData, CallbackDataError, ChatId
 from digest.callbacks import (
     FORMATS,
-    INT64_MAX,
-    TOPIC_BUTTONS,
-    CallbackData,
-    CallbackDataError,
     ChannelButton,
     ChannelsAdd,
     ChannelVerb,
-    ChatId,
-    CommonZone,
     DigestMore,
-    PickTime,
-    PickZone,
     PushButton,
     PushVerb,
     RelatedStory,
-    TopicsClear,
-    TopicsDone,
-    TopicsPage,
-    TopicToggle,
     decode_any,
     matcher,
 )
 from digest.keyboard import Button
+from digest.settings_callbacks import (
+    TOPIC_BUTTONS,
+    DaysSet,
+    DaysWord,
+    KeywordRemove,
+    KeywordsClear,
+    LocationAsk,
+    MuteBack,
+    MuteMenu,
+    MuteProvider,
+    OrderWord,
+    PauseFor,
+    PreviewWord,
+    Prompt,
+    PromptButton,
+    QuietModeSet,
+    QuietPreset,
+    QuietWord,
+    Section,
+    SettingsHome,
+    SettingsOpen,
+    ShapeOrder,
+    ShapePreviews,
+    ShapeSize,
+    SourceUnmute,
+    TimeToggle,
+    TopicsClear,
+    TopicsDone,
+    TopicsPage,
+    TopicToggle,
+    ZoneFixed,
+    ZoneOfLanguage,
+    ZonePick,
+)
 
 CHANNEL = -1001234567890  # a channel's (and a supergroup's) chat id: negative, 14 characters
 EXAMPLES: list[tuple[CallbackData, str]] = [
@@ -49,11 +73,32 @@ EXAMPLES: list[tuple[CallbackData, str]] = [
     (TopicsDone(CHANNEL), f"td:{CHANNEL}"),
     (PushButton(PushVerb.SEND, 5), "push:send:5"),
     (PushButton(PushVerb.CANCEL, 5), "push:cancel:5"),
-    (ChannelButton(ChannelVerb.OPEN, CHANNEL), f"chan:open:{CHANNEL}"),
+    (ChannelButton(ChannelVerb.STOP, CHANNEL), f"chan:stop:{CHANNEL}"),
     (ChannelButton(ChannelVerb.RESUME, CHANNEL), f"chan:resume:{CHANNEL}"),
     (ChannelsAdd(), "chadd"),
-    (PickTime(CHANNEL, 1439), f"st:{CHANNEL}:1439"),
-    (PickZone(CHANNEL, CommonZone.LOS_ANGELES), f"sz:{CHANNEL}:America/Los_Angeles"),
+    # Settings: the subscription's chat id is signed (channels are negative).
+    (SettingsHome(CHANNEL), f"set:{CHANNEL}"),
+    (SettingsHome(-INT64_MAX), f"set:-{INT64_MAX}"),
+    (SettingsOpen(Section.KEYWORDS, 501), "so:keywords:501"),
+    (PromptButton(Prompt.INCLUDE, CHANNEL), f"pr:inc:{CHANNEL}"),
+    (KeywordRemove(CHANNEL, 7), f"kr:{CHANNEL}:7"),
+    (KeywordsClear(0), "kc:0"),
+    (MuteMenu(CHANNEL), f"ms:{CHANNEL}"),
+    (MuteProvider(501, 9), "mp:501:9"),
+    (MuteBack(501), "mb:501"),
+    (SourceUnmute(501, 3), "su:501:3"),
+    (TimeToggle(501, 450), "ct:501:450"),
+    (DaysSet(501, DaysWord.WEEKDAYS), "cd:501:weekdays"),
+    (ZonePick(501, 2), "zs:501:2"),
+    (ZoneOfLanguage(501), "zl:501"),
+    (ZoneFixed(CHANNEL, -300), f"zf:{CHANNEL}:-300"),
+    (LocationAsk(501), "zq:501"),
+    (QuietPreset(501, 1), "qs:501:1"),
+    (QuietModeSet(501, QuietWord.HOLD), "qm:501:hold"),
+    (ShapeSize(501, 20), "sz:501:20"),
+    (ShapePreviews(501, PreviewWord.FIRST), "lp:501:first"),
+    (ShapeOrder(501, OrderWord.NEWEST), "od:501:newest"),
+    (PauseFor(501, 7), "pa:501:7"),
 ]
 
 
@@ -93,6 +138,16 @@ def test_every_format_has_an_example_and_a_distinct_prefix() -> None:
         "rel: 1",
         "rel:1 ",
         "rel:1\n",
+        "set:-0",  # a signed field: no minus zero,
+        "set:--1",
+        "set:+5",
+        "set:-01",
+        f"set:-{INT64_MAX + 1}",
+        "set:-",
+        "so:keywords:",
+        "so:nope:1",
+        "mp:-5:-1",  # only the chat is signed
+        "zf:1:-0",
         "rel:1.0",
         "rel:1e3",
         "rel:0x1f",
@@ -126,18 +181,22 @@ def test_every_format_has_an_example_and_a_distinct_prefix() -> None:
         "td:0:0",
         "tdx",
         "chan",
-        "chan:open",
-        "chan:open:",
+        "chan:stop",
+        "chan:stop:",
         "chan:delete:-100",
-        "chan:OPEN:-100",
-        "chan:open:-100:1",
+        "chan:STOP:-100",
+        "chan:stop:-100:1",
+        "chan:open:-100",  # the channel screen is the settings screen now: set:<chat>
+        "chan:time:-100",
         "chadd:1",
-        "st:-100",
-        "st:-100:-1",
-        "st:-100:x",
-        "sz:-100:Mars/Olympus",
+        "st:-100:480",  # issue 10's time and zone stand-ins: the settings screens now
+        "sz:-100:Europe/Berlin",
         "sz:-100:utc",
         "sz:-100",
+        "sz:-100:-5",
+        "tc:-100:1:0",  # issue 11's first topic formats: one picker, tt/tp/tx/td
+        "tg:-100:0",
+        "tk:-100:0",
         "digest:more:1",
         "digest:more ",
         "digest:",
@@ -221,11 +280,38 @@ def test_the_longest_settings_buttons_of_a_channel_fit_in_64_bytes() -> None:
     longest = -(10**13 - 1)  # channel ids are -100 followed by 10 digits today: room to grow
     for value in (
         TopicToggle(longest, INT64_MAX, INT64_MAX),
-        PickZone(longest, max(CommonZone, key=len)),
         ChannelButton(max(ChannelVerb, key=len), longest),
+        SettingsOpen(max(Section, key=len), longest),
+        PromptButton(max(Prompt, key=len), longest),
+        KeywordRemove(longest, INT64_MAX),
+        MuteProvider(longest, INT64_MAX),
+        SourceUnmute(longest, INT64_MAX),
+        DaysSet(longest, max(DaysWord, key=len)),
+        ZoneFixed(longest, -14 * 60),
+        QuietModeSet(longest, max(QuietWord, key=len)),
+        ShapePreviews(longest, max(PreviewWord, key=len)),
+        ShapeOrder(longest, max(OrderWord, key=len)),
     ):
         assert len(value.encode()) <= 64
         assert type(value).decode(value.encode()) == value
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_every_format_with_a_channel_id_fits_in_64_bytes(kind: type[CallbackData]) -> None:
+    """Each format filled with the widest values its fields take, the chat a channel's."""
+    widest: list[object] = []
+    for hint in typing.get_type_hints(kind, include_extras=True).values():
+        if typing.get_origin(hint) is typing.ClassVar:
+            continue
+        if hint == ChatId:
+            widest.append(-(10**13 - 1))  # a channel id with room to grow
+        elif hint is int:
+            widest.append(INT64_MAX)
+        else:
+            widest.append(max(hint, key=len))
+    value = typing.cast("typing.Callable[..., CallbackData]", kind)(*widest)
+    assert len(value.encode().encode()) <= 64
+    assert kind.decode(value.encode()) == value
 
 
 class ChatVote(CallbackData, prefix="cv"):

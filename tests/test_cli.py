@@ -29,7 +29,9 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, folder: Path) -> dict[s
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     (tmp_path / "articles").mkdir(exist_ok=True)
-    (tmp_path / "store").mkdir(exist_ok=True)  # the database's folder: newsdigest never creates folders
+    (tmp_path / "store").mkdir(
+        exist_ok=True
+    )  # the database's folder: newsdigest never creates folders
     return values
 
 

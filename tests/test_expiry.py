@@ -9,14 +9,8 @@ from sqlite_utils import Database
 from bot.delivery.digest_queue import run_digest_tick
 from storage.db import from_db_time, to_db_time
 from storage.expiry import expire_rows, expire_stale_digests
-from storage.outbox import (
-    OutgoingMessage,
-    SendResult,
-    delivered_to,
-    enqueue,
-    outbox_counts,
-    record_results,
-)
+from storage.outbox import OutgoingMessage, delivered_to, enqueue, outbox_counts
+from storage.outbox_results import SendResult, record_results
 from storage.readers import get_reader
 from tests.factories import subscribe_reader
 

@@ -17,16 +17,14 @@ from storage.outbox import (
     PRIORITY_DIGEST,
     MessageKind,
     OutgoingMessage,
-    SendResult,
     commit_digests,
     delivered_to,
-    drop_chat,
     enqueue,
     outbox_counts,
     pending_batch,
     push_counts,
-    record_results,
 )
+from storage.outbox_results import SendResult, record_results
 from storage.pushes import (
     PushStatus,
     cancel_push,
@@ -34,8 +32,9 @@ from storage.pushes import (
     get_push,
     start_push,
 )
-from storage.readers import ReaderStatus, get_reader, set_status
+from storage.readers import ReaderStatus, get_reader
 from storage.schedules import DigestDone
+from storage.subscriptions import drop_chat, set_status
 from storage.topics import topic_ids_by_names
 from tests.factories import NOW, articles_on, outgoing, store_articles, subscribe_reader
 

@@ -9,22 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlite_utils import Database
 
-from bot.settings import parse_hhmm
+from bot.env_values import parse_hhmm
 from digest.schedule import next_occurrence
 from storage.db import to_db_time
 from storage.outbox import PRIORITY_DIGEST, OutgoingMessage, commit_digests, enqueue
-from storage.readers import (
-    ReaderNotFound,
-    ReaderStatus,
-    audience,
-    get_reader,
-    migrate_chat,
-    reader_counts,
-    set_schedule,
-    set_status,
-    subscribe,
-)
+from storage.reader_lists import audience, reader_counts
+from storage.reader_settings import set_schedule
+from storage.readers import ReaderNotFound, ReaderStatus, get_reader
 from storage.schedules import DigestDone, due_readers
+from storage.subscriptions import migrate_chat, set_status, subscribe
 from storage.topics import all_topics, clear_topics, toggle_topic, topic_ids_by_names
 from tests.factories import NOW, articles_on, store_articles, subscribe_reader, topic_id
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.settings import DEFAULT_API_URL, Settings, SettingsError
+from bot.env_values import SettingsError
+from bot.settings import DEFAULT_API_URL, Settings
 
 TOKEN = "123456789:AAH-secret_token-value"
 
@@ -229,6 +230,8 @@ def test_env_example_lists_every_variable() -> None:
     for name in sorted(names):
         assert f"{name}=" in example, f"{name} missing from .env.example"
         assert f"`{name}`" in readme, f"{name} missing from README's table"
+
+
 def test_delivery_settings_are_read_and_validated(tmp_path: Path) -> None:
     defaults = Settings.from_env({}, dotenv_path=None)
     assert defaults.breaking_max_age.total_seconds() == 6 * 3600

@@ -19,31 +19,25 @@ from storage.outbox import (
     PRIORITY_DIGEST,
     MessageKind,
     OutgoingMessage,
-    SendResult,
     enqueue,
     outbox_counts,
     pending_batch,
-    record_results,
 )
+from storage.outbox_results import SendResult, record_results
 from storage.pushes import create_push, start_push
-from storage.readers import (
-    ChatKind,
-    Reader,
-    ReaderCounts,
-    ReaderStatus,
-    get_reader,
-    migrate_chat,
-    reader_counts,
-    set_status,
-    subscribe,
-)
+from storage.reader_lists import ReaderCounts, reader_counts
+from storage.reader_settings import set_pause
+from storage.readers import ChatKind, Reader, ReaderStatus, get_reader
 from storage.stats import gather_stats
 from storage.subscriptions import (
     add_manager,
     managed_channels,
+    migrate_chat,
     pause,
     paused_subscriptions,
     resume,
+    set_status,
+    subscribe,
     thread_ids,
 )
 from tests.factories import NOW, articles_on, outgoing, store_articles, subscribe_reader
@@ -174,6 +168,44 @@ def test_resume_leaves_a_stopped_subscription_stopped(db: Database) -> None:
     set_status(db, GROUP, ReaderStatus.STOPPED, NOW)
     back = resume(db, GROUP, NOW)
     assert back is not None and back.status == "stopped"
+
+
+def test_a_refused_send_to_a_stopped_subscription_leaves_it_stopped(db: Database) -> None:
+    """A 403 (or a lost right) for a row queued before /stop drops the queue but does not
+    turn the stop into a pause, so re-adding the bot does not bring the digests back."""
+    shared(db, CHANNEL, ChatKind.CHANNEL)
+    [outbox_id] = enqueue(db, [outgoing(CHANNEL, "digest")], NOW)
+    set_status(db, CHANNEL, ReaderStatus.STOPPED, NOW)
+    record_results(db, [SendResult(outbox_id, CHANNEL, "blocked", error="Forbidden")], NOW)
+    found = get_reader(db, CHANNEL)
+    assert found is not None and (found.status, found.paused_reason) == ("stopped", None)
+    assert outbox_counts(db)["dropped"] == 1
+    back = resume(db, CHANNEL, NOW + timedelta(hours=1))
+    assert back is not None and back.status == "stopped"
+
+
+def test_a_pause_and_a_paused_group_do_not_undo_each_other(db: Database) -> None:
+    """/pause is a setting (paused_until), a removed bot a state (blocked): the bot's
+    return resumes the state and keeps the reader's pause; /resume ends the pause only."""
+    shared(db, GROUP, ChatKind.SUPERGROUP, at=time(9, 0))
+    until = NOW + timedelta(days=10)
+    set_pause(db, GROUP, until, NOW)
+    assert pause(db, GROUP, "the bot was removed from the group", NOW) is True
+    # /resume while the bot is away: the pause ends, the group stays paused by the removal.
+    after_resume = set_pause(db, GROUP, None, NOW + timedelta(hours=1))
+    assert (after_resume.status, after_resume.paused_until) == ("blocked", None)
+    set_pause(db, GROUP, until, NOW + timedelta(hours=2))
+    back = resume(db, GROUP, NOW + timedelta(days=1))
+    assert back is not None and (back.status, back.paused_until) == ("active", until)
+    assert back.next_digest_at is not None and back.next_digest_at > until  # after the pause
+    # /stop keeps the pause for a later /start; /start keeps it too (it ends on its date).
+    set_status(db, GROUP, ReaderStatus.STOPPED, NOW + timedelta(days=2))
+    again, _ = subscribe(
+        db, GROUP, user_id=None, first_name="", username=None, default_time=time(9, 0),
+        default_zone=ZoneInfo("UTC"), now=NOW + timedelta(days=3), kind=ChatKind.SUPERGROUP,
+    )  # fmt: skip
+    assert (again.status, again.paused_until) == ("active", until)
+    assert again.next_digest_at is not None and again.next_digest_at > until
 
 
 def test_a_users_channels_are_theirs_only_by_title(db: Database) -> None:

@@ -42,6 +42,7 @@ def reference_key(url: str) -> str:
     scheme = "https" if parts.scheme.lower() == "http" else parts.scheme.lower()
     return urlunsplit((scheme, netloc, parts.path.rstrip("/"), query, ""))
 
+
 URLS: list[tuple[object, bool]] = [
     ("https://example.com", True),
     ("http://example.com/a/b?c=d#e", True),

@@ -24,17 +24,17 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.chat.channel_screen import channel_view
 from bot.chat.replies import answer, answer_stale
 from bot.chat.rights import RightsUnknown, membership
+from bot.chat.settings_menu import show_home, status_text
 from bot.chat.target import RIGHTS_UNKNOWN
 from bot.context import BotContext
-from digest.callbacks import ChannelButton, ChannelsAdd, ChannelVerb
+from digest.callbacks import ChannelsAdd
 from digest.html import escape
+from digest.settings_callbacks import SettingsHome
 from storage.db import utcnow
-from storage.readers import ChatKind, ReaderStatus, get_reader, subscribe
-from storage.subscriptions import add_manager, managed_channels
-from storage.topics import topics_by_ids
+from storage.readers import ChatKind, ReaderStatus, get_reader
+from storage.subscriptions import add_manager, managed_channels, subscribe
 
 _LOGGER = logging.getLogger(__name__)
 CHANNEL_REQUEST = 1  # request_id of the chat-picker button; chat_shared names it back
@@ -95,16 +95,10 @@ async def cmd_channels(update: Update, context: BotContext) -> None:
     if not channels:
         await answer(update, add_help(context.bot.username), reply_keyboard=picker())
         return
-    lines = [
-        f"• 📢 {escape(c.title or str(c.chat_id))}: "
-        + {ReaderStatus.ACTIVE: "active", ReaderStatus.STOPPED: "stopped"}.get(c.status, "paused")
-        for c in channels
-    ]
+    now = utcnow()
+    lines = [f"• 📢 {escape(c.title or str(c.chat_id))}: {status_text(c, now)}" for c in channels]
     keyboard = (
-        *(
-            (ChannelButton(ChannelVerb.OPEN, c.chat_id).button(f"📢 {c.title or c.chat_id}"),)
-            for c in channels
-        ),
+        *((SettingsHome(c.chat_id).button(f"📢 {c.title or c.chat_id}"),) for c in channels),
         (ChannelsAdd().button("➕ Add a channel"),),
     )
     text = "<b>Your channels</b>\n" + "\n".join(lines) + "\n\nTap one for its settings."
@@ -245,11 +239,9 @@ async def _subscribe(
     await store.run(add_manager, chat_id, user_id, now)
     _LOGGER.info("channel %s added by %s (new: %s)", chat_id, user_id, is_new)
     if is_new:
-        note = "Added: it gets one digest of the news a day. Pick its topics and time below."
+        note = "Added: it gets one digest of the news a day. Pick its topics and times below."
     elif before is not None and before.status == ReaderStatus.ACTIVE:
         note = "It is subscribed already; you can change its settings here and in /channels."
     else:
         note = "Welcome back: its digests resume with the settings it had."
-    topics = await store.run(topics_by_ids, reader.topic_ids)
-    text, keyboard = channel_view(reader, [t.name for t in topics])
-    await answer(update, f"{note}\n\n{text}", keyboard)
+    await show_home(update, context, reader, note)

@@ -12,6 +12,7 @@ from bot.chat.target import reading
 from bot.context import BotContext
 from bot.delivery.digest_queue import queue_digest_now
 from digest.callbacks import DigestMore
+from digest.explain import explain_nothing
 from storage.db import utcnow
 from storage.readers import Reader
 
@@ -26,15 +27,19 @@ async def send_digest_now(update: Update, context: BotContext) -> None:
 
 async def _queue_now(update: Update, context: BotContext, reader: Reader) -> None:
     now = utcnow()
-    result = await context.services.db.run(queue_digest_now, reader, now)
+    result = await context.services.db.run(
+        queue_digest_now, reader, now, max_age=context.settings.max_age
+    )
     if result.queued:
         _LOGGER.info("reader %s: on-demand digest queued (%d parts)", reader.chat_id, result.queued)
         context.services.sender.wake()
         return
+    why = explain_nothing(result.nothing, context.settings.max_age)
     await answer(
         update,
-        f"Nothing new since {format_local(result.since, reader.zone)}. "
-        "Your next digest will have what arrives meanwhile; /topics widens what you get.",
+        f"Nothing new since {format_local(result.since, reader.zone)}"
+        + (f": {why}" if why else ".")
+        + " Your next digest will have what arrives meanwhile; /topics widens what you get.",
     )
 
 

@@ -13,25 +13,32 @@ from telegram import Update
 
 from bot.chat.replies import answer, thread_of
 from bot.chat.target import require_group_admin
+from bot.chat.zones import start_zone_rows
 from bot.context import BotContext
-from digest.callbacks import TopicsPage
 from digest.html import escape
+from digest.keyboard import Button
+from digest.settings_callbacks import TopicsPage
 from storage.db import utcnow
-from storage.readers import ChatKind, Reader, ReaderStatus, get_reader, migrate_chat, subscribe
+from storage.readers import ChatKind, Reader, ReaderStatus, get_reader
+from storage.subscriptions import migrate_chat, subscribe
 
 _LOGGER = logging.getLogger(__name__)
 GROUP_HELP = (
-    "<b>newsdigest</b> posts one digest of the news in this group's topics each day.\n\n"
+    "<b>newsdigest</b> posts digests of the news in this group's topics.\n\n"
     "<b>Everyone</b>\n"
     "/digest — what is new, right now\n"
     "/related &lt;link or words&gt; — other coverage of a story\n"
-    "/settings — this group's topics, time and zone\n"
+    "/settings — this group's settings (administrators change them with the buttons)\n"
+    "/keywords, /sources — its keyword filters and muted sources\n"
     "/help — this message\n\n"
     "<b>Administrators</b>\n"
     "/start — subscribe this group (in a forum: to the topic you send it in)\n"
     "/topics — choose the topics (none chosen = everything)\n"
-    "/time HH:MM — when the digest comes (e.g. /time 07:30)\n"
-    "/timezone Area/City — the group's time zone (e.g. /timezone Europe/Berlin)\n"
+    "/time 07:30 19:00 — when digests come (up to 4 a day; /time weekdays 7:30)\n"
+    "/timezone berlin — the group's time zone (a city, Europe/Berlin, JST)\n"
+    '/include word "a phrase", /exclude word — only or never stories with these words\n'
+    "/quiet 22:00-07:00 — breaking news silently at night\n"
+    "/pause 7d, /resume — no digests for a while\n"
     "/stop — no more digests (/start brings them back with the same settings)"
 )
 STOPPED = (
@@ -45,7 +52,8 @@ WELCOME = (
 
 
 def _when(reader: Reader) -> str:
-    return f"{reader.digest_time:%H:%M} ({escape(reader.zone.key)})"
+    times = ", ".join(f"{t:%H:%M}" for t in reader.schedule.times)
+    return f"{times} ({escape(reader.zone.key)})"
 
 
 async def start_group(update: Update, context: BotContext) -> None:
@@ -74,8 +82,8 @@ async def start_group(update: Update, context: BotContext) -> None:
     if is_new:
         text = (
             f"Subscribed: this group gets one digest of the news a day at {_when(reader)}"
-            f"{here}.\n\nNext step: pick its topics with /topics (with none chosen it gets "
-            "everything). /help lists all commands."
+            f"{here}.\n\nNext steps: an administrator taps the group's time zone below and "
+            "picks its topics (with none chosen it gets everything). /help lists all commands."
         )
     elif before is not None and chat.is_forum and before.thread_id != thread:
         where = "this topic" if thread is not None else "the General topic"
@@ -87,7 +95,10 @@ async def start_group(update: Update, context: BotContext) -> None:
             f"Welcome back: this group's settings are as they were, digest at {_when(reader)}"
             f"{here}. /settings shows them."
         )
-    await answer(update, text, ((TopicsPage(chat.id, 0).button("Pick topics"),),))
+    keyboard: list[tuple[Button, ...]] = [(TopicsPage(chat.id, 0).button("Pick topics"),)]
+    if is_new:  # and where the group is, for its digest time (an admin taps)
+        keyboard.extend(start_zone_rows(update, chat.id, location=False))
+    await answer(update, text, tuple(keyboard))
 
 
 async def on_migrate(update: Update, context: BotContext) -> None:

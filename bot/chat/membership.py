@@ -16,9 +16,8 @@ from bot.chat.groups import WELCOME
 from bot.chat.rights import membership_of
 from bot.context import BotContext
 from storage.db import utcnow
-from storage.outbox import drop_chat
-from storage.readers import ReaderStatus, get_reader, set_status
-from storage.subscriptions import pause, resume
+from storage.readers import ReaderStatus, get_reader
+from storage.subscriptions import drop_chat, pause, resume, set_status
 
 _LOGGER = logging.getLogger(__name__)
 _GONE = {ChatMember.BANNED, ChatMember.LEFT}

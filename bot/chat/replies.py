@@ -9,9 +9,11 @@ import logging
 
 from telegram import (
     CallbackQuery,
+    ForceReply,
     LinkPreviewOptions,
     Message,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
     ReplyParameters,
     Update,
 )
@@ -35,11 +37,12 @@ async def answer(
     keyboard: Keyboard = (),
     *,
     reply_to: int | None = None,
-    reply_keyboard: ReplyKeyboardMarkup | None = None,
+    reply_keyboard: ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply | None = None,
 ) -> Message | None:
     """Reply in the chat (and forum topic) the update came from (HTML already escaped by
     the caller). ``reply_to``: a message id to answer as a reply to, e.g. the digest whose
-    button was pressed in a group; ``reply_keyboard`` instead of an inline ``keyboard``."""
+    button was pressed in a group; ``reply_keyboard`` (a reply keyboard, its removal, or
+    a ForceReply prompt) instead of an inline ``keyboard``."""
     chat = update.effective_chat
     if chat is None:
         return None

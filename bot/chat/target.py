@@ -5,12 +5,18 @@ rules live in one place:
 
 - a private chat: the reader's own subscription, theirs to read and change;
 - a group or supergroup: the group's subscription; everyone may read it (/digest,
-  /related), only its administrators change it (an anonymous admin writes as the group);
-- a channel cannot send commands: it is managed from a private chat, whose buttons name
-  the channel's chat id (every settings callback format carries the target's chat id);
-  only an administrator of the channel may read or change it, as Telegram says now
-  (:mod:`bot.chat.rights`, answers kept a minute). Buttons under a channel's posts
-  change nothing: anyone reading the channel could press them.
+  /related, /settings), only its administrators change it (an anonymous admin writes as
+  the group), on every command, button and typed answer;
+- a channel cannot send commands: it is managed from a private chat, whose buttons (and
+  pending text prompts) name the channel's chat id; only an administrator of the channel
+  may read or change it, as Telegram says now (:mod:`bot.chat.rights`, answers kept a
+  minute). Buttons under a channel's posts change nothing: anyone reading it could press.
+
+A subscription is active, stopped (/stop: settings kept) or blocked (the reader blocked
+the bot; a group or channel the bot may no longer post to is "paused" with a reason).
+Only an active one is read or changed unless the caller passes ``include_stopped`` (the
+/settings screen shows the others with how to bring them back). A /pause (``paused_until``)
+keeps a subscription active: its settings stay open.
 
 Both functions tell the user why when they return None (a pop-up for a button press,
 which answers the query, or a reply), so callers simply return. Screens show whose
@@ -32,14 +38,17 @@ from storage.readers import ChatKind, Reader, ReaderStatus, get_reader
 
 _LOGGER = logging.getLogger(__name__)
 NOT_SUBSCRIBED = "You are not subscribed yet. Send /start to begin."
+UNSUBSCRIBED = "You unsubscribed; /start to come back (your settings are kept)."
 GROUP_NOT_SUBSCRIBED = "This group is not subscribed yet: an administrator sends /start here."
+GROUP_UNSUBSCRIBED = (
+    "This group unsubscribed; an administrator sends /start to bring it back (its settings "
+    "are kept)."
+)
 NOT_YOURS = "This button belongs to another chat's settings."
 GROUP_ADMINS_ONLY = "Only this group's administrators can change its settings."
 IN_A_CHANNEL = "Buttons do nothing in a channel. Write to me in a private chat instead."
 RIGHTS_UNKNOWN = "I could not check your rights with Telegram just now. Try again in a minute."
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
-
-
 POPUP_CHARS = 200  # Telegram's limit on a callback query's answer
 
 
@@ -54,6 +63,17 @@ def channel_unseen(reader: Reader) -> str:
     )
 
 
+def not_active(reader: Reader) -> str:
+    """Why a stopped or paused subscription refuses a change (plain text)."""
+    if reader.is_channel:
+        if reader.status == ReaderStatus.STOPPED:
+            return f"{subscription_name(reader)} is stopped: Resume it on its /channels screen."
+        return f"{subscription_name(reader)} is paused: {reader.paused_reason or 'I cannot post'}."
+    if reader.status == ReaderStatus.STOPPED:
+        return GROUP_UNSUBSCRIBED if reader.is_group else UNSUBSCRIBED
+    return GROUP_NOT_SUBSCRIBED if reader.is_group else NOT_SUBSCRIBED
+
+
 async def _refuse(update: Update, text: str) -> None:
     """``text`` is plain: a pop-up shows it as it is, a reply escapes it."""
     if update.callback_query is not None:
@@ -64,26 +84,40 @@ async def _refuse(update: Update, text: str) -> None:
 
 
 async def reading(
-    update: Update, context: BotContext, chat_id: int | None = None, *, active: bool = True
+    update: Update,
+    context: BotContext,
+    chat_id: int | None = None,
+    *,
+    include_stopped: bool = False,
 ) -> Reader | None:
-    """The subscription this update is about (``chat_id``: named by a button).
+    """The subscription this update is about (``chat_id``: named by a button or prompt).
 
-    None, after telling the user, when it is not subscribed (``active``: or not active) or
-    not the user's to see.
+    None, after telling the user, when it is not subscribed, not active (unless
+    ``include_stopped``: a stopped or paused one too), or not the user's to see.
     """
-    return await _resolve(update, context, chat_id, change=False, active=active)
+    return await _resolve(update, context, chat_id, change=False, include_stopped=include_stopped)
 
 
 async def editing(
-    update: Update, context: BotContext, chat_id: int | None = None, *, active: bool = True
+    update: Update,
+    context: BotContext,
+    chat_id: int | None = None,
+    *,
+    include_stopped: bool = False,
 ) -> Reader | None:
     """As :func:`reading`, for a change: also None (after a refusal) when the sender may
-    not change this subscription's settings. A reader may always change their own."""
-    return await _resolve(update, context, chat_id, change=True, active=active)
+    not change this subscription's settings (a group's non-admin; a channel's non-admin).
+    A reader may always change their own."""
+    return await _resolve(update, context, chat_id, change=True, include_stopped=include_stopped)
 
 
 async def _resolve(
-    update: Update, context: BotContext, chat_id: int | None, *, change: bool, active: bool
+    update: Update,
+    context: BotContext,
+    chat_id: int | None,
+    *,
+    change: bool,
+    include_stopped: bool,
 ) -> Reader | None:
     chat = update.effective_chat
     if chat is None:
@@ -92,13 +126,19 @@ async def _resolve(
         await _refuse(update, IN_A_CHANNEL)
         return None
     if chat_id is not None and chat_id != chat.id:
-        return await _managed_channel(update, context, chat, chat_id)
-    reader = await context.services.db.run(get_reader, chat.id)
-    group = chat.type in GROUP_TYPES
-    if reader is None or (active and reader.status != ReaderStatus.ACTIVE):
-        await _refuse(update, GROUP_NOT_SUBSCRIBED if group else NOT_SUBSCRIBED)
+        reader = await _managed_channel(update, context, chat, chat_id)
+    else:
+        reader = await context.services.db.run(get_reader, chat.id)
+        group = chat.type in GROUP_TYPES
+        if reader is None:
+            await _refuse(update, GROUP_NOT_SUBSCRIBED if group else NOT_SUBSCRIBED)
+            return None
+        if change and group and not await require_group_admin(update, context):
+            return None
+    if reader is None:
         return None
-    if change and group and not await require_group_admin(update, context):
+    if reader.status != ReaderStatus.ACTIVE and not include_stopped:
+        await _refuse(update, not_active(reader))
         return None
     return reader
 

@@ -1,7 +1,9 @@
-"""/topics: an inline keyboard of every known topic; taps toggle and edit it in place.
+"""The topic picker: an inline keyboard of every known topic; taps toggle and edit it in
+place. One picker for /topics, the /settings screen and a channel's settings alike.
 
 Every button names the subscription it changes (a reader's chat, a group, or a channel
-managed from a private chat), and :func:`bot.chat.target.editing` checks each tap.
+managed from a private chat), and :func:`bot.chat.target.editing` checks each tap. Its
+"Done" (``td``) leads back to the /settings screen (:mod:`bot.chat.settings_menu`).
 """
 
 from __future__ import annotations
@@ -9,23 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import Message, Update
+from telegram import Update
 
-from bot.chat.replies import answer, answer_stale, edit
-from bot.chat.target import editing, marked
+from bot.chat.replies import answer_stale
+from bot.chat.screens import Screen, show
+from bot.chat.target import editing, marked, reading
 from bot.context import BotContext
-from digest.callbacks import (
-    TOPIC_BUTTONS,
-    ChannelButton,
-    ChannelVerb,
-    TopicsClear,
-    TopicsDone,
-    TopicsPage,
-    TopicToggle,
-    decode_any,
-)
+from digest.callbacks import decode_any
 from digest.html import escape
 from digest.keyboard import Button, Keyboard
+from digest.settings_callbacks import TopicsClear, TopicsDone, TopicsPage, TopicToggle
 from storage.readers import Reader, get_reader
 from storage.topics import Topic, all_topics, clear_topics, toggle_topic
 
@@ -33,6 +28,7 @@ _LOGGER = logging.getLogger(__name__)
 PAGE_SIZE = 10  # two columns of five: fits a phone screen
 LABEL_CHARS = 30
 SELECTED = "✅ "
+PICKER_BUTTONS = (TopicToggle, TopicsPage, TopicsClear)
 
 
 def _label(topic: Topic, selected: bool) -> str:
@@ -78,9 +74,16 @@ def topics_view(
     return text, tuple(rows)
 
 
-def _view(reader: Reader, topics: Sequence[Topic], page: int) -> tuple[str, Keyboard]:
+def topics_screen(reader: Reader, topics: Sequence[Topic], page: int = 0) -> Screen:
+    """The picker of ``reader``'s subscription, marked with a channel's name."""
     text, keyboard = topics_view(topics, reader.topic_ids, page, reader.chat_id)
     return marked(reader, text), keyboard
+
+
+def topics_summary(reader: Reader, topics: Sequence[Topic]) -> str:
+    """The chosen topics as plain text ("everything" when none)."""
+    names = [t.name for t in topics if t.id in reader.topic_ids]
+    return ", ".join(names) or "everything (no topic chosen)"
 
 
 async def cmd_topics(update: Update, context: BotContext) -> None:
@@ -89,18 +92,26 @@ async def cmd_topics(update: Update, context: BotContext) -> None:
     if reader is None:
         return
     topics = await context.services.db.run(all_topics)
-    text, markup = _view(reader, topics, 0)
-    await answer(update, text, markup)
+    await show(update, topics_screen(reader, topics))
+
+
+async def open_topics(update: Update, context: BotContext, chat_id: int | None = None) -> None:
+    """The picker as a /settings screen."""
+    reader = await reading(update, context, chat_id)
+    if reader is None:
+        return
+    topics = await context.services.db.run(all_topics)
+    await show(update, topics_screen(reader, topics))
 
 
 async def on_topics_button(update: Update, context: BotContext) -> None:
-    """tp:<chat>:<page> page, tt:<chat>:<topic id>:<page> toggle, tx:<chat>:<page> clear,
-    td:<chat> done."""
+    """tt:<chat>:<topic id>:<page> toggle, tp:<chat>:<page> page, tx:<chat>:<page> clear
+    (td:<chat>, Done, is the settings menu's)."""
     query = update.callback_query
     if query is None:
         return
-    pressed = decode_any(query.data, TOPIC_BUTTONS)
-    if not isinstance(pressed, TopicToggle | TopicsPage | TopicsDone | TopicsClear):
+    pressed = decode_any(query.data, PICKER_BUTTONS)
+    if not isinstance(pressed, TopicToggle | TopicsPage | TopicsClear):
         await answer_stale(query)
         return
     store = context.services.db
@@ -108,40 +119,17 @@ async def on_topics_button(update: Update, context: BotContext) -> None:
     if reader is None:
         return
     note = None
-    page = 0
     if isinstance(pressed, TopicToggle):
-        page = pressed.page
         # toggle_topic checks the id against the topics table in its transaction.
         now_selected = await store.run(toggle_topic, reader.chat_id, pressed.topic_id)
         _LOGGER.info("reader %s: topic %s -> %s", reader.chat_id, pressed.topic_id, now_selected)
         note = {True: "Added", False: "Removed", None: "That topic no longer exists"}[now_selected]
     elif isinstance(pressed, TopicsClear):
-        page = pressed.page
         await store.run(clear_topics, reader.chat_id)
         note = "Cleared: you get every story"
-    elif isinstance(pressed, TopicsPage):
-        page = pressed.page
-    elif isinstance(pressed, TopicsDone):
-        await query.answer()
-        reader = await store.run(get_reader, reader.chat_id)
-        topics = await store.run(all_topics)
-        names = [t.name for t in topics if reader and t.id in reader.topic_ids]
-        chosen = ", ".join(escape(n) for n in names) or "everything (no topic chosen)"
-        if isinstance(query.message, Message):
-            if reader is not None and reader.is_channel:
-                back = ChannelButton(ChannelVerb.OPEN, reader.chat_id).button("« Back")
-                await edit(query.message, marked(reader, f"Topics: {chosen}"), ((back,),))
-            else:
-                await edit(query.message, f"Your topics: {chosen}\n\n/digest shows what is new.")
-        return
     await query.answer(note)
-    reader = await store.run(get_reader, reader.chat_id)
-    if reader is None:
+    updated = await store.run(get_reader, reader.chat_id)
+    if updated is None:
         return
     topics = await store.run(all_topics)
-    text, keyboard = _view(reader, topics, page)
-    message = query.message
-    if isinstance(message, Message):
-        await edit(message, text, keyboard)
-    else:
-        await answer(update, text, keyboard)
+    await show(update, topics_screen(updated, topics, pressed.page))

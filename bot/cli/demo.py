@@ -16,6 +16,7 @@ import tempfile
 import textwrap
 import time
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,9 @@ def _copy_samples(folder: Path) -> int:
     return count
 
 
+SAMPLES_MAX_AGE = timedelta(days=36_500)
+
+
 async def _demo(settings: Settings, scratch: Path, name: str) -> None:
     articles = scratch / "articles"
     count = _copy_samples(articles)
@@ -78,6 +82,8 @@ async def _demo(settings: Settings, scratch: Path, name: str) -> None:
             webhook_secret=None,
             metrics_listen=None,
             scan_interval=3600.0,
+            # The samples were published in 2023: in the demo they still count as news.
+            max_age=SAMPLES_MAX_AGE,
         )
         print(f"newsdigest demo: a local Bot API at {api.base_url}, the bot on {count} sample")
         print(f"articles in a temporary database, and {name}, a scripted reader.\n")

@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from bot.env_values import SettingsError
 from bot.logs import configure_logging
 from bot.redact import redact
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 from storage.db import DatabaseUnusable
 
 EXIT_OK = 0

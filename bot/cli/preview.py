@@ -14,6 +14,7 @@ from newsdigest_examples import ARTICLES as EXAMPLE_ARTICLES
 
 from bot.settings import Settings
 from digest.assemble import DigestPool
+from digest.explain import explain_nothing
 from digest.render import render_digest
 from storage.articles import candidates_since
 from storage.db import open_db, utcnow
@@ -91,11 +92,18 @@ def _preview(
                 return 2
         now = utcnow()
         start = now - window
-        pool = DigestPool(candidates_since(db, start), now)
+        # The samples are from 2023: --examples shows them whatever their age.
+        max_age = None if examples else settings.max_age
+        pool = DigestPool(candidates_since(db, start), now, max_age=max_age)
     finally:
         db.close()
     digest = pool.assemble(frozenset(topic_ids), start, cap=limit)
     if not digest.entries:
+        why = explain_nothing(digest.nothing, max_age)
+        if why:
+            print(f"Nothing new in the last {since} for those topics: {why}.")
+            print("NEWSDIGEST_MAX_AGE sets how old an article may be and still count as news.")
+            return 0
         print(f"No articles stored in the last {since} for those topics.")
         if not examples:
             print(f"Put article files in {settings.articles_dir} or run `newsdigest ingest DIR`;")

@@ -6,8 +6,9 @@ import sys
 
 from bot.settings import Settings
 from storage.db import open_db, utcnow
-from storage.outbox import drop_chat
-from storage.readers import ReaderStatus, get_reader, list_readers, set_status
+from storage.reader_lists import list_readers
+from storage.readers import ReaderStatus, get_reader
+from storage.subscriptions import drop_chat, set_status
 
 
 def cmd_readers(settings: Settings, action: str, chat_id: int | None, status: str | None) -> int:

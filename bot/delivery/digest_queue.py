@@ -6,13 +6,14 @@ reads what it needs, calls it, and writes the result back in one transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from digest.assemble import Digest, DigestPool
+from digest.assemble import Digest, DigestPool, NothingNew
 from digest.render import EntryCache, render_digest
 from storage.articles import candidates_since
 from storage.db import write_transaction
@@ -27,11 +28,39 @@ from storage.outbox import (
     delivered_to,
     enqueue,
 )
-from storage.readers import ChatKind, Reader
-from storage.schedules import DigestDone, due_readers, earliest_window, mark_digest_sent
+from storage.readers import ChatKind, DigestOrder, Reader
+from storage.schedules import (
+    BROKEN_RETRY,
+    DigestDone,
+    due_readers,
+    earliest_window,
+    mark_digest_sent,
+    postpone,
+)
 
-DIGEST_CAP = 10
+_LOGGER = logging.getLogger(__name__)
 DIGEST_BATCH = 2_000  # readers per transaction
+DEFAULT_MAX_AGE = timedelta(hours=48)
+
+
+def assemble_for(
+    pool: DigestPool,
+    reader: Reader,
+    since: datetime,
+    delivered: Sequence[int] | set[int],
+    cap: int | None = None,
+) -> Digest:
+    """The reader's digest from a pool: topics, keywords, muted sources, size and order
+    (``cap``: at most that many entries instead of the reader's size)."""
+    return pool.assemble(
+        reader.topic_ids,
+        since,
+        exclude_ids=delivered,
+        cap=reader.shape.size if cap is None else cap,
+        keywords=reader.keywords,
+        muted=reader.muted,
+        newest_first=reader.shape.order is DigestOrder.NEWEST,
+    )
 
 
 def digest_messages(
@@ -53,8 +82,17 @@ def digest_messages(
             keyboard=() if reader.is_channel else part.buttons,
             article_ids=part.article_ids,
             thread_id=reader.thread_id,
+            link_preview_url=part.preview_url,
         )
-        for part in render_digest(digest, tz=reader.zone, heading=heading, now=now, cache=cache)
+        for part in render_digest(
+            digest,
+            tz=reader.zone,
+            heading=heading,
+            now=now,
+            cache=cache,
+            previews=reader.shape.previews,
+            mute_chat=None if reader.is_channel else reader.chat_id,
+        )
     ]
 
 
@@ -62,8 +100,9 @@ def run_digest_tick(
     db: Database,
     now: datetime,
     *,
-    cap: int = DIGEST_CAP,
     batch: int = DIGEST_BATCH,
+    max_age: timedelta | None = DEFAULT_MAX_AGE,
+    cap: int | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> int:
     """Assemble and queue the digests of every reader now due; return how many were queued.
@@ -71,22 +110,29 @@ def run_digest_tick(
     Readers go in batches, each one transaction, so a morning with 100,000 readers due
     never holds SQLite's write lock long enough to stall the bot's answers, and a stop
     is honoured between batches (``should_stop``): readers not reached yet stay due and
-    are served by the next tick, after a restart too.
+    are served by the next tick, after a restart too. A reader whose stored data cannot
+    be read or assembled is logged and tried again a day later; the others get theirs.
 
     A digest of a due reader still pending (an outage outlasted it) expires first, so
-    its articles go into the new one.
+    its articles go into the new one. ``max_age``: what "new" means (None: any age);
+    ``cap``: entries per digest instead of each reader's size.
     """
     expire_stale_digests(db, now)
     since = earliest_window(db, now)
     if since is None:
         return 0
     # One pool for the whole tick: ranking and clustering are done once.
-    pool = DigestPool(candidates_since(db, since), now)
+    pool = DigestPool(candidates_since(db, since), now, max_age=max_age)
     cache: EntryCache = {}
     queued = 0
     while not should_stop():
-        due = due_readers(db, now, limit=batch)
+        broken: list[int] = []
+        due = due_readers(db, now, limit=batch, broken=broken)
+        if broken:
+            postpone(db, broken, now)
         if not due:
+            if broken:
+                continue
             return queued
         queued += _digest_batch(db, pool, cache, due, now, cap)
     return queued
@@ -98,7 +144,7 @@ def _digest_batch(
     cache: EntryCache,
     due: Sequence[Reader],
     now: datetime,
-    cap: int,
+    cap: int | None,
 ) -> int:
     since = min(reader.window_start(now) for reader in due)
     delivered = delivered_among(db, since, [reader.chat_id for reader in due])
@@ -106,13 +152,16 @@ def _digest_batch(
     done: list[DigestDone] = []
     for reader in due:
         window = reader.window_start(now)
-        digest = pool.assemble(
-            reader.topic_ids, window, exclude_ids=delivered.get(reader.chat_id, ()), cap=cap
-        )
-        if digest.entries:
-            outgoing.extend(
-                digest_messages(digest, reader, now, priority=PRIORITY_DIGEST, cache=cache)
-            )
+        try:
+            digest = assemble_for(pool, reader, window, delivered.get(reader.chat_id, set()), cap)
+            if digest.entries:
+                outgoing.extend(
+                    digest_messages(digest, reader, now, priority=PRIORITY_DIGEST, cache=cache)
+                )
+        except Exception:
+            _LOGGER.exception("reader %s: digest failed; tried again later", reader.chat_id)
+            done.append(DigestDone(reader.chat_id, now + BROKEN_RETRY, False, False))
+            continue
         done.append(
             DigestDone(
                 chat_id=reader.chat_id,
@@ -131,19 +180,18 @@ def _digest_batch(
 class OnDemand:
     queued: int  # messages queued (0: nothing new)
     since: datetime  # the window start, for "nothing new since …"
+    nothing: NothingNew | None = None  # why nothing was new
 
 
 def queue_digest_now(
-    db: Database, reader: Reader, now: datetime, *, cap: int = DIGEST_CAP
+    db: Database, reader: Reader, now: datetime, *, max_age: timedelta | None = DEFAULT_MAX_AGE
 ) -> OnDemand:
     """``/digest``: the same assembly for one reader, queued ahead of scheduled digests."""
     since = reader.window_start(now)
-    pool = DigestPool(candidates_since(db, since), now)
-    digest = pool.assemble(
-        reader.topic_ids, since, exclude_ids=delivered_to(db, reader.chat_id), cap=cap
-    )
+    pool = DigestPool(candidates_since(db, since), now, max_age=max_age)
+    digest = assemble_for(pool, reader, since, delivered_to(db, reader.chat_id))
     if not digest.entries:
-        return OnDemand(0, reader.last_digest_at or since)
+        return OnDemand(0, reader.last_digest_at or since, digest.nothing)
     messages = digest_messages(digest, reader, now, priority=PRIORITY_ANSWER)
     with write_transaction(db):
         enqueue(db, messages, now)

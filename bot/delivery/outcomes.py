@@ -27,7 +27,8 @@ from telegram.error import (
     TimedOut,
 )
 
-from storage.outbox import QueuedMessage, SendResult
+from storage.outbox import QueuedMessage
+from storage.outbox_results import SendResult
 
 _LOGGER = logging.getLogger("bot.delivery.sender")
 
@@ -39,7 +40,8 @@ ROW_BACKOFF_CAP = 300.0  # seconds, for errors that are not an outage
 
 def deadline(message: QueuedMessage, breaking_max_age: timedelta, now: datetime) -> datetime:
     """Until when the message is worth sending: a digest until its reader's next one is
-    due, a queued answer half an hour, a breaking push ``breaking_max_age``."""
+    due, a queued answer half an hour, a breaking push ``breaking_max_age`` (after its
+    quiet-hours hold, if it was held)."""
     if message.kind == "digest" and message.next_digest_at is not None:
         return message.next_digest_at
     created = message.created_at or now
@@ -47,7 +49,10 @@ def deadline(message: QueuedMessage, breaking_max_age: timedelta, now: datetime)
         return created + UNSCHEDULED_DIGEST_MAX_AGE
     if message.kind == "answer":
         return created + ANSWER_MAX_AGE
-    return created + breaking_max_age
+    # A push held for the reader's quiet hours is news from when they end: its age counts
+    # from then, or a night's hold would outlast it.
+    held = message.hold_until
+    return max(created, held or created) + breaking_max_age
 
 
 def result_of_error(

@@ -10,7 +10,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from storage.outbox import OutboxStatus, RecordSummary, StatusCounts, push_counts
+from storage.outbox import OutboxStatus, StatusCounts, push_counts
+from storage.outbox_results import RecordSummary
 from storage.pushes import get_push
 
 _LOGGER = logging.getLogger(__name__)

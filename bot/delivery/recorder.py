@@ -18,7 +18,8 @@ from datetime import datetime
 from bot.db_thread import DbThread
 from bot.delivery.budget import RoundTrip
 from bot.delivery.window import InFlightWindow
-from storage.outbox import QueuedMessage, RecordSummary, SendResult, record_results
+from storage.outbox import QueuedMessage
+from storage.outbox_results import RecordSummary, SendResult, record_results
 
 _LOGGER = logging.getLogger(__name__)
 RETRY_FIRST, RETRY_CAP = 0.5, 5.0  # seconds between attempts to write, while writes fail

@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken
 from telegram.ext import ExtBot
@@ -32,10 +31,12 @@ from bot.delivery.budget import RoundTrip, SendAborted
 from bot.delivery.outcomes import SEND_TIMEOUT, Backoff, deadline, expire, result_of_error
 from bot.delivery.ratelimit import INITIAL_ROUND_TRIP, PriorityRateLimiter
 from bot.delivery.recorder import Recorder
+from bot.delivery.send_options import send_options
 from bot.delivery.window import InFlightWindow
 from bot.markup import inline_markup
 from storage.db import utcnow
-from storage.outbox import MessageKind, QueuedMessage, RecordSummary, SendResult, pending_batch
+from storage.outbox import MessageKind, QueuedMessage, pending_batch
+from storage.outbox_results import RecordSummary, SendResult
 
 _LOGGER = logging.getLogger(__name__)
 MAX_CHAT_TASKS = 512  # chats being served at once (most wait for the window or their pace)
@@ -250,11 +251,11 @@ class OutboxSender:
                 text=message.text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=inline_markup(message.keyboard),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
                 allow_paid_broadcast=True if self._window_for(message) is self.paid_window
                 and self._paid else None,
                 read_timeout=self._send_timeout,
                 rate_limit_args=message.priority,
+                **send_options(message),  # link preview, quiet hours
             )  # fmt: skip
         except SendAborted:
             return None

@@ -72,6 +72,21 @@ class UserActions(ApiState):
             ]
         return self._queue_update("message", message)
 
+    async def send_location(self, user_id: int, latitude: float, longitude: float) -> int:
+        """The user shares a location (the reply keyboard's request_location button)."""
+        chat = self._private_chat(user_id)
+        chat.started = True
+        return self._queue_update(
+            "message",
+            {
+                "message_id": self._new_message_id(user_id),
+                "from": chat.user,
+                "chat": chat.as_json(),
+                "date": int(time.time()),
+                "location": {"latitude": latitude, "longitude": longitude},
+            },
+        )
+
     async def press_button(
         self, user_id: int, message_id: int, callback_data: str, *, chat_id: int | None = None
     ) -> str:

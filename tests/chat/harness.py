@@ -93,11 +93,13 @@ class Offline:
         chat: JsonDict | None = None,
         thread_id: int | None = None,
         anonymous: bool = False,
+        reply_to: JsonDict | None = None,
     ) -> list[RecordedCall]:
         """The user writes ``text`` (a leading /command gets its bot_command entity).
 
         ``chat``: a group's JSON (see :func:`group`) instead of the private chat;
-        ``thread_id``: in that forum topic; ``anonymous``: as the group (an anonymous admin).
+        ``thread_id``: in that forum topic; ``anonymous``: as the group (an anonymous admin);
+        ``reply_to``: a message (the bot's, as it sent it) this one replies to.
         """
         message: JsonDict = {
             "message_id": next(self._message_ids),
@@ -111,6 +113,8 @@ class Offline:
             message["sender_chat"] = chat
         if thread_id is not None:
             message.update(message_thread_id=thread_id, is_topic_message=True)
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
         command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
         if command is not None:
             message["entities"] = [
@@ -126,6 +130,10 @@ class Offline:
         where = kwargs["chat"]["id"] if kwargs.get("chat") else user_id
         assert sent[0].ok and sent[0].chat_id == where
         return sent[0]
+
+    async def start(self, user_id: int, **kwargs: Any) -> RecordedCall:
+        """/start: the greeting (for a new reader it also asks for the zone)."""
+        return await self.reply(user_id, "/start", **kwargs)
 
     async def press(
         self,

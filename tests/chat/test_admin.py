@@ -18,7 +18,7 @@ async def test_admin_commands_refuse_other_users(
     offline: Offline, db: Database, command: str
 ) -> None:
     store_articles(db, article("Ban endorsed", "https://example.com/ban"), at=utcnow())
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     answer = await offline.reply(READER, command)
     assert answer.text == NOT_ALLOWED
     assert count(db, "SELECT count(*) FROM pushes") == 0
@@ -32,8 +32,8 @@ async def test_admin_stats_shows_the_figures(offline: Offline, db: Database) -> 
         article("Two", "https://example.com/2", ["AI"]),
         at=utcnow(),
     )
-    await offline.reply(READER, "/start")
-    await offline.reply(OTHER, "/start")
+    await offline.start(READER)
+    await offline.start(OTHER)
     await offline.reply(OTHER, "/stop")
     answer = await offline.reply(ADMIN_ID, "/stats")
     shown = answer.result["text"]
@@ -49,7 +49,7 @@ async def test_admin_breaking_previews_then_cancel_sends_nothing(
     offline: Offline, db: Database
 ) -> None:
     store_articles(db, article("Ban endorsed", "https://example.com/ban", ["AI"]), at=utcnow())
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     calls = await offline.send(ADMIN_ID, "/breaking https://example.com/ban")
     preview, confirm = [c for c in calls if c.method == "sendMessage"]
     assert "Breaking" in preview.result["text"] and "Ban endorsed" in preview.result["text"]

@@ -12,7 +12,7 @@ from tests.factories import article, store_articles, topic_id
 
 
 async def test_digest_with_no_articles_says_nothing_new(offline: Offline, db: Database) -> None:
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     answer = await offline.reply(READER, "/digest")
     assert answer.text.startswith("Nothing new since ")
     assert count(db, "SELECT count(*) FROM outbox") == 0
@@ -23,12 +23,12 @@ async def test_digest_queues_an_answer_row_and_reserves_the_articles(
 ) -> None:
     ids = store_articles(
         db,
-        article("Chips get faster", "https://example.com/chips", ["AI"]),
-        article("Privacy rules tighten", "https://example.org/privacy", ["Privacy"]),
-        article("Robots learn to walk", "https://example.net/robots", ["AI"]),
+        article("Chips get faster", "https://example.com/chips", ["AI"], now=utcnow()),
+        article("Privacy rules tighten", "https://example.org/privacy", ["Privacy"], now=utcnow()),
+        article("Robots learn to walk", "https://example.net/robots", ["AI"], now=utcnow()),
         at=utcnow(),
     )
-    await offline.send(READER, "/start")
+    await offline.start(READER)
     calls = await offline.send(READER, "/digest")
     # The digest goes through the outbox (the sender delivers it), not as a direct reply.
     assert [c.method for c in calls] == []
@@ -39,9 +39,9 @@ async def test_digest_queues_an_answer_row_and_reserves_the_articles(
     text = "\n".join(m.text for m in queued)
     for title in ("Chips get faster", "Privacy rules tighten", "Robots learn to walk"):
         assert title in text
-    # Each entry's 🔗 button names its article by id.
+    # Each entry's 🔗 button names its article by id; the last row opens the mute menu.
     buttons = [b.callback_data for m in queued for row in m.keyboard for b in row]
-    assert sorted(buttons) == sorted(f"rel:{i}" for i in ids)
+    assert sorted(buttons) == sorted([*(f"rel:{i}" for i in ids), f"ms:{READER}"])
     assert delivered_to(db, READER) == set(ids)
     assert reader(db).last_digest_at is not None
 
@@ -53,11 +53,11 @@ async def test_digest_queues_an_answer_row_and_reserves_the_articles(
 async def test_digest_keeps_to_the_readers_topics(offline: Offline, db: Database) -> None:
     store_articles(
         db,
-        article("AI one", "https://example.com/ai1", ["AI"]),
-        article("Privacy one", "https://example.com/p1", ["Privacy"]),
+        article("AI one", "https://example.com/ai1", ["AI"], now=utcnow()),
+        article("Privacy one", "https://example.com/p1", ["Privacy"], now=utcnow()),
         at=utcnow(),
     )
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     toggle_topic(db, READER, topic_id(db, "Privacy"))
     assert await offline.send(READER, "/digest") == []
     (message,) = pending_batch(db, utcnow(), limit=100)

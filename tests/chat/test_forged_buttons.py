@@ -55,8 +55,8 @@ FORGED = [
 async def started(offline: Offline, db: Database) -> tuple[Offline, int]:
     """A subscribed reader and an admin, each with a bot message to press buttons under."""
     store_articles(db, article("Ban endorsed", "https://example.com/ban", ["AI"]), at=utcnow())
-    start = await offline.reply(READER, "/start")
-    await offline.reply(ADMIN_ID, "/start")
+    start = await offline.start(READER)
+    await offline.start(ADMIN_ID)
     return offline, start.result["message_id"]
 
 

@@ -11,12 +11,13 @@ from sqlite_utils import Database
 from bot.chat.rights import MEMBER_TTL, MemberCache
 from bot.chat.target import (
     GROUP_ADMINS_ONLY,
-    GROUP_NOT_SUBSCRIBED,
+    GROUP_UNSUBSCRIBED,
     IN_A_CHANNEL,
     NOT_YOURS,
 )
 from storage.db import utcnow
-from storage.readers import ChatKind, get_reader, subscribe
+from storage.readers import ChatKind, get_reader
+from storage.subscriptions import drop_chat, subscribe
 from tests.botapi.rules import bad_request
 from tests.chat.harness import (
     CHANNEL,
@@ -55,7 +56,9 @@ def ticking(offline: Offline) -> FakeMonotonic:
 @pytest.fixture
 async def subscribed(offline: Offline, db: Database) -> Offline:
     """A supergroup subscribed by its administrator, with a topic picker message."""
-    store_articles(db, article("An AI story", "https://example.com/ai", ["AI"]), at=utcnow())
+    store_articles(
+        db, article("An AI story", "https://example.com/ai", ["AI"], now=utcnow()), at=utcnow()
+    )
     offline.request.members[(GROUP, ADMIN)] = "administrator"
     offline.request.members[(GROUP, MEMBER)] = "member"
     await offline.reply(ADMIN, "/start", chat=NEWSROOM)
@@ -76,7 +79,9 @@ async def test_an_admin_subscribes_the_group(offline: Offline, db: Database) -> 
     assert (found.kind, found.title, found.status) == (ChatKind.SUPERGROUP, "Newsroom", "active")
     assert (found.user_id, found.thread_id) == (None, None)
     assert answer.text.startswith("Subscribed: this group gets one digest")
-    assert answer.callback_data == [f"tp:{GROUP}:0"]
+    assert answer.callback_data[0] == f"tp:{GROUP}:0"
+    # The zone question, as buttons for an admin to tap (a location is a private chat's).
+    assert f"zs:{GROUP}:0" in answer.callback_data and f"zq:{GROUP}" not in answer.callback_data
     assert get_reader(db, ADMIN) is None  # the admin did not subscribe themself
     assert member_checks(offline) == [(GROUP, ADMIN)]
 
@@ -92,18 +97,38 @@ async def test_a_member_is_refused_every_setting_and_nothing_changes(
 ) -> None:
     offline = subscribed
     before = reader(db, GROUP)
-    for command in ("/start", "/topics", "/time 09:00", "/timezone Asia/Tokyo", "/stop"):
+    commands = (
+        "/start", "/topics", "/time 09:00", "/timezone Asia/Tokyo", "/include ai",
+        "/exclude sport", "/quiet 22:00-07:00", "/pause 7d", "/resume", "/stop",
+    )  # fmt: skip
+    for command in commands:
         answer = await offline.reply(MEMBER, command, chat=NEWSROOM)
         assert answer.text == GROUP_ADMINS_ONLY, command
     picker = await offline.reply(ADMIN, "/topics", chat=NEWSROOM)
     ai = topic_id(db, "AI")
-    for data in picker.callback_data:
-        note, calls = await offline.press(MEMBER, picker.result["message_id"], data, chat_id=GROUP)
-        assert (note.params["text"], note.params["show_alert"]) == (GROUP_ADMINS_ONLY, True)
-        assert [c.method for c in calls] == ["answerCallbackQuery"]
     assert f"tt:{GROUP}:{ai}:0" in picker.callback_data
+    # Every button of the picker and of every /settings screen, an admin's on screen.
+    home = await offline.reply(ADMIN, "/settings", chat=NEWSROOM)
+    screens = [(picker.result["message_id"], picker.callback_data)]
+    for data in home.callback_data:
+        opened = await offline.reply(ADMIN, "/settings", chat=NEWSROOM)
+        await offline.press(ADMIN, opened.result["message_id"], data, chat_id=GROUP)
+        shown = offline.message(GROUP, opened.result["message_id"])
+        keyboard = shown.get("reply_markup", {}).get("inline_keyboard", [])
+        screens.append(
+            (opened.result["message_id"], [b["callback_data"] for r in keyboard for b in r])
+        )
+    pressed = 0
+    for message_id, buttons in screens:
+        for data in buttons:
+            note, calls = await offline.press(MEMBER, message_id, data, chat_id=GROUP)
+            assert (note.params["text"], note.params["show_alert"]) == (GROUP_ADMINS_ONLY, True)
+            assert [c.method for c in calls] == ["answerCallbackQuery"], data
+            pressed += 1
+    assert pressed > 40  # topics, times, days, zones, keywords, quiet, shape, pause, prompts
     assert reader(db, GROUP) == before
     assert count(db, "SELECT count(*) FROM reader_topics") == 0
+    assert count(db, "SELECT count(*) FROM prompts") == 0  # no question asked for them
 
 
 async def test_everyone_may_read_the_digest_related_settings_and_help(
@@ -113,7 +138,8 @@ async def test_everyone_may_read_the_digest_related_settings_and_help(
     help_text = (await offline.reply(MEMBER, "/help", chat=NEWSROOM)).text
     assert "<b>Administrators</b>" in help_text and "/channels" not in help_text
     settings = await offline.reply(MEMBER, "/settings", chat=NEWSROOM)
-    assert "Daily digest: 07:15" in settings.text
+    assert "Digests: 07:15, every day" in settings.text
+    assert "This group's settings" in settings.text and "so:topics" in settings.callback_data[0]
     related = await offline.reply(MEMBER, "/related AI story", chat=NEWSROOM)
     assert related.text.startswith("<b>Related coverage")
     calls = await offline.send(MEMBER, "/digest", chat=NEWSROOM)
@@ -131,19 +157,35 @@ async def test_an_admin_changes_each_setting_and_stops(subscribed: Offline, db: 
         ADMIN, picker.result["message_id"], f"tt:{GROUP}:{ai}:0", chat_id=GROUP
     )
     assert note.params.get("text") == "Added"
-    await offline.reply(ADMIN, "/time 09:00", chat=NEWSROOM)
-    await offline.reply(ADMIN, "/timezone Asia/Tokyo", chat=NEWSROOM)
+    await offline.reply(ADMIN, "/time 09:00 18:00", chat=NEWSROOM)
+    await offline.reply(ADMIN, "/timezone tokyo", chat=NEWSROOM)
+    await offline.reply(ADMIN, '/exclude "transfer window"', chat=NEWSROOM)
+    await offline.reply(ADMIN, "/quiet 22:00-07:00 hold", chat=NEWSROOM)
+    await offline.reply(ADMIN, "/pause 3d", chat=NEWSROOM)
     found = reader(db, GROUP)
-    assert (found.topic_ids, found.digest_time, found.zone.key) == (
+    assert (found.topic_ids, found.schedule.times, found.zone.key) == (
         frozenset({ai}),
-        time(9, 0),
+        (time(9, 0), time(18, 0)),
         "Asia/Tokyo",
     )
+    assert [t.text for t in found.keywords.exclude] == ["transfer window"]
+    assert found.quiet is not None and found.quiet.mode == "hold"
+    assert found.is_paused(utcnow())
+    # A settings screen's button, pressed by the admin in the group.
+    home = await offline.reply(ADMIN, "/settings", chat=NEWSROOM)
+    await offline.press(ADMIN, home.result["message_id"], f"so:shape:{GROUP}", chat_id=GROUP)
+    await offline.press(ADMIN, home.result["message_id"], f"sz:{GROUP}:5", chat_id=GROUP)
+    assert reader(db, GROUP).shape.size == 5
+    await offline.reply(ADMIN, "/resume", chat=NEWSROOM)
+    assert not reader(db, GROUP).is_paused(utcnow())
     stop = await offline.reply(ADMIN, "/stop", chat=NEWSROOM)
     assert "no more digests in this group" in stop.text
     assert reader(db, GROUP).status == "stopped"
     again = await offline.reply(MEMBER, "/digest", chat=NEWSROOM)
-    assert again.text == GROUP_NOT_SUBSCRIBED
+    assert again.text == GROUP_UNSUBSCRIBED
+    shown = await offline.reply(MEMBER, "/settings", chat=NEWSROOM)
+    assert "unsubscribed — an administrator sends /start" in shown.text
+    assert shown.callback_data == []
 
 
 async def test_an_anonymous_admin_writes_as_the_group(subscribed: Offline, db: Database) -> None:
@@ -226,7 +268,12 @@ async def test_a_button_naming_another_chat_is_refused(subscribed: Offline, db: 
     own = await offline.reply(READER, "/start")
     message_id = own.result["message_id"]
     ai = topic_id(db, "AI")
-    for data in (f"tt:{OTHER}:{ai}:0", f"tt:{GROUP}:{ai}:0", f"st:{GROUP}:60", f"td:{GROUP}"):
+    forged = (
+        f"tt:{OTHER}:{ai}:0", f"tt:{GROUP}:{ai}:0", f"ct:{GROUP}:60", f"td:{GROUP}",
+        f"set:{GROUP}", f"so:keywords:{GROUP}", f"pr:inc:{GROUP}", f"kc:{GROUP}", f"zs:{GROUP}:0",
+        f"qs:{GROUP}:1", f"sz:{GROUP}:5", f"pa:{GROUP}:7", f"ms:{GROUP}", f"chan:stop:{GROUP}",
+    )  # fmt: skip
+    for data in forged:
         note, calls = await offline.press(READER, message_id, data, on_keyboard=False)
         assert note.params["text"] == NOT_YOURS, data
         assert [c.method for c in calls] == ["answerCallbackQuery"]
@@ -262,22 +309,24 @@ async def test_a_channel_is_changed_from_a_private_chat_by_its_admins_only(
     message_id = own.result["message_id"]
     offline.request.members[(CHANNEL, READER)] = "administrator"
     offline.request.members[(CHANNEL, OTHER)] = "member"
-    note, calls = await offline.press(READER, message_id, f"st:{CHANNEL}:420", on_keyboard=False)
-    assert note.params["text"] == "Digest at 07:00 (Europe/Berlin)"
-    assert reader(db, CHANNEL).digest_time == time(7, 0)
+    note, calls = await offline.press(READER, message_id, f"ct:{CHANNEL}:420", on_keyboard=False)
+    assert note.params["text"] == "07:00 and 08:00, every day"
+    assert reader(db, CHANNEL).schedule.times == (time(7, 0), time(8, 0))
     [screen] = [c for c in calls if c.method == "editMessageText"]
     assert screen.text.startswith("<b>Settings for 📢 Tech &lt;News&gt;</b>")
-    assert f"tp:{CHANNEL}:0" in screen.callback_data
+    assert f"set:{CHANNEL}" in screen.callback_data  # Back: the channel's settings
+    assert reader(db, READER).schedule.times == (time.fromisoformat(DEFAULT_TIME),)
 
     await offline.reply(OTHER, "/start")
     other_message = offline.request.sent(OTHER)[-1].result["message_id"]
-    note, calls = await offline.press(OTHER, other_message, f"st:{CHANNEL}:60", on_keyboard=False)
-    assert (
-        note.params["text"] == "Only administrators of 📢 Tech <News> can change its settings."
-    )  # plain: a pop-up
-    assert reader(db, CHANNEL).digest_time == time(7, 0)
+    for data in (f"ct:{CHANNEL}:60", f"set:{CHANNEL}", f"pr:zone:{CHANNEL}"):
+        note, calls = await offline.press(OTHER, other_message, data, on_keyboard=False)
+        assert (
+            note.params["text"] == "Only administrators of 📢 Tech <News> can change its settings."
+        )  # plain: a pop-up
+    assert reader(db, CHANNEL).schedule.times == (time(7, 0), time(8, 0))
     # A reader's own chat id is no channel: forging it gets "not yours", not a lookup.
-    note, _ = await offline.press(OTHER, other_message, f"st:{READER}:60", on_keyboard=False)
+    note, _ = await offline.press(OTHER, other_message, f"ct:{READER}:60", on_keyboard=False)
     assert note.params["text"] == NOT_YOURS
 
 
@@ -306,9 +355,84 @@ async def test_a_channel_that_removed_the_bot_says_what_to_fix(
     _channel(db, "Tech")
     offline.request.members[(CHANNEL, READER)] = bad_request("member list is inaccessible")
     note, _ = await offline.press(
-        READER, own.result["message_id"], f"chan:open:{CHANNEL}", on_keyboard=False
+        READER, own.result["message_id"], f"set:{CHANNEL}", on_keyboard=False
     )
     assert note.params["text"] == (
         "I cannot see who administers 📢 Tech: I am not its administrator any more. "
         "Make me one again (with “Post messages”), then try again."
     )
+
+
+async def test_a_channels_settings_screen_shows_its_state_and_stops_and_resumes(
+    offline: Offline, db: Database
+) -> None:
+    own = await offline.reply(READER, "/start")
+    _channel(db, "Tech")
+    offline.request.members[(CHANNEL, READER)] = "administrator"
+    message_id = own.result["message_id"]
+    await offline.press(READER, message_id, f"set:{CHANNEL}", on_keyboard=False)
+    home = offline.message(READER, message_id)
+    assert home["text"].startswith("Settings for 📢 Tech\nStatus: subscribed")
+    buttons = [b["callback_data"] for row in home["reply_markup"]["inline_keyboard"] for b in row]
+    assert f"so:pause:{CHANNEL}" in buttons and buttons[-1] == f"chan:stop:{CHANNEL}"
+
+    # Its own /pause, from the pause screen: still subscribed, paused until a date.
+    await offline.press(READER, message_id, f"so:pause:{CHANNEL}")
+    await offline.press(READER, message_id, f"pa:{CHANNEL}:3")
+    await offline.press(READER, message_id, f"set:{CHANNEL}")
+    assert "Status: paused until" in offline.message(READER, message_id)["text"]
+    assert reader(db, CHANNEL).status == "active" and reader(db, CHANNEL).paused_until
+
+    note, _ = await offline.press(READER, message_id, f"chan:stop:{CHANNEL}")
+    assert note.params["text"] == "Stopped: no more digests there"
+    stopped = offline.message(READER, message_id)
+    assert "Status: stopped (Resume below)" in stopped["text"]
+    assert "Next digest: none (stopped)" in stopped["text"]
+    assert [b["callback_data"] for row in stopped["reply_markup"]["inline_keyboard"]
+            for b in row] == [f"chan:resume:{CHANNEL}"]  # fmt: skip
+    # A settings button of the stopped channel (an old screen) is refused, saying why.
+    note, _ = await offline.press(READER, message_id, f"pa:{CHANNEL}:0", on_keyboard=False)
+    assert note.params["text"] == "📢 Tech is stopped: Resume it on its /channels screen."
+
+    note, _ = await offline.press(READER, message_id, f"chan:resume:{CHANNEL}")
+    assert note.params["text"] == "Resumed"
+    found = reader(db, CHANNEL)
+    assert found.status == "active" and found.paused_until is not None  # its pause kept
+    # A reader's own chat cannot be stopped with a channel's button (it has /stop).
+    note, _ = await offline.press(READER, message_id, f"chan:stop:{READER}", on_keyboard=False)
+    assert note.params["text"] == "This button is out of date."
+    assert reader(db, READER).status == "active"
+
+    # The bot is removed from the channel: the screen says so, and what to fix.
+    drop_chat(db, CHANNEL, "the bot was removed from the channel", utcnow())
+    await offline.press(READER, message_id, f"set:{CHANNEL}", on_keyboard=False)
+    paused = offline.message(READER, message_id)["text"]
+    assert (
+        "Status: paused: the bot was removed from the channel. Make me an administrator" in paused
+    )
+    assert "Next digest: none (paused)" in paused
+
+
+async def test_a_groups_question_is_answered_by_the_admin_who_was_asked_in_the_group(
+    subscribed: Offline, db: Database
+) -> None:
+    offline = subscribed
+    await offline.start(MEMBER)  # the member's own zone question is pending, privately
+    home = await offline.reply(ADMIN, "/settings", chat=NEWSROOM)
+    await offline.press(ADMIN, home.result["message_id"], f"so:keywords:{GROUP}", chat_id=GROUP)
+    _, calls = await offline.press(
+        ADMIN, home.result["message_id"], f"pr:inc:{GROUP}", chat_id=GROUP
+    )
+    [question] = [c for c in calls if c.method == "sendMessage"]
+    assert question.chat_id == GROUP and question.params["reply_markup"]["force_reply"]
+    asked = offline.request.messages[(GROUP, question.result["message_id"])]
+    # The member's reply answers nothing here, and keeps their own question for later.
+    assert await offline.send(MEMBER, "Tokyo", chat=NEWSROOM, reply_to=asked) == []
+    assert reader(db, MEMBER).zone.key == "Europe/Berlin"
+    assert count(db, "SELECT count(*) FROM prompts WHERE user_id = ?", [MEMBER]) == 1
+    # The admin's text that is no reply to the bot is not taken either.
+    assert await offline.send(ADMIN, "climate", chat=NEWSROOM) == []
+    added = await offline.reply(ADMIN, "climate", chat=NEWSROOM, reply_to=asked)
+    assert added.text.startswith("Only stories matching: “climate” — added.")
+    assert [t.text for t in reader(db, GROUP).keywords.include] == ["climate"]
+    assert get_reader(db, ADMIN) is None  # the admin's own chat was never subscribed

@@ -11,8 +11,8 @@ from sqlite_utils import Database
 
 from storage.db import utcnow
 from storage.outbox import delivered_to, enqueue, outbox_counts
-from storage.readers import ChatKind, ReaderStatus, get_reader, set_status, subscribe
-from storage.subscriptions import paused_subscriptions
+from storage.readers import ChatKind, ReaderStatus, get_reader
+from storage.subscriptions import paused_subscriptions, set_status, subscribe
 from storage.topics import toggle_topic
 from tests.chat.harness import ADMIN_ID, CHANNEL, GROUP, OTHER, READER, Offline, group, reader
 from tests.factories import article, outgoing, store_articles, topic_id
@@ -37,11 +37,11 @@ async def test_blocking_the_bot_marks_the_reader_blocked_and_drops_the_queue(
 ) -> None:
     store_articles(
         db,
-        article("One", "https://example.com/1"),
-        article("Two", "https://example.com/2"),
+        article("One", "https://example.com/1", now=utcnow()),
+        article("Two", "https://example.com/2", now=utcnow()),
         at=utcnow(),
     )
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     await offline.send(READER, "/digest")
     queued = outbox_counts(db)["pending"]
     assert queued >= 1 and delivered_to(db, READER)

@@ -64,7 +64,7 @@ async def test_related_button_answers_and_sends_the_coverage(
         ),
         at=utcnow(),
     )
-    start = await offline.reply(READER, "/start")
+    start = await offline.start(READER)
     message_id = start.result["message_id"]
     # Digest messages carry rel:<id> buttons; the button works from any message.
     answer, calls = await offline.press(READER, message_id, f"rel:{article_id}", on_keyboard=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from bot.chat.target import NOT_SUBSCRIBED
+from bot.chat.target import UNSUBSCRIBED
 from storage.db import utcnow
 from tests.chat.harness import READER, JsonDict, Offline, count, reader
 from tests.factories import article, store_articles, topic_id
@@ -43,7 +43,7 @@ async def test_topics_keyboard_carries_ids_within_64_bytes_for_long_names(
     store_articles(
         db, article("Long topic", "https://example.com/long", [long_name, "AI"]), at=utcnow()
     )
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     picker = await offline.reply(READER, "/topics")
     assert all(1 <= len(d.encode()) <= 64 for d in picker.callback_data)
     long_id = topic_id(db, long_name)
@@ -63,7 +63,7 @@ async def test_topics_keyboard_carries_ids_within_64_bytes_for_long_names(
 async def test_topics_page_with_arrows_when_more_than_ten(offline: Offline, db: Database) -> None:
     names = [f"Topic {i:02d}" for i in range(1, 24)]  # 23 topics: pages of 10, 10, 3
     store_articles(db, article("Many topics", "https://example.com/many", names), at=utcnow())
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     picker = await offline.reply(READER, "/topics")
     message_id = picker.result["message_id"]
     first = offline.message(READER, message_id)
@@ -98,7 +98,7 @@ async def test_topics_page_with_arrows_when_more_than_ten(offline: Offline, db: 
 
 async def test_few_topics_have_no_paging(offline: Offline, db: Database) -> None:
     store_articles(db, article("Few", "https://example.com/few", ["AI", "Privacy"]), at=utcnow())
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     picker = await offline.reply(READER, "/topics")
     assert nav_labels(offline.message(READER, picker.result["message_id"])) == []
     assert picker.button_labels == ["AI", "Privacy", "Done"]
@@ -108,7 +108,7 @@ async def test_toggling_a_topic_stores_it_and_the_edit_shows_a_tick(
     offline: Offline, db: Database
 ) -> None:
     store_articles(db, article("Two", "https://example.com/two", ["AI", "Privacy"]), at=utcnow())
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     picker = await offline.reply(READER, "/topics")
     message_id = picker.result["message_id"]
     ai = topic_id(db, "AI")
@@ -136,7 +136,7 @@ async def test_toggling_a_topic_stores_it_and_the_edit_shows_a_tick(
 
 async def test_clear_all_and_done(offline: Offline, db: Database) -> None:
     store_articles(db, article("Two", "https://example.com/two", ["AI", "Privacy"]), at=utcnow())
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     picker = await offline.reply(READER, "/topics")
     message_id = picker.result["message_id"]
     for name in ("AI", "Privacy"):
@@ -147,17 +147,20 @@ async def test_clear_all_and_done(offline: Offline, db: Database) -> None:
     assert reader(db).topic_ids == frozenset()
 
     await offline.press(READER, message_id, f"tt:{READER}:{topic_id(db, 'Privacy')}:0")
-    await offline.press(READER, message_id, f"td:{READER}")
+    answer, _ = await offline.press(READER, message_id, f"td:{READER}")
+    assert answer.params.get("text") == "Topics: Privacy"
+    # Done: the /settings screen, in place of the picker (its 🗂 Topics opens it again).
     done = offline.message(READER, message_id)
-    assert done["text"].startswith("Your topics: Privacy")
-    assert "reply_markup" not in done  # the keyboard is gone
+    assert done["text"].startswith("Your settings") and "Topics: Privacy" in done["text"]
+    buttons = [b["callback_data"] for row in done["reply_markup"]["inline_keyboard"] for b in row]
+    assert f"so:topics:{READER}" in buttons
 
 
 async def test_a_stale_or_unknown_topic_button_is_answered_with_a_note(
     offline: Offline, db: Database
 ) -> None:
     store_articles(db, article("One", "https://example.com/one", ["AI"]), at=utcnow())
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     picker = await offline.reply(READER, "/topics")
     message_id = picker.result["message_id"]
 
@@ -180,12 +183,12 @@ async def test_topic_buttons_of_a_stopped_reader_are_answered_not_applied(
     offline: Offline, db: Database
 ) -> None:
     store_articles(db, article("One", "https://example.com/one", ["AI"]), at=utcnow())
-    await offline.reply(READER, "/start")
+    await offline.start(READER)
     picker = await offline.reply(READER, "/topics")
     await offline.reply(READER, "/stop")
     answer, calls = await offline.press(
         READER, picker.result["message_id"], f"tt:{READER}:{topic_id(db, 'AI')}:0"
     )
-    assert answer.params["text"] == NOT_SUBSCRIBED and answer.params["show_alert"] is True
+    assert answer.params["text"] == UNSUBSCRIBED and answer.params["show_alert"] is True
     assert [c.method for c in calls] == ["answerCallbackQuery"]
     assert reader(db).topic_ids == frozenset()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.chat.channel_screen import HOURS
+from bot.chat.cadence import PRESET_TIMES
 from bot.settings import Settings
 from storage.db import open_db
 from storage.readers import Reader, get_reader
@@ -54,14 +54,37 @@ def button(message: SentMessage, label: str) -> str:
 
 
 def next_offered_hour(after: datetime) -> tuple[str, datetime]:
-    """The first digest time the channel screen offers (in UTC) after ``after``: its
-    button label and the instant it falls on next."""
+    """The first digest time the times screen offers as a button (in UTC) after ``after``:
+    its button label and the instant it falls on next."""
     start = after.astimezone(UTC)
     for days in (0, 1):
-        for hour in HOURS:
+        for at in PRESET_TIMES:
             moment = (start + timedelta(days=days)).replace(
-                hour=hour, minute=0, second=0, microsecond=0
+                hour=at.hour, minute=at.minute, second=0, microsecond=0
             )
             if moment > start + timedelta(minutes=1):
-                return f"{hour:02d}:00", moment
-    raise AssertionError("no hour offered")
+                return f"{at:%H:%M}", moment
+    raise AssertionError("no time offered")
+
+
+async def edited(api: FakeBotApi, user_id: int, message_id: int) -> SentMessage:
+    """The message after the bot's next edit of it."""
+    return await api.wait_for_edit(user_id, message_id, timeout=WAIT)
+
+
+async def set_only_time(
+    api: FakeBotApi, user_id: int, home: SentMessage, label: str, *, now_at: str = "08:00"
+) -> SentMessage:
+    """From a settings home screen: ⏰ Times, tap ``label`` on, ``now_at`` off, Back. The
+    home screen as it is then."""
+    message_id = home.message_id
+    await api.press_button(user_id, message_id, button(home, "⏰ Times"))
+    times = await edited(api, user_id, message_id)
+    assert f"✅ {now_at}" in [b["text"] for b in times.buttons()]
+    if label != now_at:
+        await api.press_button(user_id, message_id, button(times, label))
+        times = await edited(api, user_id, message_id)
+        await api.press_button(user_id, message_id, button(times, now_at))
+        times = await edited(api, user_id, message_id)
+    await api.press_button(user_id, message_id, button(times, "◀ Back"))
+    return await edited(api, user_id, message_id)

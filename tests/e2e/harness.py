@@ -6,7 +6,7 @@ import shutil
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,8 @@ def make_settings(api: FakeBotApi, tmp: Path, **overrides: Any) -> Settings:
         digest_time=dtime(8, 0),
         scan_interval=0.5,
         rate=200.0,
+        # The seed article is from 2023: these tests treat it as news (NEWSDIGEST_MAX_AGE).
+        max_age=timedelta(days=36_500),
     )
     return replace(settings, **overrides)
 

@@ -31,6 +31,8 @@ def bot_env(api: FakeBotApi, settings: Settings, **extra: str) -> dict[str, str]
         "NEWSDIGEST_ARTICLES": str(settings.articles_dir),
         "NEWSDIGEST_ADMINS": ",".join(str(a) for a in settings.admins),
         "NEWSDIGEST_LOG_LEVEL": "INFO",
+        # What "new" means, as the in-process bot has it (the seed articles are from 2023).
+        "NEWSDIGEST_MAX_AGE": f"{settings.max_age.total_seconds() / 3600:g}h",
         **extra,
     }
 

@@ -15,7 +15,16 @@ from pathlib import Path
 from bot.chat.channels import CHANNEL_REQUEST
 from tests.botapi import FakeBotApi, SentMessage
 from tests.clock import ManualClock
-from tests.e2e.chats import WAIT, button, in_group, next_offered_hour, settle, subscription
+from tests.e2e.chats import (
+    WAIT,
+    button,
+    edited,
+    in_group,
+    next_offered_hour,
+    set_only_time,
+    settle,
+    subscription,
+)
 from tests.e2e.harness import (
     ADMIN_ID,
     db_value,
@@ -118,25 +127,32 @@ async def test_an_admin_adds_a_channel_and_its_digest_comes_at_its_time(
             assert found is not None and (found.kind, found.title) == ("channel", "Tech <News>")
 
             # Its topics, through the reader's own picker, marked with the channel's name.
-            await api.press_button(EDITOR, screen.message_id, button(screen, "Topics"))
-            picker = await api.wait_for_edit(EDITOR, screen.message_id, timeout=WAIT)
+            await api.press_button(EDITOR, screen.message_id, button(screen, "🗂 Topics"))
+            picker = await edited(api, EDITOR, screen.message_id)
             assert picker.plain_text.startswith("Settings for 📢 Tech <News>\n\nPick your topics")
             await api.press_button(EDITOR, screen.message_id, button(picker, "AI"))
-            await api.wait_for_edit(EDITOR, screen.message_id, timeout=WAIT)
-            await api.press_button(EDITOR, screen.message_id, button(screen, "Done"))
-            await api.wait_for_edit(EDITOR, screen.message_id, timeout=WAIT)
-            assert screen.plain_text.endswith("Topics: AI")
-            await api.press_button(EDITOR, screen.message_id, button(screen, "« Back"))
-            await api.wait_for_edit(EDITOR, screen.message_id, timeout=WAIT)
+            picker = await edited(api, EDITOR, screen.message_id)
+            await api.press_button(EDITOR, screen.message_id, button(picker, "Done"))
+            screen = await edited(api, EDITOR, screen.message_id)
+            assert screen.plain_text.startswith("Settings for 📢 Tech <News>\nStatus: subscribed")
+            assert "\nTopics: AI\n" in screen.plain_text
 
-            # Its time, from buttons: the next hour the screen offers.
+            # Its time, from the times screen's buttons: the next one it offers.
             label, due = next_offered_hour(clock())
-            await api.press_button(EDITOR, screen.message_id, button(screen, "Time"))
-            times = await api.wait_for_edit(EDITOR, screen.message_id, timeout=WAIT)
-            assert "✅ 08:00" in [b["text"] for b in times.buttons()]
-            await api.press_button(EDITOR, screen.message_id, button(times, label))
-            await api.wait_for_edit(EDITOR, screen.message_id, timeout=WAIT)
-            assert f"Daily digest: {label} (UTC)" in screen.plain_text
+            screen = await set_only_time(api, EDITOR, screen, label)
+            assert f"Digests: {label}, every day (UTC)" in screen.plain_text
+            # Its keywords, typed in the private chat: the prompt names the channel.
+            await api.press_button(EDITOR, screen.message_id, button(screen, "🔎 Keywords"))
+            words = await edited(api, EDITOR, screen.message_id)
+            await api.press_button(EDITOR, screen.message_id, button(words, "+ Exclude…"))
+            question = await api.wait_for_message(EDITOR, timeout=WAIT)
+            assert question.reply_markup is not None and question.reply_markup["force_reply"]
+            noted = await _say(api, EDITOR, "gossip")
+            assert noted.plain_text.startswith("Settings for 📢 Tech <News>")
+            found = subscription(settings, CHANNEL)
+            assert found is not None and [t.text for t in found.keywords.exclude] == ["gossip"]
+            mine = subscription(settings, EDITOR)
+            assert mine is None or not mine.keywords  # the editor's own chat is untouched
 
             clock.set(due - timedelta(seconds=1))
             await run_job(application, "digest-tick")
@@ -148,8 +164,8 @@ async def test_an_admin_adds_a_channel_and_its_digest_comes_at_its_time(
             assert digest.buttons() == []  # a reader's tap must not post into the channel
 
             listing = await _say(api, EDITOR, "/channels")
-            assert "📢 Tech <News>: active" in listing.plain_text
-            assert button(listing, "📢 Tech <News>") == f"chan:open:{CHANNEL}"
+            assert "📢 Tech <News>: subscribed" in listing.plain_text
+            assert button(listing, "📢 Tech <News>") == f"set:{CHANNEL}"
             assert api.errors == []
             assert api.unanswered_callback_queries() == []
 
@@ -164,10 +180,7 @@ async def test_a_channel_that_kicks_the_bot_is_paused_without_403_loops_and_resu
             await api.forward_channel_post(EDITOR, CHANNEL)
             screen = await api.wait_for_message(EDITOR, timeout=WAIT)
             label, due = next_offered_hour(clock())
-            await api.press_button(EDITOR, screen.message_id, button(screen, "Time"))
-            times = await api.wait_for_edit(EDITOR, screen.message_id, timeout=WAIT)
-            await api.press_button(EDITOR, screen.message_id, button(times, label))
-            await api.wait_for_edit(EDITOR, screen.message_id, timeout=WAIT)
+            await set_only_time(api, EDITOR, screen, label)
 
             # Kicked while the bot listens: paused at once, nothing tried at digest time.
             api.set_bot_status(CHANNEL, "kicked", by=EDITOR)
@@ -238,7 +251,7 @@ async def test_stats_count_kinds_apart_and_breaking_reaches_matching_groups_and_
             await in_group(api, GROUP, EDITOR, "/start", thread_id=desk)
             for name, channel in (("@aichannel", CHANNEL), ("@cook", OTHER_CHANNEL)):
                 added = await _say(api, EDITOR, name)
-                await api.press_button(EDITOR, added.message_id, button(added, "Topics"))
+                await api.press_button(EDITOR, added.message_id, button(added, "🗂 Topics"))
                 picker = await api.wait_for_edit(EDITOR, added.message_id, timeout=WAIT)
                 topic = "AI" if channel == CHANNEL else "Cooking"
                 await api.press_button(EDITOR, added.message_id, button(picker, topic))

@@ -43,28 +43,46 @@ async def test_a_member_is_refused_every_setting_and_an_anonymous_admin_changes_
             before = subscription(settings, GROUP)
             assert before is not None and before.kind == ChatKind.SUPERGROUP
 
-            for command in ("/start", "/topics", "/time 09:00", "/timezone Asia/Tokyo", "/stop"):
+            commands = ("/start", "/topics", "/time 09:00", "/timezone Asia/Tokyo", "/stop",
+                        "/include ai", "/quiet 22-7", "/pause 2d")  # fmt: skip
+            for command in commands:
                 refusal = await in_group(api, GROUP, MEMBER, command)
                 assert refusal.plain_text == GROUP_ADMINS_ONLY, command
+            # Reading is for everyone: /settings and /help answer the member...
+            shown = await in_group(api, GROUP, MEMBER, "/settings")
+            assert "Digests: 08:00, every day (UTC)" in shown.plain_text
+            # ...but no button of the picker or the settings screen does a thing for them.
             presses = [
-                await api.press_button(MEMBER, picker.message_id, data, chat_id=GROUP)
-                for data in picker.callback_data()
+                await api.press_button(MEMBER, message.message_id, data, chat_id=GROUP)
+                for message in (picker, shown)
+                for data in message.callback_data()
             ]
             await settle(api, MEMBER)
             for query in presses:
                 answer = api.callback_answers[query]
                 assert (answer.get("text"), answer.get("show_alert")) == (GROUP_ADMINS_ONLY, True)
-            assert picker.edits == 0
+            assert picker.edits == 0 and shown.edits == 0
             assert subscription(settings, GROUP) == before
 
-            # Reading is for everyone: /settings and /help answer the member.
-            shown = await in_group(api, GROUP, MEMBER, "/settings")
-            assert "Daily digest: 08:00 (UTC)" in shown.plain_text
-
             done = await in_group(api, GROUP, OWNER, "/time 09:30", anonymous=True)
-            assert done.plain_text.startswith("Done: your digest comes daily at 09:30")
+            assert done.plain_text.startswith("Done: your digests come at 09:30, every day")
             after = subscription(settings, GROUP)
             assert after is not None and f"{after.digest_time:%H:%M}" == "09:30"
+
+            # An admin's typed answer to a settings prompt: a reply to the bot's question.
+            await api.press_button(OWNER, shown.message_id, f"so:keywords:{GROUP}", chat_id=GROUP)
+            words = await api.wait_for_edit(GROUP, shown.message_id, timeout=WAIT)
+            include = next(d for d in words.callback_data() if d.startswith("pr:inc:"))
+            await api.press_button(OWNER, shown.message_id, include, chat_id=GROUP)
+            question = await api.wait_for_message(GROUP, timeout=WAIT)
+            assert question.reply_markup is not None and question.reply_markup["force_reply"]
+            # A member's reply to it is no answer of theirs (no question was asked of them).
+            await api.send_group_text(GROUP, MEMBER, "football", reply_to=question.message_id)
+            await api.send_group_text(GROUP, OWNER, "climate", reply_to=question.message_id)
+            added = await api.wait_for_message(GROUP, timeout=WAIT)
+            assert added.plain_text.startswith("Only stories matching: “climate” — added.")
+            after = subscription(settings, GROUP)
+            assert after is not None and [t.text for t in after.keywords.include] == ["climate"]
 
             # Commands for another bot are not ours, even when the bot sees them (as admin).
             api.set_bot_status(GROUP, "administrator", by=OWNER)
@@ -155,7 +173,7 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscription(tmp_path:
             )
             # Its administrators still change it, in the supergroup now.
             done = await in_group(api, GROUP, OWNER, "/time 07:00")
-            assert done.plain_text.startswith("Done: your digest comes daily at 07:00")
+            assert done.plain_text.startswith("Done: your digests come at 07:00, every day")
             assert api.errors == []
 
 

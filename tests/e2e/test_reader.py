@@ -160,7 +160,7 @@ async def test_settings_validation_stop_and_restart(tmp_path: Path) -> None:
         async with running_bot(settings):
             shown = (await _command(api, "/settings")).plain_text
             assert "Cooking" in shown
-            assert "07:30 (Europe/Berlin)" in shown
+            assert "07:30, every day (Europe/Berlin)" in shown
         # The stopped bot's last long poll is ended by the new one with 409, as Telegram does.
         assert [e for e in api.errors if e.method != "getUpdates"] == []
 

@@ -40,7 +40,9 @@ async def test_run_answers_and_stops_cleanly(tmp_path: Path, stop_signal: signal
     async with FakeBotApi() as api:
         log = tmp_path / "bot.log"
         with log.open("wb") as sink:
-            process = subprocess.Popen(_command(), env=_env(api, tmp_path), cwd=tmp_path, stderr=sink)
+            process = subprocess.Popen(
+                _command(), env=_env(api, tmp_path), cwd=tmp_path, stderr=sink
+            )
             try:
                 await api.send_text(7, "/start")
                 reply = await api.wait_for_message(7, timeout=20)
@@ -73,7 +75,13 @@ async def test_a_rejected_token_is_a_clear_error(tmp_path: Path) -> None:
 async def test_a_missing_token_is_a_usage_error(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     result = await asyncio.to_thread(
-        subprocess.run, _command(), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30
+        subprocess.run,
+        _command(),
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr
