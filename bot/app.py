@@ -29,6 +29,7 @@ from bot.chat import breaking, digests, membership, readers, related, stats, top
 from bot.chat.replies import answer_stale
 from bot.context import BotContext, Services
 from bot.db_thread import DbThread
+from bot.delivery.pool_cache import PoolCache
 from bot.delivery.push_progress import PushProgress
 from bot.delivery.ratelimit import PriorityRateLimiter
 from bot.delivery.sender import SENDER_CONCURRENCY, OutboxSender
@@ -154,6 +155,8 @@ async def _post_init(application: App) -> None:
     background = DbThread(settings.db_path, name="background", migrate=False)
     await store.open()  # applies migrations once, before the second connection opens
     await background.open()
+    pools = PoolCache(settings.db_path)
+    await pools.open()
     sender = OutboxSender(
         application.bot,
         store,
@@ -167,6 +170,7 @@ async def _post_init(application: App) -> None:
         background=background,
         sender=sender,
         clock=clock,
+        pools=pools,
     )
     sender.start()
     await _register_commands(application, settings)
@@ -204,6 +208,8 @@ async def _post_shutdown(application: App) -> None:
     if not isinstance(services, Services):
         return
     await services.sender.stop()
+    if services.pools is not None:
+        await services.pools.close()
     await services.background.close()
     await services.db.close()
     _LOGGER.info("newsdigest stopped")

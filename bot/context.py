@@ -10,6 +10,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.db_thread import DbThread
+from bot.delivery.pool_cache import PoolCache
 from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
 from storage.db import utcnow
@@ -26,6 +27,8 @@ class Services:
     error_reports: dict[int, float] = field(default_factory=dict)  # admin -> last report time
     # "Now" for the jobs and the sender (schedules, retry times); tests pass a clock they move.
     clock: Callable[[], datetime] = utcnow
+    # The kept digest pool for /digest (None: each /digest builds its own, as before).
+    pools: PoolCache | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,3 +171,21 @@ def m004_delivery(db: Database) -> None:
     )
     db.table("deliveries").create_index(["article_id"])
     db.table("deliveries").create_index(["outbox_id"])
+
+
+@MIGRATIONS()
+def m014_perf_article_revision(db: Database) -> None:
+    # One number that changes whenever any article is written or deleted, by whatever
+    # process: readers that keep articles in memory (bot.delivery.pool_cache) compare it
+    # instead of re-reading the store. Topics and related links only change with their
+    # article's upsert, which fires the UPDATE trigger.
+    db.execute(
+        "CREATE TABLE article_revision (id INTEGER PRIMARY KEY CHECK (id = 1), "
+        "value INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO article_revision (id, value) VALUES (1, 0)")
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER articles_revision_{event.lower()} AFTER {event} ON articles "
+            "BEGIN UPDATE article_revision SET value = value + 1 WHERE id = 1; END"
+        )

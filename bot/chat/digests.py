@@ -10,7 +10,7 @@ from bot.chat.readers import format_local
 from bot.chat.replies import answer, answer_stale
 from bot.chat.target import reading
 from bot.context import BotContext
-from bot.delivery.digest_queue import queue_digest_now
+from bot.delivery.pool_cache import queue_on_demand
 from digest.callbacks import DigestMore
 from storage.db import utcnow
 
@@ -22,10 +22,11 @@ async def send_digest_now(update: Update, context: BotContext) -> None:
     if reader is None:
         return
     now = utcnow()
-    result = await context.services.db.run(queue_digest_now, reader, now)
+    services = context.services
+    result = await queue_on_demand(services.db, services.pools, reader, now)
     if result.queued:
         _LOGGER.info("reader %s: on-demand digest queued (%d parts)", reader.chat_id, result.queued)
-        context.services.sender.wake()
+        services.sender.wake()
         return
     await answer(
         update,
