@@ -55,7 +55,7 @@ sys.path.insert(0, str(_HERE.parent))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bench._common import PROVIDERS, TOPICS, cpu_model  # noqa: E402
-from digest.assemble import DigestPool  # noqa: E402
+from bot.delivery.pool_cache import build_pool  # noqa: E402
 from digest.cluster import cluster_stories  # noqa: E402
 from digest.model import Article, Candidate, Provider, RelatedLink  # noqa: E402
 from digest.urls import normalize_url  # noqa: E402
@@ -201,7 +201,7 @@ def pool_only(n: int, templates: int, runs: int) -> None:
     """Child mode for (b): build the pool and print its time and this process's peak."""
     cands = as_candidates(make_wire(n, templates))
     base = peak_rss_mb()
-    seconds = median_time(lambda: DigestPool(cands, _NOW), runs)
+    seconds = median_time(lambda: build_pool(cands, _NOW), runs)
     print(f"{seconds:.4f} {peak_rss_mb():.1f} {base:.1f}")
 
 
@@ -370,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"stories   {stories:,} (largest {sizes[:3] or '...'})")
     took = median_time(lambda: cluster_stories(cands), args.runs)
     print(f"(a) cluster_stories        {took:8.3f} s")
-    took = median_time(lambda: DigestPool(cands, _NOW), args.runs)
+    took = median_time(lambda: build_pool(cands, _NOW), args.runs)
     print(f"(a) DigestPool build       {took:8.3f} s   peak RSS {peak_rss_mb():.0f} MB")
 
     if args.big:

@@ -49,6 +49,9 @@ _MIN_TOKENS = 3
 # every near-identical pair is covered by one of them.
 _DELETION_MAX_SIZE = 19
 _PREFIX_MIN_SIZE = 16
+# Smallest sets that can match one with a token more, and one with a token swapped.
+_PLUS_ONE_MIN_SIZE = 4
+_SWAP_MIN_SIZE = 9
 _HASH_MASK = (1 << 25) - 1  # 19 such hashes sum to less than 2**30
 # Earlier long titles examined per prefix token of a long title (see the module doc).
 CANDIDATE_CAP = 64
@@ -208,17 +211,23 @@ def _max_deletions(size: int) -> int:
 def _union_by_deletions(titles: _TitleSets, ids: list[int], uf: _UnionFind) -> int:
     """Join the near-identical among sets ``ids`` through what they have in common.
 
-    Two matching sets x, y (Jaccard >= 0.8) have a small difference: x lacks at most
+    Two matching sets x, y (Jaccard >= 0.8) differ little: x lacks at most
     ``_max_deletions(|x|)`` tokens of y and y at most ``_max_deletions(|y|)`` of x, and
-    unless both are 18 tokens or more, one of them lacks at most one. So each set is
-    indexed under its token-hash sum and under that sum minus each token's hash; each set
-    then looks up its own sum minus every combination of up to ``_max_deletions`` of its
-    tokens. A match is found in a handful of dictionary lookups, never by scanning other
-    titles, however many near misses of a headline there are. Sets indexed under one key
-    with a token less are all near-identical to each other when the key is long enough;
-    once a lookup has joined them, later lookups check one. Every join is verified on the
-    real sets, and a true match is always under the key looked up, so a hash collision
-    only adds a candidate to verify: it never hides a match.
+    unless both are 18 tokens or more, one of them lacks at most one. Each set is indexed
+    under its token-hash sum (``whole``) and under that sum minus each token's hash
+    (``minus_one``), and the pairs are found by kind:
+
+    1. one is the other plus a token: a ``whole`` key that is also a ``minus_one`` key;
+    2. each lacks one token of the other: a ``minus_one`` key shared by several sets;
+    3. x lacks two or more tokens of y (and y at most one of x): x's sum less each
+       combination of up to ``_max_deletions`` of its tokens is a key of y. Up to a
+       thousand sums per set, generated and looked up in C.
+
+    Kinds 1 and 2 take an intersection of key sets and a pass over the shared keys, so a
+    match is found in a handful of dictionary lookups, never by scanning other titles,
+    however many near misses of a headline there are. Every join is verified on the real
+    sets, and a true match is always under the key looked up, so a hash collision only
+    adds a candidate to verify: it never hides a match.
     """
     sets, firsts = titles.sets, titles.firsts
     find = uf.find
@@ -226,14 +235,11 @@ def _union_by_deletions(titles: _TitleSets, ids: list[int], uf: _UnionFind) -> i
     # add candidates to verify.
     hashes = [[hash(t) & _HASH_MASK for t in sets[k]] for k in ids]
     sums = list(map(sum, hashes))
-    whole = _KeyIndex()  # token-hash sum -> the sets with it
-    minus_one = _KeyIndex()  # sum less one token's hash -> the sets
-    for pos, k in enumerate(ids):
-        total = sums[pos]
-        whole.add(total, k)
-        for key in [total - h for h in hashes[pos]]:
-            minus_one.add(key, k)
-    known = whole.first.keys() | minus_one.first.keys()
+    whole = _KeyIndex.of(sums, ids)  # token-hash sum -> the sets with it
+    minus_one = _KeyIndex.of(  # sum less one token's hash -> the sets
+        [total - h for total, hs in zip(sums, hashes, strict=True) for h in hs],
+        [k for k, hs in zip(ids, hashes, strict=True) for _ in hs],
+    )
     joined: set[int] = set()  # minus_one keys whose sets are all in one cluster
     verified = 0
 
@@ -245,35 +251,51 @@ def _union_by_deletions(titles: _TitleSets, ids: list[int], uf: _UnionFind) -> i
                 if _sets_match(sets[k], sets[y]):
                     uf.union(firsts[k], firsts[y])
 
-    for pos, k in enumerate(ids):
-        size = len(sets[k])
-        total = sums[pos]
-        hs = hashes[pos]
-        for lacking in range(_max_deletions(size) + 1):
-            # y = (x less ``lacking`` tokens) + a token x lacks has J = (size - lacking) /
-            # (size + 1), the same for every such y: look them up only when that is >= 0.8.
+    # 1. y = x plus a token: J = n / (n + 1), at least 0.8 from n = 4.
+    for key in whole.first.keys() & minus_one.first.keys():
+        for x in whole.get(key):
+            if len(sets[x]) >= _PLUS_ONE_MIN_SIZE:
+                join(x, minus_one.get(key))
+    # 2. x and y each lack one token of the other: J = (n - 1) / (n + 1), from n = 9.
+    for members in minus_one.more.values():
+        big = [y for y in members if len(sets[y]) >= _SWAP_MIN_SIZE]
+        for i, x in enumerate(big[:-1]):
+            join(x, big[i + 1 :])
+            root = find(firsts[x])
+            if all(find(firsts[y]) == root for y in big):
+                break
+    # 3. y lacks ``lacking`` >= 2 tokens of x: J = (n - lacking) / n; or, when y also
+    #    has one token x lacks, (n - lacking) / (n + 1), at least 0.8 from n = 14 (two
+    #    left out) or 19 (three). The sums looked up are those of sets of the one size
+    #    that can match: a small set each, so the lookups stay in the CPU's caches.
+    whole_of_size: dict[int, set[int]] = {}
+    for total, hs in zip(sums, hashes, strict=True):
+        whole_of_size.setdefault(len(hs), set()).add(total)
+    near_of_size: dict[int, set[int]] = {}  # whole sums, and minus-one keys a size up
+
+    def near(size: int) -> set[int]:
+        found = near_of_size.get(size)
+        if found is None:
+            found = near_of_size[size] = set(whole_of_size.get(size, ()))
+            for total, hs in zip(sums, hashes, strict=True):
+                if len(hs) == size + 1:
+                    found.update([total - h for h in hs])
+        return found
+
+    for k, total, hs in zip(ids, sums, hashes, strict=True):
+        size = len(hs)
+        for lacking in range(2, _max_deletions(size) + 1):
             supersets = _JACCARD_DEN * (size - lacking) >= _JACCARD_NUM * (size + 1)
-            if lacking == 0:
-                # The same sum is the same set (joined already) or a collision: only sets
-                # with one token more are of interest.
-                if supersets and total in minus_one.first:
-                    join(k, minus_one.get(total))
+            known = near(size - lacking) if supersets else whole_of_size.get(size - lacking)
+            if not known:
                 continue
-            if lacking == 1:
-                subsets = [total - a for a in hs]
-                for key in filter(whole.first.__contains__, subsets):
-                    join(k, whole.get(key))
-                if supersets:
-                    # These keys are x's own minus-one keys: only shared ones hold others.
-                    for key in filter(minus_one.more.__contains__, subsets):
-                        _join_near(k, key, minus_one, joined, join, uf, firsts)
-                continue
-            # Up to a thousand keys per set, most unknown: built and filtered in C.
+            # List comprehensions: faster here than map() over sum() (sizes stop at 19,
+            # so at most three tokens are left out).
             if lacking == 2:
-                keys = [total - a - b for a, b in combinations(hs, 2)]
+                hits = known.intersection([total - a - b for a, b in combinations(hs, 2)])
             else:
-                keys = [total - r for r in map(sum, combinations(hs, lacking))]
-            for key in filter(known.__contains__, keys):
+                hits = known.intersection([total - a - b - c for a, b, c in combinations(hs, 3)])
+            for key in hits:
                 join(k, whole.get(key))
                 if supersets:
                     _join_near(k, key, minus_one, joined, join, uf, firsts)
@@ -312,10 +334,22 @@ class _KeyIndex:
         self.first: dict[int, int] = {}
         self.more: dict[int, list[int]] = {}
 
-    def add(self, key: int, value: int) -> None:
-        old = self.first.setdefault(key, value)
-        if old != value:
-            self.more.setdefault(key, [old]).append(value)
+    @classmethod
+    def of(cls, keys: Sequence[int], values: Sequence[int]) -> _KeyIndex:
+        """The index of ``keys[i] -> values[i]``, the values of a key in the order given.
+
+        Built with C loops (a dict from the reversed pairs keeps each key's first value),
+        and a Python pass only over the few keys that have several.
+        """
+        index = cls()
+        index.first = dict(zip(reversed(keys), reversed(values), strict=True))
+        if len(index.first) < len(keys):
+            shared = {key for key, count in Counter(keys).items() if count > 1}
+            more = index.more
+            for key, value in zip(keys, values, strict=True):
+                if key in shared:
+                    more.setdefault(key, []).append(value)
+        return index
 
     def get(self, key: int) -> Sequence[int]:
         found = self.more.get(key)

@@ -1,15 +1,17 @@
 """Stored articles read back as digest candidates, and the revision that says when to re-read.
 
-A tick or an on-demand digest reads tens of thousands of candidates, so the read is
-three queries in all (articles, their topics, their related URLs, each selected with the
-same condition) rather than one per chunk of ids, and each distinct instant is parsed
-once: a scan stores its articles with one ``ingested_at``.
+A tick or a kept pool reads tens of thousands of candidates, so the read is three
+queries in all (articles, their topics, their related URLs, each selected with the same
+condition) rather than two per chunk of ids, and each distinct instant is parsed once: a
+scan stores its articles with one ``ingested_at``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import TypeVar
 
 from sqlite_utils import Database
@@ -25,6 +27,8 @@ _CANDIDATE_COLUMNS = (
 _NONE: frozenset[int] = frozenset()
 _NO_URLS: frozenset[str] = frozenset()
 T = TypeVar("T")
+_first = itemgetter(0)
+_second = itemgetter(1)
 
 
 def article_revision(db: Database) -> int:
@@ -38,14 +42,13 @@ def article_revision(db: Database) -> int:
     return int(row[0]) if row is not None else 0
 
 
-def _grouped(rows: Iterable[tuple[int, T]]) -> dict[int, list[T]]:
-    grouped: dict[int, list[T]] = {}
-    for article_id, value in rows:
-        found = grouped.get(article_id)
-        if found is None:
-            grouped[article_id] = [value]
-        else:
-            found.append(value)
+def _grouped(rows: Iterable[tuple[int, T]]) -> dict[int, frozenset[T]]:
+    """Rows ``(article id, value)``, each article's together → each article's values."""
+    grouped: dict[int, frozenset[T]] = {}
+    for article_id, group in groupby(rows, key=_first):
+        values = frozenset(map(_second, group))
+        old = grouped.get(article_id)  # together in practice; merged should they not be
+        grouped[article_id] = values if old is None else old | values
     return grouped
 
 
@@ -56,17 +59,20 @@ def _candidates(db: Database, where: str, params: Sequence[object]) -> list[Cand
     ).fetchall()
     if not rows:
         return []
-    topics: dict[int, list[int]] = _grouped(
+    # CROSS JOIN: the articles first, by the condition's index, then each one's rows by
+    # primary key. The planner may otherwise scan every topic row of the store, and this
+    # order also brings each article's rows together.
+    topics: dict[int, frozenset[int]] = _grouped(
         conn.execute(
-            "SELECT t.article_id, t.topic_id FROM article_topics t "
-            f"JOIN articles a ON a.id = t.article_id WHERE {where}",
+            "SELECT t.article_id, t.topic_id FROM articles a "
+            f"CROSS JOIN article_topics t ON t.article_id = a.id WHERE {where}",
             params,
         )
     )
-    related: dict[int, list[str]] = _grouped(
+    related: dict[int, frozenset[str]] = _grouped(
         conn.execute(
-            "SELECT r.article_id, r.url FROM related_links r "
-            f"JOIN articles a ON a.id = r.article_id WHERE {where}",
+            "SELECT r.article_id, r.url FROM articles a "
+            f"CROSS JOIN related_links r ON r.article_id = a.id WHERE {where}",
             params,
         )
     )
@@ -77,8 +83,6 @@ def _candidates(db: Database, where: str, params: Sequence[object]) -> list[Cand
         at = instants.get(ingested)
         if at is None:
             at = instants[ingested] = from_db_time(ingested)
-        topic_ids = topics.get(article_id)
-        urls = related.get(article_id)
         append(
             Candidate(
                 article_id,
@@ -91,8 +95,8 @@ def _candidates(db: Database, where: str, params: Sequence[object]) -> list[Cand
                 provider or "",
                 q,
                 h,
-                frozenset(topic_ids) if topic_ids else _NONE,
-                frozenset(urls) if urls else _NO_URLS,
+                topics.get(article_id, _NONE),
+                related.get(article_id, _NO_URLS),
             )
         )
     return found

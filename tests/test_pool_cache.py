@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,13 +12,13 @@ from sqlite_utils import Database
 
 from bot.db_thread import DbThread
 from bot.delivery.digest_queue import queue_digest_now
-from bot.delivery.pool_cache import MAX_RANK_AGE, PoolCache, queue_on_demand
+from bot.delivery.pool_cache import MAX_RANK_AGE, PoolCache, build_pool, queue_on_demand
 from digest.assemble import DigestPool
 from storage.candidates import article_revision, candidates_since
 from storage.db import to_db_time
 from storage.outbox import delivered_to
 from storage.readers import get_reader
-from tests.factories import NOW, article, store_articles, subscribe_reader
+from tests.factories import NOW, article, candidate, store_articles, subscribe_reader
 
 
 @pytest.fixture
@@ -144,3 +145,14 @@ def test_a_pool_the_store_has_moved_past_leaves_the_window(db: Database) -> None
     assert done.queued == 1
     moved = get_reader(db, 7)
     assert moved is not None and moved.digest_since == NOW
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_building_a_pool_leaves_the_collector_as_it_was(enabled: bool) -> None:
+    (gc.enable if enabled else gc.disable)()
+    try:
+        pool = build_pool([candidate(i) for i in range(5)], NOW)
+        assert len(pool) == 5
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from newsdigest_examples import ARTICLES as EXAMPLE_ARTICLES
 
+from bot.delivery.pool_cache import build_pool
 from bot.settings import Settings
-from digest.assemble import DigestPool
 from digest.render import render_digest
 from storage.articles import candidates_since
 from storage.db import open_db, utcnow
@@ -91,7 +91,7 @@ def _preview(
                 return 2
         now = utcnow()
         start = now - window
-        pool = DigestPool(candidates_since(db, start), now)
+        pool = build_pool(candidates_since(db, start), now)
     finally:
         db.close()
     digest = pool.assemble(frozenset(topic_ids), start, cap=limit)

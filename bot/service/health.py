@@ -67,9 +67,7 @@ def assess(beat: Heartbeat | None, now: datetime) -> Verdict:
         contact_age = _age(beat.contact_at, now)
         contact = f"last contact with the Bot API {_ago(contact_age)}"
         if contact_age is None or contact_age > WEBHOOK_CONTACT_STALE:
-            problems.append(
-                f"no answer from the Bot API {_for(contact_age)}"
-            )
+            problems.append(f"no answer from the Bot API {_for(contact_age)}")
         if beat.webhook_error:
             problems.append(f"Telegram cannot deliver to the webhook: {beat.webhook_error}")
     if beat.conflict is not None:
