@@ -87,11 +87,8 @@ def title_tokens(title: str) -> tuple[str, ...]:
     # is, casefold() is lower() there, and \w+ is "split at anything but [0-9A-Za-z_]".
     ascii = title.isascii()
     text = title.lower() if ascii else unicodedata.normalize("NFKC", title).casefold()
-    while True:
-        stripped = _LEADING_TAG.sub("", text, count=1)
-        if stripped == text:
-            break
-        text = stripped
+    while (tag := _LEADING_TAG.match(text)) is not None:  # never empty: ends
+        text = text[tag.end() :]
     if not ascii or "'" in text:
         text = _INNER_APOSTROPHE.sub("", _POSSESSIVE.sub("", text))
     if ascii:
@@ -346,9 +343,10 @@ class _KeyIndex:
         if len(index.first) < len(keys):
             shared = {key for key, count in Counter(keys).items() if count > 1}
             more = index.more
-            for key, value in zip(keys, values, strict=True):
-                if key in shared:
-                    more.setdefault(key, []).append(value)
+            for key, value in [
+                pair for pair in zip(keys, values, strict=True) if pair[0] in shared
+            ]:
+                more.setdefault(key, []).append(value)
         return index
 
     def get(self, key: int) -> Sequence[int]:
