@@ -68,7 +68,7 @@ from bot.chat.related import find_related  # noqa: E402
 from digest.cluster import titles_match  # noqa: E402
 from storage.articles import article_by_url, article_rows, articles_by_ids, save_article_rows  # noqa: E402  # noqa: E402
 from storage.db import open_db  # noqa: E402
-from storage.search import (
+from storage.search import (  # noqa: E402
     _ranked,
     frontmatter_related,
     fts_query,
