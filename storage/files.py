@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlite_utils import Database
 
@@ -29,7 +30,19 @@ class FileRecord:
     article_url: str | None = None
 
 
-KnownFile = FileRecord  # a file as the index remembers it from the last scan
+class KnownFile(NamedTuple):
+    """A file as the index remembers it from the last scan.
+
+    A named tuple made straight from the query's rows: a rescan of an unchanged folder
+    reads one per file (50,000 and more), and compares only size and mtime.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    status: str  # a FileStatus value
+    article_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +64,7 @@ def known_files(db: Database, under: str) -> dict[str, KnownFile]:
         "WHERE substr(path, 1, ?) = ?",
         (len(prefix), prefix),
     )
-    return {path: FileRecord(path, size, mtime, sha, FileStatus(status), url)
-            for path, size, mtime, sha, status, url in rows}  # fmt: skip
+    return {known.path: known for known in map(KnownFile._make, rows)}
 
 
 def record_files(

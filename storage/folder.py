@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from storage.files import Rejection
 
@@ -22,8 +22,10 @@ class ScanError(Exception):
     """The folder itself cannot be scanned (missing, not a directory, unreadable)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Seen:
+class Seen(NamedTuple):
+    """A listed entry. A named tuple: one per file at every scan, and the listing is
+    sorted by path (the first field) with no key function."""
+
     path: str
     size: int
     mtime_ns: int
@@ -82,7 +84,7 @@ def list_files(root: Path) -> tuple[list[Seen], list[Rejection]]:
                 kind = "symbolic link" if stat.S_ISLNK(info.st_mode) else "special file"
                 refused = f"not a regular file ({kind})"
             found.append(Seen(entry.path, info.st_size, info.st_mtime_ns, refused))
-    found.sort(key=lambda s: s.path)
+    found.sort()  # by path: paths are unique, so the other fields never decide
     return found, unreadable
 
 
