@@ -56,15 +56,51 @@ def _rejection(path: str, reason: str, at: str | None) -> Rejection:
     return Rejection(path, reason, from_db_time(at) if at else None)
 
 
-def known_files(db: Database, under: str) -> dict[str, KnownFile]:
-    """Files indexed below the folder ``under`` (an absolute path), by path."""
+@dataclass(frozen=True, slots=True)
+class FolderIndex:
+    """What the index holds of a folder, as a rescan compares it: one set lookup a file.
+
+    ``stamps`` are the (path, size, mtime_ns) of every indexed file, built by SQLite
+    and the set in C; only the files that do not match are read in full
+    (:func:`known_files_at`).
+    """
+
+    stamps: set[tuple[str, int, int]]
+    rejected: set[str]  # indexed paths whose file was rejected
+
+    @property
+    def paths(self) -> set[str]:
+        return {path for path, _, _ in self.stamps}
+
+
+def folder_index(db: Database, under: str) -> FolderIndex:
+    """The index of the files below the folder ``under`` (an absolute path)."""
     prefix = under.rstrip("/") + "/"
-    rows = db.execute(
-        "SELECT path, size, mtime_ns, sha256, status, article_url FROM files "
-        "WHERE substr(path, 1, ?) = ?",
-        (len(prefix), prefix),
-    )
-    return {known.path: known for known in map(KnownFile._make, rows)}
+    where = "WHERE substr(path, 1, ?) = ?"
+    params = (len(prefix), prefix)
+    stamps = set(db.execute(f"SELECT path, size, mtime_ns FROM files {where}", params))
+    rejected = {
+        path
+        for (path,) in db.execute(
+            f"SELECT path FROM files {where} AND status = 'rejected'", params
+        )
+    }
+    return FolderIndex(stamps, rejected)
+
+
+def known_files_at(db: Database, paths: Iterable[str]) -> dict[str, KnownFile]:
+    """The index entries of ``paths`` (those it has), by path."""
+    wanted = list(paths)
+    found: dict[str, KnownFile] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = db.execute(
+            "SELECT path, size, mtime_ns, sha256, status, article_url FROM files "
+            f"WHERE path IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update((known.path, known) for known in map(KnownFile._make, rows))
+    return found
 
 
 def record_files(

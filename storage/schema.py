@@ -198,3 +198,10 @@ def m015_perf_related_links_url_article(db: Database) -> None:
     # fetch and sort of every article linking a popular URL. It replaces the url index.
     db.execute("CREATE INDEX idx_related_links_url_article ON related_links(url, article_id)")
     db.execute("DROP INDEX IF EXISTS idx_related_links_url")
+
+
+@MIGRATIONS()
+def m016_perf_rejected_files_index(db: Database) -> None:
+    # A rescan asks which indexed files were rejected: few, found through this small
+    # partial index instead of a scan of the whole files table.
+    db.execute("CREATE INDEX idx_files_rejected ON files(path) WHERE status = 'rejected'")
