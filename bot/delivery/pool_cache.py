@@ -27,6 +27,8 @@ published in between ranks as if a little older, by at most that age.
 from __future__ import annotations
 
 import gc
+import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +44,7 @@ from storage.candidates import article_revision, candidates_since
 from storage.readers import Reader
 from storage.schedules import earliest_active_window
 
+_LOGGER = logging.getLogger(__name__)
 MAX_RANK_AGE = timedelta(minutes=10)
 
 
@@ -132,9 +135,14 @@ class PoolCache:
         start = earliest_active_window(db, now)
         if since is not None and since < start:
             start = since
+        started = time.monotonic()
         snapshot = PoolSnapshot(build_pool(candidates_since(db, start), now), start, revision, now)
         self._snapshot = snapshot
         self.builds += 1
+        _LOGGER.debug(
+            "digest pool built: %d articles since %s in %.2f s",
+            len(snapshot.pool), start.isoformat(timespec="seconds"), time.monotonic() - started,
+        )  # fmt: skip
         return snapshot
 
 
