@@ -81,9 +81,7 @@ def folder_index(db: Database, under: str) -> FolderIndex:
     stamps = set(db.execute(f"SELECT path, size, mtime_ns FROM files {where}", params))
     rejected = {
         path
-        for (path,) in db.execute(
-            f"SELECT path FROM files {where} AND status = 'rejected'", params
-        )
+        for (path,) in db.execute(f"SELECT path FROM files {where} AND status = 'rejected'", params)
     }
     return FolderIndex(stamps, rejected)
 
