@@ -12,10 +12,9 @@ from pathlib import Path
 
 from newsdigest_examples import ARTICLES as EXAMPLE_ARTICLES
 
-from bot.delivery.pool_cache import build_pool
+from bot.delivery.pool_cache import pool_since
 from bot.settings import Settings
 from digest.render import render_digest
-from storage.articles import candidates_since
 from storage.db import open_db, utcnow
 from storage.ingest import ScanError, scan_folder
 from storage.topics import all_topics, topic_ids_by_names
@@ -91,7 +90,7 @@ def _preview(
                 return 2
         now = utcnow()
         start = now - window
-        pool = build_pool(candidates_since(db, start), now)
+        pool = pool_since(db, start, now)
     finally:
         db.close()
     digest = pool.assemble(frozenset(topic_ids), start, cap=limit)

@@ -29,7 +29,8 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,22 +49,37 @@ _LOGGER = logging.getLogger(__name__)
 MAX_RANK_AGE = timedelta(minutes=10)
 
 
-def build_pool(cands: Iterable[Candidate], now: datetime) -> DigestPool:
-    """``DigestPool(cands, now)`` with the cyclic garbage collector paused meanwhile.
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused for a block that makes many small objects.
 
-    The build makes hundreds of thousands of small containers (token lists and sets,
-    lookup keys), and every few hundred of them the collector runs; with a big heap its
-    full passes walk all of it - a fifth of the build at 50,000 articles. Nothing the
-    build makes needs it: what it drops is freed by reference counting. Paused and
-    resumed per call, so concurrent callers at worst let it run during their build.
+    Reading and building a pool makes hundreds of thousands of small containers
+    (candidates, token lists and sets, lookup keys), and every few hundred of them the
+    collector runs; with a big heap its full passes walk all of it - a fifth of a pool
+    build at 50,000 articles, a tenth of reading them. Nothing made there needs it:
+    what is dropped is freed by reference counting. Resumed only by the block that
+    paused it, so concurrent blocks at worst let it run during theirs.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return DigestPool(cands, now)
+        yield
     finally:
         if enabled:
             gc.enable()
+
+
+def build_pool(cands: Iterable[Candidate], now: datetime) -> DigestPool:
+    """``DigestPool(cands, now)`` with the collector paused (:func:`collector_paused`)."""
+    with collector_paused():
+        return DigestPool(cands, now)
+
+
+def pool_since(db: Database, since: datetime, now: datetime) -> DigestPool:
+    """The pool of every article ingested after ``since``, read and built with the
+    collector paused."""
+    with collector_paused():
+        return DigestPool(candidates_since(db, since), now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +152,7 @@ class PoolCache:
         if since is not None and since < start:
             start = since
         started = time.monotonic()
-        snapshot = PoolSnapshot(build_pool(candidates_since(db, start), now), start, revision, now)
+        snapshot = PoolSnapshot(pool_since(db, start, now), start, revision, now)
         self._snapshot = snapshot
         self.builds += 1
         _LOGGER.debug(
