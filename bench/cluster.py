@@ -14,9 +14,13 @@ reports, as medians over ``--runs`` runs:
 (a) ``cluster_stories`` over the titles, and the ``DigestPool`` build;
 (b) the pool at ``--big`` articles, in a fresh process (its time and peak RSS);
 (c) with the articles in a SQLite file (all ingested in the last 24 h): reading the
-    candidates, ``/digest`` for one reader (``queue_digest_now``: the whole path, DB
-    read + pool + assembly + render + queueing), and ``newsdigest preview --since 24h``
-    as a command (a fresh process on that file, an empty articles folder).
+    candidates; the pool rebuild a scan that stored something triggers (on the pool
+    cache's own thread); ``/digest`` as a reader waits for it - the update through the
+    real handlers of an Application (``tests.chat.harness``, an offline Bot API) until
+    the digest rows are in the outbox - with the kept pool, and right after a change
+    (it waits for a build); the same before the cache (``queue_digest_now`` building a
+    pool per /digest); and ``newsdigest preview --since 24h`` as a command (a fresh
+    process on that file, an empty articles folder).
 
 Targets: (c) preview <= 3 s and /digest <= 0.5 s at 50,000; (b) <= 5 s and <= 500 MB at
 100,000. This is a script, not a test: timings depend on the machine, so nothing here
@@ -26,6 +30,7 @@ asserts.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import random
@@ -35,9 +40,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 # Runnable as a plain script from a checkout. This folder holds digest.py, which would
 # shadow the digest package if the folder stayed first on sys.path.
@@ -45,8 +51,11 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
+# PTB 22 warns on every RetryAfter unless it may hand out timedeltas (as in the tests).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 from bench._common import PROVIDERS, TOPICS, cpu_model  # noqa: E402
-from digest.assemble import DigestPool  # noqa: E402
+from bot.delivery.pool_cache import build_pool  # noqa: E402
 from digest.cluster import cluster_stories  # noqa: E402
 from digest.model import Article, Candidate, Provider, RelatedLink  # noqa: E402
 from digest.urls import normalize_url  # noqa: E402
@@ -192,7 +201,7 @@ def pool_only(n: int, templates: int, runs: int) -> None:
     """Child mode for (b): build the pool and print its time and this process's peak."""
     cands = as_candidates(make_wire(n, templates))
     base = peak_rss_mb()
-    seconds = median_time(lambda: DigestPool(cands, _NOW), runs)
+    seconds = median_time(lambda: build_pool(cands, _NOW, max_age=None), runs)
     print(f"{seconds:.4f} {peak_rss_mb():.1f} {base:.1f}")
 
 
@@ -214,50 +223,99 @@ def build_db(path: Path, articles: Sequence[Article], now: datetime) -> None:
         db.close()
 
 
-def db_measures(path: Path, runs: int) -> list[tuple[str, float, float | None]]:
+def db_measures(path: Path, work: Path, runs: int) -> list[tuple[str, float, float | None]]:
+    """(c): the store read, the pool build, and /digest as a reader waits for it."""
+    return asyncio.run(_db_measures(path, work, runs))
+
+
+async def _db_measures(path: Path, work: Path, runs: int) -> list[tuple[str, float, float | None]]:
     from bot.delivery.digest_queue import queue_digest_now
     from storage.articles import candidates_since
-    from storage.db import open_db, to_db_time, utcnow
-    from storage.readers import get_reader, subscribe
+    from storage.db import open_db, utcnow
+    from storage.readers import get_reader
+    from tests.chat.harness import offline_app
 
     db = open_db(path)
     rows: list[tuple[str, float, float | None]] = []
     try:
-        now = utcnow()
-        since = now - timedelta(hours=24)
-        read = median_time(lambda: candidates_since(db, to_db_time(since)), runs)
+        since = utcnow() - timedelta(hours=24)
+        read = median_time(lambda: candidates_since(db, since), runs)
         rows.append(("read candidates (candidates_since)", read, None))
-        for chat_id, topics in ((1, ()), (2, (1, 2, 3))):
-            subscribe(
-                db, chat_id, user_id=chat_id, first_name="Bench", username=None,
-                default_time="08:00", default_timezone="Europe/Berlin", now=now,
-            )  # fmt: skip
-            db.conn.executemany(
-                "INSERT OR IGNORE INTO topics (id, name) VALUES (?, ?)",
-                [(t, f"t{t}") for t in topics],
-            )
-            db.conn.executemany(
-                "INSERT INTO reader_topics (chat_id, topic_id) VALUES (?, ?)",
-                [(chat_id, t) for t in topics],
-            )
-            db.conn.commit()
 
-        def digest_now(chat_id: int) -> None:
-            reader = get_reader(db, chat_id)
-            assert reader is not None
-            queued = queue_digest_now(db, reader, utcnow())
-            assert queued.queued, "the reader got no digest"
-            # The same reader again tomorrow: forget what this one marked.
+        def forget() -> None:
+            # The same readers again tomorrow: forget what the last digest marked.
             db.execute("DELETE FROM outbox")
             db.execute("DELETE FROM deliveries")
             db.execute("UPDATE readers SET digest_since = NULL, last_digest_at = NULL")
             db.conn.commit()
 
-        for chat_id, label in ((1, "all topics"), (2, "3 topics")):
-            seconds = median_time(lambda c=chat_id: digest_now(c), runs)
-            rows.append((f"/digest, {label} (queue_digest_now)", seconds, 0.5))
+        async for app in offline_app(path, work):
+            rows += await _digest_measures(app, db, runs, forget)
+
+        def rebuilt_per_digest() -> None:
+            reader = get_reader(db, 1)
+            assert reader is not None
+            assert queue_digest_now(db, reader, utcnow()).queued, "the reader got no digest"
+            forget()
+
+        took = median_time(rebuilt_per_digest, runs)
+        rows.append(("(before: a pool built per /digest)", took, None))
     finally:
         db.close()
+    return rows
+
+
+async def _digest_measures(
+    app: Any, db: Any, runs: int, forget: Callable[[], None]
+) -> list[tuple[str, float, float | None]]:
+    """The pool rebuild and /digest through the handlers of ``app`` (an offline Application)."""
+    from storage.db import utcnow
+
+    rows: list[tuple[str, float, float | None]] = []
+    pools = app.services.pools
+    assert pools is not None
+    readers = ((1, "all topics", ()), (2, "3 topics", (1, 2, 3)))
+    for chat_id, _, topics in readers:
+        await app.send(chat_id, "/start")
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO reader_topics (chat_id, topic_id) VALUES (?, ?)",
+            [(chat_id, t) for t in topics],
+        )
+        db.conn.commit()
+
+    async def digest(chat_id: int) -> float:
+        """Seconds from the update arriving to the digest rows in the outbox."""
+        started = time.perf_counter()
+        await app.send(chat_id, "/digest")
+        took = time.perf_counter() - started
+        queued = db.execute("SELECT count(*) FROM outbox WHERE chat_id = ?", (chat_id,))
+        assert queued.fetchone()[0], "the reader got no digest"
+        forget()
+        return took
+
+    async def median_of(action: Callable[[], Awaitable[float]]) -> float:
+        return statistics.median([await action() for _ in range(runs)])
+
+    # What each scan that stores articles does, off the answers' thread.
+    async def rebuild() -> float:
+        db.execute("UPDATE articles SET heat = heat WHERE id = 1")  # a change
+        db.conn.commit()
+        started = time.perf_counter()
+        await pools.refresh(utcnow())
+        return time.perf_counter() - started
+
+    rows.append(("pool rebuild after a scan (off-thread)", await median_of(rebuild), None))
+    for chat_id, label, _ in readers:
+        took = await median_of(lambda c=chat_id: digest(c))
+        rows.append((f"/digest, {label}, kept pool", took, 0.5))
+
+    async def cold(chat_id: int) -> float:
+        db.execute("UPDATE articles SET heat = heat WHERE id = 1")
+        db.conn.commit()
+        return await digest(chat_id)
+
+    took = await median_of(lambda: cold(1))
+    rows.append(("/digest right after a change (waits a build)", took, None))
     return rows
 
 
@@ -312,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"stories   {stories:,} (largest {sizes[:3] or '...'})")
     took = median_time(lambda: cluster_stories(cands), args.runs)
     print(f"(a) cluster_stories        {took:8.3f} s")
-    took = median_time(lambda: DigestPool(cands, _NOW), args.runs)
+    took = median_time(lambda: build_pool(cands, _NOW, max_age=None), args.runs)
     print(f"(a) DigestPool build       {took:8.3f} s   peak RSS {peak_rss_mb():.0f} MB")
 
     if args.big:
@@ -337,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"(c) database of {len(articles):,} built in {time.perf_counter() - started:.1f} s"
             )
-            for label, seconds, target in db_measures(path, args.runs):
+            for label, seconds, target in db_measures(path, work, args.runs):
                 note = verdict(seconds, target) if target is not None else ""
                 print(f"    {label:<40}{seconds:8.3f} s   {note}")
             seconds = preview_seconds(path, work, args.runs)

@@ -3,6 +3,7 @@
 Usage::
 
     python bench/related.py [--articles 100000] [--lookups 500] [--e2e 200] [--keep DB]
+    python bench/related.py --reuse DB [--lookups 500] [--e2e 200]
 
 Generates ``--articles`` seed-like articles (titles, excerpts and bodies from a Zipf-
 weighted vocabulary of stop words, ~250 news words and a long tail of names; 1-4 of 40
@@ -15,6 +16,10 @@ batches, then reports p50/p95/p99 over ``--lookups`` lookups each of
 (a) by the webUrl of a stored article (its related list, the same story, near titles);
 (b) by 2-3 common words (a full-text search matching thousands of articles);
 (c) by 1-2 rare words (a handful of matches);
+
+(``--reuse DB`` measures a database kept by an earlier ``--keep`` run instead of
+building one: 500,000 articles take minutes to write. Its queries come from a sample
+of the stored articles.)
 
 with a breakdown of the steps of (a) and of the full-text search, and
 (d) end to end: the real Application (``tests.e2e.harness.running_bot``) against the
@@ -63,7 +68,14 @@ from bot.chat.related import find_related  # noqa: E402
 from digest.cluster import titles_match  # noqa: E402
 from storage.articles import article_by_url, article_rows, articles_by_ids, save_article_rows  # noqa: E402  # noqa: E402
 from storage.db import open_db  # noqa: E402
-from storage.search import frontmatter_related, fts_query, linked_articles, search, title_matches  # noqa: E402
+from storage.search import (  # noqa: E402
+    _ranked,
+    frontmatter_related,
+    fts_query,
+    linked_articles,
+    search,
+    title_matches,
+)
 from tests.factories import Related, article  # noqa: E402
 
 STOP_WORDS = [
@@ -263,6 +275,31 @@ def build(path: Path, n: int, seed: int = 7, batch: int = 2_000) -> tuple[Corpus
 # ---------------------------------------------------------------------------------------------
 # Measuring
 # ---------------------------------------------------------------------------------------------
+def corpus_of(path: Path, seed: int, sample: int = 20_000) -> Corpus:
+    """Queries for a database built earlier (``--reuse``): the generator's news words, and
+    stored URLs and title words of a sample of its articles (their frequencies counted
+    in that sample, which is what picking rare words needs)."""
+    db = open_db(path, migrate=False)
+    try:
+        newest = int(db.execute("SELECT max(id) FROM articles").fetchone()[0])
+        rng = random.Random(seed)
+        ids = sorted(rng.sample(range(1, newest + 1), min(sample, newest)))
+        corpus = Corpus(common=list(NEWS_WORDS[:40]))
+        for chunk in range(0, len(ids), 900):
+            part = ids[chunk : chunk + 900]
+            for web_url, title, excerpt in db.execute(
+                f"SELECT web_url, title, excerpt FROM articles WHERE id IN "
+                f"({','.join('?' * len(part))})",
+                part,
+            ):
+                corpus.web_urls.append(web_url)
+                corpus.doc_freq.update(set(f"{title} {excerpt}".lower().split()))
+        corpus.in_story = [False] * len(corpus.web_urls)
+    finally:
+        db.close()
+    return corpus
+
+
 def percentiles(samples_ms: Sequence[float]) -> tuple[float, float, float]:
     cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
     return cuts[49], cuts[94], cuts[98]
@@ -338,12 +375,8 @@ def step_breakdown(db: Database, urls: Sequence[str], words: Sequence[str]) -> l
             query = fts_query(text, any_word=any_word)
             kind = "OR" if any_word else "AND"
             timed(
-                f"(b) FTS {kind} rowids by bm25",
-                lambda q=query: db.execute(
-                    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                    "ORDER BY bm25(articles_fts, 10.0, 3.0, 1.0) LIMIT 16",
-                    (q,),
-                ).fetchall(),
+                f"(b) FTS {kind} ranked (storage.search._ranked)",
+                lambda q=query: _ranked(db, q, 15, None),
             )
             timed(
                 f"(b) FTS {kind} newest 16 rowids, unranked",
@@ -425,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--e2e", type=int, default=200, help="measured /related commands")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="build the database here and keep it")
+    parser.add_argument("--reuse", type=Path, help="measure a database built with --keep")
     args = parser.parse_args(argv)
     if args.lookups < 2 or args.e2e < 2:
         parser.error("--lookups and --e2e need at least 2 samples for percentiles")
@@ -435,17 +469,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="bench-related-") as tmp:
         work = Path(tmp)
-        db_path = args.keep or work / "related.db"
-        if db_path.exists():
-            parser.error(f"{db_path} exists: --keep wants a fresh path")
-        started = time.perf_counter()
-        corpus, write_seconds = build(db_path, args.articles, seed=args.seed)
-        total = time.perf_counter() - started
-        size_mb = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*")) / 1e6
-        print(
-            f"database: {args.articles:,} articles built in {total:.1f} s "
-            f"({write_seconds:.1f} s of it in save_article_rows), {size_mb:.0f} MB"
-        )
+        if args.reuse:
+            db_path = args.reuse
+            open_db(db_path).close()  # this checkout's migrations, once
+            corpus = corpus_of(db_path, args.seed)
+            size_mb = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*")) / 1e6
+            print(f"database: {db_path} reused, {size_mb:.0f} MB")
+        else:
+            db_path = args.keep or work / "related.db"
+            if db_path.exists():
+                parser.error(f"{db_path} exists: --keep wants a fresh path")
+            started = time.perf_counter()
+            corpus, write_seconds = build(db_path, args.articles, seed=args.seed)
+            total = time.perf_counter() - started
+            size_mb = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*")) / 1e6
+            print(
+                f"database: {args.articles:,} articles built in {total:.1f} s "
+                f"({write_seconds:.1f} s of it in save_article_rows), {size_mb:.0f} MB"
+            )
 
         rng = random.Random(args.seed + 1)
         stored = rng.sample(range(len(corpus.web_urls)), args.lookups)
@@ -471,9 +512,10 @@ def main(argv: list[str] | None = None) -> int:
         headers = ["lookup", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "found", "p95 target"]
         print()
         print(table(headers, [s.row(20.0) for s in results]))
+        stories = "unknown (--reuse)" if args.reuse else f"{in_story} of {len(urls)}"
         print(
-            f"(a): {in_story} of {len(urls)} URLs belong to a story covered by several "
-            f"articles; (b): AND matches per query median {median_matches:.0f}, max {max_matches}"
+            f"(a): {stories} URLs belong to a story covered by several articles; "
+            f"(b): AND matches per query median {median_matches:.0f}, max {max_matches}"
         )
         print()
         print(table(["step", "n", "p50 ms", "p95 ms"], breakdown))

@@ -42,6 +42,7 @@ from bot.chat.replies import answer_stale
 from bot.command_menus import register_commands
 from bot.context import BotContext, Services
 from bot.db_thread import DbThread
+from bot.delivery.pool_cache import PoolCache
 from bot.delivery.push_progress import PushProgress
 from bot.delivery.ratelimit import PriorityRateLimiter
 from bot.delivery.sender import OutboxSender
@@ -223,6 +224,8 @@ async def _post_init(application: App) -> None:
     background = DbThread(settings.db_path, name="background", migrate=False)
     await store.open()  # applies migrations once, before the second connection opens
     await background.open()
+    pools = PoolCache(settings.db_path, max_age=settings.max_age)
+    await pools.open()
     sender = OutboxSender(
         application.bot,
         store,
@@ -238,6 +241,7 @@ async def _post_init(application: App) -> None:
         background=background,
         sender=sender,
         clock=clock,
+        pools=pools,
     )
     sender.start()
     await register_commands(application.bot, settings.admins)
@@ -259,6 +263,8 @@ async def _post_shutdown(application: App) -> None:
     if not isinstance(services, Services):
         return
     await services.sender.stop()
+    if services.pools is not None:
+        await services.pools.close()
     await services.background.close()
     await services.db.close()
     _LOGGER.info("newsdigest stopped")

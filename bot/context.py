@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.chat.rights import MemberCache
 from bot.db_thread import DbThread
+from bot.delivery.pool_cache import PoolCache
 from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
 from bot.zone_finder import ZoneFinder
@@ -31,6 +32,8 @@ class Services:
     # Who administers which group or channel, as Telegram said within the last minute.
     members: MemberCache = field(default_factory=MemberCache)
     zone_finder: ZoneFinder = field(default_factory=ZoneFinder)  # a shared location, its zone
+    # The kept digest pool for /digest (None: each /digest builds its own, as before).
+    pools: PoolCache | None = None
 
 
 @dataclass(frozen=True, slots=True)

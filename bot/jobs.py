@@ -25,6 +25,9 @@ async def job_scan(context: BotContext) -> None:
         _LOGGER.warning("articles folder %s does not exist; nothing to scan", folder)
         return
     report = await services.background.run(scan_folder, folder, now=services.clock)
+    if services.pools is not None:
+        # Right after the scan, so that the next /digest finds the pool built.
+        await services.pools.refresh(services.clock())
     if report.new or report.updated or report.rejected:
         _LOGGER.info(
             "scan %s: %d new, %d updated, %d unchanged, %d rejected (%.2f s)",

@@ -129,24 +129,26 @@ class DigestPool:
 
         # Cluster layout: each cluster a block of adjacent positions (see module doc).
         pos = [0] * n
-        low = top = 0
+        tops: list[int] = []
         start = 0
         for group in members.values():
             for offset, bit in enumerate(group):
                 pos[bit] = start + offset
-            top |= 1 << (start + len(group) - 1)
-            low |= ((1 << (len(group) - 1)) - 1) << start
             start += len(group)
-        self._low, self._top = low, top
+            tops.append(start - 1)
+        # LOW is every position but the blocks' tops. Built as masks, not by OR-ing one
+        # block at a time, which copies an n-bit int per cluster.
+        top = _mask(tops, n)
+        self._low, self._top = ((1 << n) - 1) ^ top, top
 
         self._cluster_mask = [0] * n  # rank layout; 0 for a story with one article
         # Entries are immutable, so the ones that do not depend on the reader are built
-        # once here: each article alone, and each cluster's best with all its mates (the
-        # entry whenever the whole cluster is eligible).
+        # once: each article alone (when it is first shown), and here each cluster's best
+        # with all its mates (the entry whenever the whole cluster is eligible).
         self._ids = [c.id for c in ranked]
-        self._solo = [Entry(c, ()) for c in ranked]
-        self._full_entry = list(self._solo)
-        self._full_ids: list[tuple[int, ...]] = [(c.id,) for c in ranked]
+        self._solo: list[Entry | None] = [None] * n
+        self._full_entry: dict[int, Entry] = {}
+        self._full_ids: dict[int, tuple[int, ...]] = {}
         for group in members.values():
             if len(group) > 1:
                 mask = _mask(group, n)
@@ -190,6 +192,12 @@ class DigestPool:
 
     def __len__(self) -> int:
         return len(self._articles)
+
+    def _alone(self, bit: int) -> Entry:
+        # Kept for the next reader. Another thread assembling at the same time may make
+        # an equal one: harmless, entries are values.
+        entry = self._solo[bit] = Entry(self._articles[bit], ())
+        return entry
 
     @property
     def articles(self) -> tuple[Candidate, ...]:
@@ -274,7 +282,7 @@ class DigestPool:
             mask = cluster_mask[bit]
             if not mask:  # a story with one article
                 walk ^= low
-                entries.append(solo[bit])
+                entries.append(solo[bit] or self._alone(bit))
                 shown.append(ids[bit])
                 continue
             # ``bit`` is the best eligible member, so the other eligible ones rank below it
@@ -285,7 +293,7 @@ class DigestPool:
                 entries.append(self._full_entry[bit])
                 shown.extend(self._full_ids[bit])
             elif mates == low:
-                entries.append(solo[bit])
+                entries.append(solo[bit] or self._alone(bit))
                 shown.append(ids[bit])
             else:
                 also: list[Candidate] = []

@@ -8,143 +8,35 @@ Two candidates are on the same story when
   Jaccard similarity of at least 0.8 with at least three tokens on each side.
 
 The relation is closed transitively with union-find, so A~B and B~C puts A, B and C in
-one cluster.
-
-Comparing every pair of titles is O(n²). Prefix filtering (an index over each title's
-rarest tokens) is not enough on syndicated wire copy: hundreds of outlets print a few
-hundred headlines with a figure or a name changed, so even the rarest words of a title
-are shared by hundreds of near misses, each to be verified (minutes for 50,000 titles).
-Near-identical titles differ by only a token or two, though, so they are found through
-what they have in common (:func:`_union_by_deletions`): each title's distinct tokens are
-indexed under their hash sum and that sum less each token's hash, and each title looks
-up its sum less every combination of up to ``_max_deletions`` of its tokens. A match is
-a dictionary hit, whatever number of near misses there are; a title of 10-14 tokens
-makes ~60 lookups, one of 15-19 up to ~1,200. That covers every matching pair unless
-both titles lack two or more of each other's tokens, which needs 18 tokens or more on
-each side; titles of 16 tokens and more are therefore also matched by prefix filtering,
-which examines at most ``candidate_cap`` (default :data:`CANDIDATE_CAP`) earlier long
-titles per prefix token, nearest first. Everything else is exact: the cap is the only
-approximation, it can only leave a long title out of a story it belongs to (never join
-titles that do not match), and tests check that realistic inputs get the exact
-partition. ``candidate_cap=None`` lifts it.
+one cluster. Titles are normalised and compared by :mod:`digest.titles`, and the matching
+pairs among thousands of titles found by :mod:`digest.title_index` without comparing
+every pair.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections import Counter
-from collections.abc import Callable, Sequence
-from itertools import combinations
+from collections.abc import Sequence
 
 from digest.model import Candidate
+from digest.title_index import CANDIDATE_CAP, _union_by_titles
+from digest.titles import STOP_WORDS, prefix_len, title_tokens, titles_match
+from digest.union_find import UnionFind
 
-# Jaccard threshold as an exact fraction, so the check is integer arithmetic with no
-# float rounding at the boundary.
-_JACCARD_NUM = 4
-_JACCARD_DEN = 5
-_MIN_TOKENS = 3
-# Titles of up to this many distinct tokens are matched by deletion keys, titles of at
-# least the second by prefix filtering (see the module doc); the ranges overlap so that
-# every near-identical pair is covered by one of them.
-_DELETION_MAX_SIZE = 19
-_PREFIX_MIN_SIZE = 16
-_HASH_MASK = (1 << 25) - 1  # 19 such hashes sum to less than 2**30
-# Earlier long titles examined per prefix token of a long title (see the module doc).
-CANDIDATE_CAP = 64
-
-STOP_WORDS = frozenset(
-    {"a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "by", "with"}
-    | {"from", "as", "is", "are", "was", "were", "be", "it", "its"}
-)
-# A leading wire-style tag. A bare "breaking"/"live"/... only counts when punctuation
-# follows it, so that "Breaking Bad renewed" keeps its first word.
-_LEADING_TAG = re.compile(
-    r"""^\W*
-        (?: breaking\s+news\b\W*
-          | (?:breaking|just\s+in|developing|update[ds]?|live|exclusive)\s*[\]):|\-–—]+\s*
-        )""",
-    re.VERBOSE,
-)
-# Possessive 's is dropped and other in-word apostrophes joined, so "Biden's" ~ "Biden"
-# and "don't" stays one token.
-_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
-_INNER_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
-_WORD = re.compile(r"\w+")
-_ASCII_NON_WORD = bytes(c if chr(c).isalnum() or c == ord("_") else 32 for c in range(256))
+# Names tests and callers reach through this module, as before it was split.
+_UnionFind = UnionFind
+__all__ = [
+    "CANDIDATE_CAP",
+    "STOP_WORDS",
+    "_UnionFind",
+    "_union_by_titles",
+    "cluster_stories",
+    "prefix_len",
+    "title_tokens",
+    "titles_match",
+]
 
 
-def title_tokens(title: str) -> tuple[str, ...]:
-    """Normalised word tokens of a title, in order (duplicates kept).
-
-    NFKC + case-folded, unicode word characters, a leading "Breaking news:"-style tag and
-    a few English stop words removed.
-    """
-    # ASCII titles (most) take a faster path to the same tokens: NFKC leaves ASCII as it
-    # is, casefold() is lower() there, and \w+ is "split at anything but [0-9A-Za-z_]".
-    ascii = title.isascii()
-    text = title.lower() if ascii else unicodedata.normalize("NFKC", title).casefold()
-    while True:
-        stripped = _LEADING_TAG.sub("", text, count=1)
-        if stripped == text:
-            break
-        text = stripped
-    if not ascii or "'" in text:
-        text = _INNER_APOSTROPHE.sub("", _POSSESSIVE.sub("", text))
-    if ascii:
-        words = text.encode().translate(_ASCII_NON_WORD).decode().split()
-    else:
-        words = _WORD.findall(text)
-    return tuple([w for w in words if w not in STOP_WORDS])
-
-
-def _sets_match(a: frozenset[str], b: frozenset[str]) -> bool:
-    if len(a) < _MIN_TOKENS or len(b) < _MIN_TOKENS:
-        return False
-    inter = len(a & b)
-    union = len(a) + len(b) - inter
-    return _JACCARD_DEN * inter >= _JACCARD_NUM * union
-
-
-def titles_match(a: str, b: str) -> bool:
-    """True when two titles are near-identical (same story by headline alone)."""
-    ta, tb = title_tokens(a), title_tokens(b)
-    if ta and ta == tb:
-        return True
-    return _sets_match(frozenset(ta), frozenset(tb))
-
-
-def prefix_len(size: int) -> int:
-    """How many of a title's n rarest tokens a near-identical title must share at least one of.
-
-    Prefix filtering: size - ceil(t * size) + 1 with t = 4/5, in integers.
-    """
-    return size - (_JACCARD_NUM * size + _JACCARD_DEN - 1) // _JACCARD_DEN + 1
-
-
-class _UnionFind:
-    __slots__ = ("parent",)
-
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        parent = self.parent
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]  # path halving keeps trees flat
-            i = parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            # The smaller index becomes the root: deterministic and cheap.
-            if rb < ra:
-                ra, rb = rb, ra
-            self.parent[rb] = ra
-
-
-def _union_by_urls(cands: Sequence[Candidate], uf: _UnionFind) -> None:
+def _union_by_urls(cands: Sequence[Candidate], uf: UnionFind) -> None:
     # Every URL a candidate is or points to is a key; the first candidate to claim a
     # key stands for it, and later claimants join it. That covers "A.url in B.related",
     # its reverse, and shared related URLs in one pass.
@@ -156,212 +48,6 @@ def _union_by_urls(cands: Sequence[Candidate], uf: _UnionFind) -> None:
                 uf.union(i, j)
 
 
-class _TitleSets:
-    """The distinct token sets of a batch's titles, each with its first candidate."""
-
-    __slots__ = ("firsts", "sets")
-
-    def __init__(self, cands: Sequence[Candidate], uf: _UnionFind) -> None:
-        # Identical normalised titles join directly (this also covers titles too short for
-        # the Jaccard rule), as do identical token sets: each set is matched only once.
-        tokens_of: dict[str, tuple[str, ...]] = {}  # wire copy repeats titles verbatim
-        by_title: dict[tuple[str, ...], int] = {}
-        by_set: dict[frozenset[str], int] = {}
-        for i, c in enumerate(cands):
-            tokens = tokens_of.get(c.title)
-            if tokens is None:
-                tokens = tokens_of[c.title] = title_tokens(c.title)
-            if not tokens:
-                continue
-            j = by_title.setdefault(tokens, i)
-            if j != i:
-                uf.union(i, j)
-                continue
-            token_set = frozenset(tokens)
-            if len(token_set) >= _MIN_TOKENS:
-                j = by_set.setdefault(token_set, i)
-                if j != i:
-                    uf.union(i, j)
-        self.sets = list(by_set)
-        self.firsts = list(by_set.values())
-
-
-def _union_by_titles(
-    cands: Sequence[Candidate], uf: _UnionFind, candidate_cap: int | None = None
-) -> int:
-    """Join near-identical titles (see the module doc); returns how many pairs were verified."""
-    titles = _TitleSets(cands, uf)
-    sets = titles.sets
-    short = [k for k, s in enumerate(sets) if len(s) <= _DELETION_MAX_SIZE]
-    long = [k for k, s in enumerate(sets) if len(s) >= _PREFIX_MIN_SIZE]
-    verified = _union_by_deletions(titles, short, uf)
-    if len(long) > 1:
-        verified += _union_by_prefixes(titles, long, uf, candidate_cap)
-    return verified
-
-
-def _max_deletions(size: int) -> int:
-    """How many of its tokens a set can lack of a near-identical one: size - ceil(0.8·size)."""
-    return size - (_JACCARD_NUM * size + _JACCARD_DEN - 1) // _JACCARD_DEN
-
-
-def _union_by_deletions(titles: _TitleSets, ids: list[int], uf: _UnionFind) -> int:
-    """Join the near-identical among sets ``ids`` through what they have in common.
-
-    Two matching sets x, y (Jaccard >= 0.8) have a small difference: x lacks at most
-    ``_max_deletions(|x|)`` tokens of y and y at most ``_max_deletions(|y|)`` of x, and
-    unless both are 18 tokens or more, one of them lacks at most one. So each set is
-    indexed under its token-hash sum and under that sum minus each token's hash; each set
-    then looks up its own sum minus every combination of up to ``_max_deletions`` of its
-    tokens. A match is found in a handful of dictionary lookups, never by scanning other
-    titles, however many near misses of a headline there are. Sets indexed under one key
-    with a token less are all near-identical to each other when the key is long enough;
-    once a lookup has joined them, later lookups check one. Every join is verified on the
-    real sets, and a true match is always under the key looked up, so a hash collision
-    only adds a candidate to verify: it never hides a match.
-    """
-    sets, firsts = titles.sets, titles.firsts
-    find = uf.find
-    # Small hashes keep the sums in one-digit integers, the fast ones; more collisions only
-    # add candidates to verify.
-    hashes = [[hash(t) & _HASH_MASK for t in sets[k]] for k in ids]
-    sums = list(map(sum, hashes))
-    whole = _KeyIndex()  # token-hash sum -> the sets with it
-    minus_one = _KeyIndex()  # sum less one token's hash -> the sets
-    for pos, k in enumerate(ids):
-        total = sums[pos]
-        whole.add(total, k)
-        for key in [total - h for h in hashes[pos]]:
-            minus_one.add(key, k)
-    known = whole.first.keys() | minus_one.first.keys()
-    joined: set[int] = set()  # minus_one keys whose sets are all in one cluster
-    verified = 0
-
-    def join(k: int, candidates: Sequence[int]) -> None:
-        nonlocal verified
-        for y in candidates:
-            if y != k and find(firsts[y]) != find(firsts[k]):
-                verified += 1
-                if _sets_match(sets[k], sets[y]):
-                    uf.union(firsts[k], firsts[y])
-
-    for pos, k in enumerate(ids):
-        size = len(sets[k])
-        total = sums[pos]
-        hs = hashes[pos]
-        for lacking in range(_max_deletions(size) + 1):
-            # y = (x less ``lacking`` tokens) + a token x lacks has J = (size - lacking) /
-            # (size + 1), the same for every such y: look them up only when that is >= 0.8.
-            supersets = _JACCARD_DEN * (size - lacking) >= _JACCARD_NUM * (size + 1)
-            if lacking == 0:
-                # The same sum is the same set (joined already) or a collision: only sets
-                # with one token more are of interest.
-                if supersets and total in minus_one.first:
-                    join(k, minus_one.get(total))
-                continue
-            if lacking == 1:
-                subsets = [total - a for a in hs]
-                for key in filter(whole.first.__contains__, subsets):
-                    join(k, whole.get(key))
-                if supersets:
-                    # These keys are x's own minus-one keys: only shared ones hold others.
-                    for key in filter(minus_one.more.__contains__, subsets):
-                        _join_near(k, key, minus_one, joined, join, uf, firsts)
-                continue
-            # Up to a thousand keys per set, most unknown: built and filtered in C.
-            if lacking == 2:
-                keys = [total - a - b for a, b in combinations(hs, 2)]
-            else:
-                keys = [total - r for r in map(sum, combinations(hs, lacking))]
-            for key in filter(known.__contains__, keys):
-                join(k, whole.get(key))
-                if supersets:
-                    _join_near(k, key, minus_one, joined, join, uf, firsts)
-    return verified
-
-
-def _join_near(
-    k: int,
-    key: int,
-    minus_one: _KeyIndex,
-    joined: set[int],
-    join: Callable[[int, Sequence[int]], None],
-    uf: _UnionFind,
-    firsts: list[int],
-) -> None:
-    """Join set ``k`` to the sets under ``key`` that have one token it lacks."""
-    near = minus_one.get(key)
-    if len(near) <= 2:
-        join(k, near)
-        return
-    if key in joined:
-        join(k, near[:2])  # one cluster already: one of them (not x) will do
-        return
-    join(k, near)
-    root = uf.find(firsts[k])
-    if all(uf.find(firsts[y]) == root for y in near):
-        joined.add(key)
-
-
-class _KeyIndex:
-    """int key -> set ids; one id per key nearly always, so no list for those."""
-
-    __slots__ = ("first", "more")
-
-    def __init__(self) -> None:
-        self.first: dict[int, int] = {}
-        self.more: dict[int, list[int]] = {}
-
-    def add(self, key: int, value: int) -> None:
-        old = self.first.setdefault(key, value)
-        if old != value:
-            self.more.setdefault(key, [old]).append(value)
-
-    def get(self, key: int) -> Sequence[int]:
-        found = self.more.get(key)
-        if found is not None:
-            return found
-        one = self.first.get(key)
-        return () if one is None else (one,)
-
-
-def _union_by_prefixes(
-    titles: _TitleSets, ids: list[int], uf: _UnionFind, candidate_cap: int | None
-) -> int:
-    """Join the near-identical among sets ``ids`` (long titles) by prefix filtering."""
-    sets, firsts = titles.sets, titles.firsts
-    find = uf.find
-    cap = len(ids) if candidate_cap is None else candidate_cap
-    freq: Counter[str] = Counter(t for k in ids for t in sets[k])
-    rank = {t: r for r, t in enumerate(sorted(freq, key=lambda t: (freq[t], t)))}
-    index: dict[str, list[int]] = {}
-    verified = 0
-    for k in ids:
-        x = sets[k]
-        size = len(x)
-        low = (_JACCARD_NUM * size + _JACCARD_DEN - 1) // _JACCARD_DEN
-        high = _JACCARD_DEN * size // _JACCARD_NUM
-        prefix = sorted(x, key=rank.__getitem__)[: prefix_len(size)]
-        seen: set[int] = set()
-        for token in prefix:
-            posting = index.setdefault(token, [])
-            budget = cap
-            for y in reversed(posting):  # nearest first
-                if budget <= 0:
-                    break
-                budget -= 1
-                if y in seen or not low <= len(sets[y]) <= high:
-                    continue
-                seen.add(y)
-                if find(firsts[y]) == find(firsts[k]):
-                    continue
-                verified += 1
-                if _sets_match(x, sets[y]):
-                    uf.union(firsts[k], firsts[y])
-            posting.append(k)
-    return verified
-
-
 def cluster_stories(
     cands: Sequence[Candidate], *, candidate_cap: int | None = CANDIDATE_CAP
 ) -> list[int]:
@@ -371,7 +57,7 @@ def cluster_stories(
     so the result is deterministic for a given input order. ``candidate_cap``: earlier
     titles examined per prefix token (see the module doc); ``None`` for the exact search.
     """
-    uf = _UnionFind(len(cands))
+    uf = UnionFind(len(cands))
     _union_by_urls(cands, uf)
     _union_by_titles(cands, uf, candidate_cap)
     dense: dict[int, int] = {}

@@ -29,7 +29,7 @@ the order is fully deterministic.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from digest.model import Candidate
@@ -52,5 +52,46 @@ def score(c: Candidate, now: datetime) -> float:
 
 def rank(cands: Iterable[Candidate], now: datetime) -> list[Candidate]:
     """Candidates best first: score desc, then published_at desc, then id asc."""
-    # sorted() computes each key once, so every score is evaluated a single time.
-    return sorted(cands, key=lambda c: (-score(c, now), -c.published_at.timestamp(), c.id))
+    # Three stable sorts, least significant key first, instead of one by a (score, time,
+    # id) tuple: no tuple and no float timestamp per candidate, and the first sort is
+    # nearly free on candidates read in id order. ``reverse=True`` keeps equal keys in
+    # their order, so each sort only breaks the ties the next one leaves.
+    by_id = sorted(cands, key=_id)
+    by_time = sorted(by_id, key=_published_at, reverse=True)
+    scores = scores_at(by_time, now)
+    order = sorted(range(len(by_time)), key=scores.__getitem__, reverse=True)
+    return [by_time[i] for i in order]
+
+
+def scores_at(cands: Sequence[Candidate], now: datetime) -> list[float]:
+    """``[score(c, now) for c in cands]``, the same floats, computed faster.
+
+    Syndicated copy repeats publication times and heat values, so each distinct one's
+    part of the score (the decay, the heat bonus) is computed once, by the same
+    expressions as :func:`score`.
+    """
+    decays: dict[datetime, float] = {}
+    bonuses: dict[int, float] = {0: 0.0}
+    found: list[float] = []
+    for c in cands:
+        published = c.published_at
+        decay = decays.get(published)
+        if decay is None:
+            age_hours = max((now - published).total_seconds(), 0.0) / 3600.0
+            decay = decays[published] = math.pow(0.5, age_hours / HALF_LIFE_HOURS)
+        heat = 0 if c.heat is None or c.heat < 0 else c.heat
+        bonus = bonuses.get(heat)
+        if bonus is None:
+            bonus = bonuses[heat] = HEAT_WEIGHT * heat / (heat + HEAT_SCALE)
+        quality = c.quality
+        quality = NEUTRAL_QUALITY if quality is None else min(max(quality, 0), 100)
+        found.append((quality + bonus) * decay)
+    return found
+
+
+def _id(c: Candidate) -> int:
+    return c.id
+
+
+def _published_at(c: Candidate) -> datetime:
+    return c.published_at

@@ -1,4 +1,8 @@
-"""Articles, their topics and related links: writes from ingestion, reads as candidates."""
+"""Articles, their topics and related links: writes from ingestion.
+
+The reads (articles as digest candidates) live in :mod:`storage.candidates`; their names
+are importable from here too, as they were before that module existed.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,31 @@ from typing import NamedTuple
 
 from sqlite_utils import Database
 
-from digest.model import Article, Candidate
-from digest.urls import is_http_url, normalize_url
-from storage.db import from_db_time, to_db_time, write_transaction
+from digest.model import Article
+from storage.candidates import (
+    article_by_id,
+    article_by_url,
+    article_revision,
+    articles_by_ids,
+    candidates_since,
+)
+from storage.db import to_db_time, write_transaction
+
+__all__ = [
+    "ArticleRows",
+    "SaveResult",
+    "article_by_id",
+    "article_by_url",
+    "article_revision",
+    "article_row_values",
+    "article_rows",
+    "articles_by_ids",
+    "candidates_since",
+    "count_articles",
+    "related_row_values",
+    "save_article_rows",
+    "save_articles",
+]
 
 _ARTICLE_COLUMNS = (
     "url, web_url, original_url, title, excerpt, body, published_at, ingested_at, updated_at, "
@@ -212,80 +238,3 @@ def _topic_id(conn: sqlite3.Connection, cache: dict[str, int], name: str) -> int
 
 def count_articles(db: Database) -> int:
     return int(db.execute("SELECT count(*) FROM articles").fetchone()[0])
-
-
-# Reads: stored articles as digest candidates.
-
-
-_CANDIDATE_COLUMNS = (
-    "a.id, a.url, a.web_url, a.title, a.published_at, a.ingested_at, a.excerpt, "
-    "a.provider_name, a.quality, a.heat"
-)
-
-
-def _candidates(db: Database, where: str, params: Sequence[object]) -> list[Candidate]:
-    rows = db.execute(
-        f"SELECT {_CANDIDATE_COLUMNS} FROM articles a WHERE {where}", params
-    ).fetchall()
-    if not rows:
-        return []
-    ids = [row[0] for row in rows]
-    topics: dict[int, set[int]] = {}
-    related: dict[int, set[str]] = {}
-    for chunk in _chunks(ids, 900):
-        marks = ",".join("?" * len(chunk))
-        for article_id, topic_id in db.execute(
-            f"SELECT article_id, topic_id FROM article_topics WHERE article_id IN ({marks})", chunk
-        ):
-            topics.setdefault(article_id, set()).add(topic_id)
-        for article_id, url in db.execute(
-            f"SELECT article_id, url FROM related_links WHERE article_id IN ({marks})", chunk
-        ):
-            related.setdefault(article_id, set()).add(url)
-    return [
-        Candidate(
-            id=row[0],
-            url=row[1],
-            web_url=row[2],
-            title=row[3],
-            published_at=from_db_time(row[4]),
-            ingested_at=from_db_time(row[5]),
-            excerpt=row[6] or "",
-            provider=row[7] or "",
-            quality=row[8],
-            heat=row[9],
-            topic_ids=frozenset(topics.get(row[0], ())),
-            related_urls=frozenset(related.get(row[0], ())),
-        )
-        for row in rows
-    ]
-
-
-def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def candidates_since(db: Database, since: datetime) -> list[Candidate]:
-    """Every article ingested after ``since``: the pool a digest tick ranks."""
-    return _candidates(db, "a.ingested_at > ?", (to_db_time(since),))
-
-
-def article_by_id(db: Database, article_id: int) -> Candidate | None:
-    found = _candidates(db, "a.id = ?", (article_id,))
-    return found[0] if found else None
-
-
-def article_by_url(db: Database, url: str) -> Candidate | None:
-    if not is_http_url(url):
-        return None
-    found = _candidates(db, "a.url = ?", (normalize_url(url),))
-    return found[0] if found else None
-
-
-def articles_by_ids(db: Database, ids: Sequence[int]) -> list[Candidate]:
-    found: list[Candidate] = []
-    for chunk in _chunks(list(ids), 900):
-        found.extend(_candidates(db, f"a.id IN ({','.join('?' * len(chunk))})", chunk))
-    order = {article_id: i for i, article_id in enumerate(ids)}
-    return sorted(found, key=lambda c: order[c.id])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import marshal
 import os
 import stat
 from collections.abc import Sequence
@@ -40,6 +41,32 @@ class Outcome(NamedTuple):
 def examine_files(jobs: Sequence[Job]) -> list[Outcome]:
     """Read, hash and parse files. Runs in worker processes: plain values in and out."""
     return [_examine(path, size, mtime_ns, old_sha) for path, size, mtime_ns, old_sha in jobs]
+
+
+def examine_packed(jobs: Sequence[Job]) -> bytes:
+    """:func:`examine_files` for a worker process: the outcomes packed by :mod:`marshal`.
+
+    The scanning process unpacks every outcome while it writes the database, and
+    unpickling named tuples (a class lookup and a Python call each) cost it a tenth of
+    its time per file; marshal reads plain tuples in C. It is only ever given what a
+    worker of this scan packed, never a file's bytes.
+    """
+    return marshal.dumps(
+        [
+            (o.path, o.size, o.mtime_ns, o.sha256, None if o.rows is None else tuple(o.rows),
+             o.error, o.same_content, o.moved)
+            for o in examine_files(jobs)
+        ]
+    )  # fmt: skip
+
+
+def unpack(packed: bytes) -> list[Outcome]:
+    """The outcomes :func:`examine_packed` packed."""
+    return [
+        Outcome(path, size, mtime_ns, sha, None if rows is None else ArticleRows._make(rows),
+                error, same, moved)
+        for path, size, mtime_ns, sha, rows, error, same, moved in marshal.loads(packed)
+    ]  # fmt: skip
 
 
 def _examine(path: str, size: int, mtime_ns: int, old_sha: str | None) -> Outcome:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from storage.files import Rejection
 
@@ -22,8 +22,10 @@ class ScanError(Exception):
     """The folder itself cannot be scanned (missing, not a directory, unreadable)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Seen:
+class Seen(NamedTuple):
+    """A listed entry. A named tuple: one per file at every scan, and the listing is
+    sorted by path (the first field) with no key function."""
+
     path: str
     size: int
     mtime_ns: int
@@ -41,7 +43,8 @@ def resolve_folder(folder: Path) -> Path:
 
 
 def list_files(root: Path) -> tuple[list[Seen], list[Rejection]]:
-    """Article files below ``root``, and the subfolders that could not be read.
+    """Article files below ``root`` (in no particular order), and the subfolders that
+    could not be read.
 
     Hidden names are skipped (pipelines write temporary files so). Entries with an
     article suffix that are not regular files - symbolic links, FIFOs, devices - are
@@ -50,6 +53,9 @@ def list_files(root: Path) -> tuple[list[Seen], list[Rejection]]:
     found: list[Seen] = []
     unreadable: list[Rejection] = []
     stack = [str(root)]
+    # Looked up once: this loop runs once per file at every scan.
+    append, new_tuple = found.append, tuple.__new__
+    is_regular, suffixes = stat.S_ISREG, ARTICLE_SUFFIXES
     while stack:
         directory = stack.pop()
         try:
@@ -62,27 +68,27 @@ def list_files(root: Path) -> tuple[list[Seen], list[Rejection]]:
             continue
         for entry in entries:
             name = entry.name
-            if name.startswith(".") or name.endswith("~"):
+            if name[0] == "." or name[-1] == "~":
                 continue
             try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                continue  # vanished since listing
-            if is_dir:
-                stack.append(entry.path)
-                continue
-            if os.path.splitext(name)[1].lower() not in ARTICLE_SUFFIXES:
-                continue
-            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                # The suffix as splitext finds it (hidden names, the only ones it reads
+                # differently, are skipped above; with no dot this is one character,
+                # never a suffix), without its Python-level call per file.
+                if name[name.rfind(".") :].lower() not in suffixes:
+                    continue
                 info = entry.stat(follow_symlinks=False)
             except OSError:
-                continue  # vanished between listing and stat
-            refused = None
-            if not stat.S_ISREG(info.st_mode):
+                continue  # vanished since listing
+            if is_regular(info.st_mode):
+                append(new_tuple(Seen, (entry.path, info.st_size, info.st_mtime_ns, None)))
+            else:
                 kind = "symbolic link" if stat.S_ISLNK(info.st_mode) else "special file"
-                refused = f"not a regular file ({kind})"
-            found.append(Seen(entry.path, info.st_size, info.st_mtime_ns, refused))
-    found.sort(key=lambda s: s.path)
+                append(
+                    Seen(entry.path, info.st_size, info.st_mtime_ns, f"not a regular file ({kind})")
+                )
     return found, unreadable
 
 

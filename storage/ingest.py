@@ -33,8 +33,9 @@ from storage.files import (
     FileRecord,
     KnownFile,
     Rejection,
+    folder_index,
     forget_files,
-    known_files,
+    known_files_at,
     record_files,
     rejections_for,
 )
@@ -90,27 +91,34 @@ def scan_folder(
     started = time.monotonic()
     root = resolve_folder(folder)
     report = ScanReport()
-    known = known_files(db, str(root))
+    index = folder_index(db, str(root))
     seen, unreadable = list_files(root)
-    seen_paths = {s.path for s in seen}
     report.rejected.extend(unreadable)
 
     todo: list[Seen] = []
     refused: list[Seen] = []
     unchanged_rejected: list[str] = []
+    stamps, rejected = index.stamps, index.rejected
     for item in seen:
-        old = known.get(item.path)
-        if old is not None and old.size == item.size and old.mtime_ns == item.mtime_ns:
+        if item[:3] in stamps:  # path, size and mtime as indexed: unchanged
             report.unchanged += 1
-            if old.status == "rejected":
+            if rejected and item.path in rejected:
                 unchanged_rejected.append(item.path)
         elif item.refused is not None:
             refused.append(item)
         else:
             todo.append(item)
+    # By path (the first field; paths are unique): when two files hold the same story,
+    # the later path wins, whatever order the folder listed them in.
+    todo.sort()
+    refused.sort()
     todo, report.deferred = settle(todo, min_age, wait_for_recent)
+    known = known_files_at(db, [s.path for s in todo])
 
-    gone = [path for path in known if path not in seen_paths]
+    # Each unchanged file is an indexed one: when they are all of them, none is gone.
+    gone = []
+    if report.unchanged < len(stamps):
+        gone = sorted(index.paths.difference(s.path for s in seen))
     if gone:
         forget_files(db, gone)
         report.removed = len(gone)

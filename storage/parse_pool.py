@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
-from storage.examine import Job, Outcome, examine_files
+from storage.examine import Job, Outcome, examine_files, examine_packed, unpack
 
 PARALLEL_THRESHOLD = 400  # below this many files, worker start-up costs more than it saves
 WORKER_NICENESS = 10  # parser processes yield the CPU to this one, the only writer
@@ -49,12 +49,12 @@ def examine_all(
     ahead = max(2 * count, ahead)
     with _executor(count) as pool:
         # Chunks in order, each with its worker's future or, once parsed here, its result.
-        queue: deque[tuple[list[Job], Future[list[Outcome]] | list[Outcome]]] = deque()
+        queue: deque[tuple[list[Job], Future[bytes] | list[Outcome]]] = deque()
         submitted = in_flight = 0
         while submitted < len(chunks) or queue:
             while submitted < len(chunks) and in_flight < ahead:
                 chunk = chunks[submitted]
-                queue.append((chunk, pool.submit(examine_files, chunk)))
+                queue.append((chunk, pool.submit(examine_packed, chunk)))
                 submitted += 1
                 in_flight += 1
             head = queue[0][1]
@@ -64,7 +64,7 @@ def examine_all(
                     yield head
                 else:
                     in_flight -= 1
-                    yield head.result()
+                    yield unpack(head.result())
             elif while_waiting():
                 continue
             elif submitted < len(chunks):
@@ -78,11 +78,11 @@ def examine_all(
             else:
                 queue.popleft()
                 in_flight -= 1
-                yield head.result()
+                yield unpack(head.result())
 
 
 def _take_back(
-    queue: deque[tuple[list[Job], Future[list[Outcome]] | list[Outcome]]],
+    queue: deque[tuple[list[Job], Future[bytes] | list[Outcome]]],
 ) -> bool:
     """Parse here the last chunk no worker has started yet; ``False`` if there is none.
 

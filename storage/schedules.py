@@ -91,6 +91,18 @@ def earliest_window(db: Database, now: datetime) -> datetime | None:
     return min(starts)
 
 
+def earliest_active_window(db: Database, now: datetime) -> datetime:
+    """The earliest window start of any active reader, due or not (at least a first
+    digest's): what a pool must hold to serve every reader's ``/digest``."""
+    (earliest,) = db.execute(
+        "SELECT min(digest_since) FROM readers WHERE status = ?", (ReaderStatus.ACTIVE,)
+    ).fetchone()
+    start = now - FIRST_DIGEST_WINDOW
+    if earliest is not None:
+        start = min(start, max(from_db_time(earliest), now - CATCH_UP_LIMIT))
+    return start
+
+
 @dataclass(frozen=True, slots=True)
 class DigestDone:
     """What assembling one reader's digest changes in their schedule."""

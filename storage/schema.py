@@ -239,7 +239,7 @@ def m011_reader_controls_settings(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m011_reader_controls_outbox(db: Database) -> None:
+def m012_reader_controls_outbox(db: Database) -> None:
     """Issue 11: per-row send options (quiet hours, link previews)."""
     outbox = db.table("outbox")
     outbox.add_column("disable_notification", int)  # 1: arrives without sound
@@ -247,3 +247,37 @@ def m011_reader_controls_outbox(db: Database) -> None:
     # (unlike not_before, which is a retry's wait and keeps a chat's order).
     outbox.add_column("hold_until", str)
     outbox.add_column("link_preview_url", str)  # NULL: previews off
+
+
+@MIGRATIONS()
+def m014_perf_article_revision(db: Database) -> None:
+    # One number that changes whenever any article is written or deleted, by whatever
+    # process: readers that keep articles in memory (bot.delivery.pool_cache) compare it
+    # instead of re-reading the store. Topics and related links only change with their
+    # article's upsert, which fires the UPDATE trigger.
+    db.execute(
+        "CREATE TABLE article_revision (id INTEGER PRIMARY KEY CHECK (id = 1), "
+        "value INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO article_revision (id, value) VALUES (1, 0)")
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER articles_revision_{event.lower()} AFTER {event} ON articles "
+            "BEGIN UPDATE article_revision SET value = value + 1 WHERE id = 1; END"
+        )
+
+
+@MIGRATIONS()
+def m015_perf_related_links_url_article(db: Database) -> None:
+    # /related looks up the articles linking a URL, lowest ids first, a few at a time:
+    # with the article id in the index that is a range read that stops early, not a
+    # fetch and sort of every article linking a popular URL. It replaces the url index.
+    db.execute("CREATE INDEX idx_related_links_url_article ON related_links(url, article_id)")
+    db.execute("DROP INDEX IF EXISTS idx_related_links_url")
+
+
+@MIGRATIONS()
+def m016_perf_rejected_files_index(db: Database) -> None:
+    # A rescan asks which indexed files were rejected: few, found through this small
+    # partial index instead of a scan of the whole files table.
+    db.execute("CREATE INDEX idx_files_rejected ON files(path) WHERE status = 'rejected'")

@@ -13,8 +13,11 @@ from storage.db import from_db_time
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 8
-RANK_WINDOW = 2_000  # matches ranked by bm25, newest first
+RANK_WINDOW = 2_000  # the newest matches a search ranks
+# Where all the words of a match are, best first (FTS5 column filters; None: anywhere).
+_BEST_PLACED = ("title", "{title excerpt}", None)
 COUNT_CAP = 500  # word frequencies are counted up to this
+RARITY_SPAN = 50_000  # ... among this many newest articles
 
 
 def frontmatter_related(db: Database, article_id: int) -> list[RelatedLink]:
@@ -38,20 +41,25 @@ def frontmatter_related(db: Database, article_id: int) -> list[RelatedLink]:
 
 
 def linked_articles(db: Database, article: Candidate, limit: int = 20) -> list[Candidate]:
-    """Stored articles on the same story through related links, either way or shared."""
+    """Stored articles on the same story through related links, either way or shared.
+
+    The lowest ids first. One query per URL, each stopped after ``limit + 1`` ids by the
+    (url, article_id) index: an outside explainer that many stories link would otherwise
+    have every lookup collect and sort thousands of ids.
+    """
     urls = sorted(article.related_urls)
     marks = ",".join("?" * len(urls)) or "NULL"
-    ids = [
-        row[0]
-        for row in db.execute(
-            f"SELECT id FROM articles WHERE url IN ({marks}) "
-            "UNION SELECT article_id FROM related_links WHERE url = ? "
-            f"UNION SELECT article_id FROM related_links WHERE url IN ({marks}) LIMIT ?",
-            (*urls, article.url, *urls, limit + 1),
+    found = {row[0] for row in db.execute(f"SELECT id FROM articles WHERE url IN ({marks})", urls)}
+    for url in (article.url, *urls):
+        found.update(
+            row[0]
+            for row in db.execute(
+                "SELECT article_id FROM related_links WHERE url = ? ORDER BY article_id LIMIT ?",
+                (url, limit + 1),
+            )
         )
-        if row[0] != article.id
-    ]
-    return articles_by_ids(db, ids[:limit])
+    found.discard(article.id)
+    return articles_by_ids(db, sorted(found)[:limit])
 
 
 def _words(text: str) -> list[str]:
@@ -70,10 +78,13 @@ def fts_query(text: str, *, any_word: bool = False) -> str | None:
 
 
 def _ranked(db: Database, query: str, limit: int, exclude_id: int | None) -> list[int]:
-    """bm25 order among the newest RANK_WINDOW matches.
+    """The newest RANK_WINDOW matches, best placed first: those with the words in the
+    title, then in the title or excerpt, then anywhere; newest first within each.
 
-    bm25 scores every match, and a common word matches most of the store: ranking only
-    the newest matches keeps a lookup in milliseconds and favours recent coverage.
+    Not bm25: to weigh each word FTS5's bm25 counts every article holding it in the
+    whole store first, tens of milliseconds for a common word at 500,000 articles,
+    whatever the window. Where the words are was most of what its column weights
+    (10, 3, 1) decided, and recency breaks the ties a news reader cares about.
     """
     floor_row = db.execute(
         "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
@@ -81,15 +92,21 @@ def _ranked(db: Database, query: str, limit: int, exclude_id: int | None) -> lis
         (query, RANK_WINDOW - 1),
     ).fetchone()
     floor = floor_row[0] if floor_row else 0
-    return [
-        rowid
+    found: list[int] = []
+    seen: set[int] = set() if exclude_id is None else {exclude_id}
+    for columns in _BEST_PLACED:
+        placed = query if columns is None else f"{columns} : ({query})"
         for (rowid,) in db.execute(
             "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
-            "ORDER BY bm25(articles_fts, 10.0, 3.0, 1.0) LIMIT ?",
-            (query, floor, limit + 1),
-        )
-        if rowid != exclude_id
-    ][:limit]
+            "ORDER BY rowid DESC LIMIT ?",
+            (placed, floor, limit + len(seen)),
+        ):
+            if rowid not in seen:
+                seen.add(rowid)
+                found.append(rowid)
+                if len(found) == limit:
+                    return found
+    return found
 
 
 def search(
@@ -107,15 +124,20 @@ def search(
 
 
 def _rarest_title_words(db: Database, title: str) -> list[str]:
-    """The title's words, rarest in stored titles first (counts capped: only order matters)."""
+    """The title's words, rarest in recent titles first (only the order matters).
+
+    Counted among the newest RARITY_SPAN articles and up to COUNT_CAP: a word common in
+    bodies but rare in titles would otherwise have its whole posting list read.
+    """
     words = _words(title)
+    newest = int(db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0])
 
     def frequency(word: str) -> int:
         return int(
             db.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? "
-                "LIMIT ?)",
-                (f'title : "{word}"', COUNT_CAP),
+                "AND rowid > ? LIMIT ?)",
+                (f'title : "{word}"', newest - RARITY_SPAN, COUNT_CAP),
             ).fetchone()[0]
         )
 

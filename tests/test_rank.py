@@ -5,7 +5,7 @@ import random
 import pytest
 
 from digest.model import Candidate
-from digest.rank import rank, score
+from digest.rank import rank, score, scores_at
 from tests.factories import NOW
 from tests.factories import candidate as cand
 
@@ -88,3 +88,21 @@ def test_rank_is_deterministic_whatever_the_input_order() -> None:
         assert ids(rank(pool, NOW)) == expected
     scores = [score(c, NOW) for c in rank(pool, NOW)]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_rank_is_the_order_of_score_then_newer_then_lower_id() -> None:
+    # Many exact ties on each key (few qualities, heats and ages, repeated times, future
+    # dates), in random order: the order must be that of the definition's sort key.
+    rng = random.Random(11)
+    pool = [
+        cand(
+            rng.randrange(400),
+            quality=rng.choice([None, -5, 0, 30, 30, 60, 101]),
+            heat=rng.choice([None, -1, 0, 40, 10**6]),
+            age_hours=rng.choice([-2, -1, 0, 0.5, 3, 24, 48]),
+        )
+        for _ in range(2_000)
+    ]
+    expected = sorted(pool, key=lambda c: (-score(c, NOW), -c.published_at.timestamp(), c.id))
+    assert ids(rank(pool, NOW)) == ids(expected)
+    assert scores_at(pool, NOW) == [score(c, NOW) for c in pool]

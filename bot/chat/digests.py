@@ -10,7 +10,7 @@ from bot.chat.readers import format_local
 from bot.chat.replies import answer, answer_stale
 from bot.chat.target import reading
 from bot.context import BotContext
-from bot.delivery.digest_queue import queue_digest_now
+from bot.delivery.pool_cache import queue_on_demand
 from digest.callbacks import DigestMore
 from digest.explain import explain_nothing
 from storage.db import utcnow
@@ -27,12 +27,13 @@ async def send_digest_now(update: Update, context: BotContext) -> None:
 
 async def _queue_now(update: Update, context: BotContext, reader: Reader) -> None:
     now = utcnow()
-    result = await context.services.db.run(
-        queue_digest_now, reader, now, max_age=context.settings.max_age
+    services = context.services
+    result = await queue_on_demand(
+        services.db, services.pools, reader, now, max_age=context.settings.max_age
     )
     if result.queued:
         _LOGGER.info("reader %s: on-demand digest queued (%d parts)", reader.chat_id, result.queued)
-        context.services.sender.wake()
+        services.sender.wake()
         return
     why = explain_nothing(result.nothing, context.settings.max_age)
     await answer(

@@ -12,11 +12,10 @@ from pathlib import Path
 
 from newsdigest_examples import ARTICLES as EXAMPLE_ARTICLES
 
+from bot.delivery.pool_cache import pool_since
 from bot.settings import Settings
-from digest.assemble import DigestPool
 from digest.explain import explain_nothing
 from digest.render import render_digest
-from storage.articles import candidates_since
 from storage.db import open_db, utcnow
 from storage.ingest import ScanError, scan_folder
 from storage.topics import all_topics, topic_ids_by_names
@@ -94,7 +93,7 @@ def _preview(
         start = now - window
         # The samples are from 2023: --examples shows them whatever their age.
         max_age = None if examples else settings.max_age
-        pool = DigestPool(candidates_since(db, start), now, max_age=max_age)
+        pool = pool_since(db, start, now, max_age=max_age)
     finally:
         db.close()
     digest = pool.assemble(frozenset(topic_ids), start, cap=limit)

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from digest.assemble import Digest, DigestPool, NothingNew
 from digest.render import EntryCache, render_digest
 from storage.articles import candidates_since
+from storage.candidates import article_revision
 from storage.db import write_transaction
 from storage.expiry import expire_stale_digests
 from storage.outbox import (
@@ -184,16 +185,33 @@ class OnDemand:
 
 
 def queue_digest_now(
-    db: Database, reader: Reader, now: datetime, *, max_age: timedelta | None = DEFAULT_MAX_AGE
+    db: Database,
+    reader: Reader,
+    now: datetime,
+    *,
+    max_age: timedelta | None = DEFAULT_MAX_AGE,
+    pool: DigestPool | None = None,
+    revision: int | None = None,
 ) -> OnDemand:
-    """``/digest``: the same assembly for one reader, queued ahead of scheduled digests."""
+    """``/digest``: the same assembly for one reader, queued ahead of scheduled digests.
+
+    ``pool``: a kept pool (:mod:`bot.delivery.pool_cache`) holding the store's articles
+    at article ``revision``, instead of one built here. Should the store have changed
+    since, the digest still goes out, but the reader's window stays where it was: what
+    the pool did not hold is still new next time.
+    """
     since = reader.window_start(now)
-    pool = DigestPool(candidates_since(db, since), now, max_age=max_age)
+    if pool is None:
+        pool = DigestPool(candidates_since(db, since), now, max_age=max_age)
     digest = assemble_for(pool, reader, since, delivered_to(db, reader.chat_id))
     if not digest.entries:
         return OnDemand(0, reader.last_digest_at or since, digest.nothing)
     messages = digest_messages(digest, reader, now, priority=PRIORITY_ANSWER)
     with write_transaction(db):
+        # Under the write lock: no article can be stored between this check and the commit.
+        whole = revision is None or article_revision(db) == revision
         enqueue(db, messages, now)
-        mark_digest_sent(db, reader.chat_id, now, exhausted=digest.more == 0, window_start=since)
+        mark_digest_sent(
+            db, reader.chat_id, now, exhausted=digest.more == 0 and whole, window_start=since
+        )
     return OnDemand(len(messages), since)

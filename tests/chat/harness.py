@@ -30,6 +30,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 import bot.app as bot_app
 from bot.context import BotContext, Services
 from bot.db_thread import DbThread
+from bot.delivery.pool_cache import PoolCache
 from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
 from storage.db import utcnow
@@ -268,12 +269,15 @@ async def offline_app(db_path: Path, tmp_path: Path) -> AsyncIterator[Offline]:
     background = DbThread(db_path, name="background", migrate=False)
     await store.open()
     await background.open()
+    pools = PoolCache(db_path, max_age=settings.max_age)
+    await pools.open()
     services = Services(
         settings=settings,
         db=store,
         background=background,
         # Real, never started: what handlers queue stays in the outbox for the test to read.
         sender=OutboxSender(application.bot, store),
+        pools=pools,
     )
     application.bot_data["settings"] = settings
     application.bot_data["services"] = services
@@ -281,6 +285,7 @@ async def offline_app(db_path: Path, tmp_path: Path) -> AsyncIterator[Offline]:
         async with application:
             yield Offline(application, request, services, errors)
     finally:
+        await pools.close()
         await background.close()
         await store.close()
 
