@@ -40,6 +40,38 @@ class SentMessage:
         return [b["callback_data"] for b in self.buttons() if "callback_data" in b]
 
 
+@dataclass(slots=True, eq=False)
+class InlineQuery:
+    """An inline query a simulated user typed (``@bot words``), and the bot's answer."""
+
+    id: str
+    user_id: int
+    query: str
+    offset: str
+    chat_type: str
+    sent_at: float  # time.monotonic() when queued
+    answer: InlineAnswer | None = None
+
+
+@dataclass(slots=True, eq=False)
+class InlineAnswer:
+    """What answerInlineQuery accepted: the results as sent, and the paging and caching."""
+
+    query_id: str
+    results: list[JsonDict]
+    next_offset: str
+    cache_time: int | None
+    is_personal: bool
+    button: JsonDict | None
+    answered_at: float  # time.monotonic()
+
+    def ids(self) -> list[str]:
+        return [str(result["id"]) for result in self.results]
+
+    def titles(self) -> list[str]:
+        return [str(result.get("title", "")) for result in self.results]
+
+
 @dataclass(slots=True)
 class Call:
     """One HTTP request to the bot endpoint. ``status`` 0 = connection dropped on purpose."""

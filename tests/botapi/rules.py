@@ -76,6 +76,7 @@ STRING_PARAMS = frozenset(
         "text", "parse_mode", "callback_query_id", "url", "action", "language_code",
         "inline_message_id", "business_connection_id", "message_effect_id", "description",
         "short_description", "name", "secret_token", "caption", "ip_address", "emoji",
+        "inline_query_id", "next_offset", "switch_pm_text", "switch_pm_parameter",
     }
 )  # fmt: skip
 COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")

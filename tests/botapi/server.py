@@ -21,6 +21,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from .faults import FaultInjection
+from .inline import InlineMode
 from .methods import BotMethods
 from .observe import Observations
 from .records import (
@@ -41,7 +42,7 @@ __all__ = ["ApiError", "Call", "FakeBotApi", "SentMessage", "WaitTimeout", "bot_
 Handler = Callable[[JsonDict], Any]
 
 
-class FakeBotApi(UserActions, Observations, FaultInjection, BotMethods):
+class FakeBotApi(UserActions, InlineMode, Observations, FaultInjection, BotMethods):
     """A local Telegram Bot API. Use ``async with FakeBotApi() as api:``.
 
     Point the bot at it with ``Bot(token=api.token, base_url=api.base_url + "/bot")``.
@@ -68,6 +69,7 @@ class FakeBotApi(UserActions, Observations, FaultInjection, BotMethods):
                 "copyMessage": self._copy_message,
                 "forwardMessage": self._forward_message,
                 "answerCallbackQuery": self._answer_callback_query,
+                "answerInlineQuery": self._answer_inline_query,
                 "sendChatAction": self._send_chat_action,
                 "getChat": self._get_chat,
                 "getChatMember": self._get_chat_member,
@@ -336,6 +338,11 @@ class FakeBotApi(UserActions, Observations, FaultInjection, BotMethods):
         if action == "send_text":
             update_id = await self.send_text(int(body["user_id"]), str(body["text"]))
             return json_response({"ok": True, "update_id": update_id}, 200)
+        if action == "send_inline_query":
+            query_id = await self.send_inline_query(
+                int(body["user_id"]), str(body.get("query", "")), offset=str(body.get("offset", ""))
+            )
+            return json_response({"ok": True, "query_id": query_id}, 200)
         if action == "block":
             self.block(int(body["user_id"]))
             return json_response({"ok": True}, 200)

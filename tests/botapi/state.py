@@ -17,6 +17,7 @@ from .records import (
     Call,
     Chat,
     Failure,
+    InlineQuery,
     QueuedUpdate,
     SentMessage,
     SlidingWindow,
@@ -47,13 +48,16 @@ class ApiState:
         chat_window: tuple[int, float] | None = None,
         group_window: tuple[int, float] | None = None,
         paid_limit: int = 1000,
+        inline_mode: bool = True,
+        inline_timeout: float = 10.0,
     ) -> None:
         """``rate_limit``/``burst``/``per_chat_rate``: lenient token buckets (Telegram's
         documented averages). ``window_limit``: strict mode, at most that many message sends
         in any sliding second bot-wide; ``chat_window`` = (n, seconds) for private chats and
         ``group_window`` (Telegram: 20 per 60 s) for groups and channels, per chat. Sends
         with ``allow_paid_broadcast`` count against ``paid_limit`` per second instead of the
-        bot-wide window."""
+        bot-wide window. ``inline_mode``: /setinline was done (getMe's
+        supports_inline_queries); ``inline_timeout``: seconds an inline query may be answered."""
         if rate_limit is not None and rate_limit <= 0:
             raise ValueError("rate_limit must be positive or None")
         if per_chat_rate is not None and per_chat_rate <= 0:
@@ -75,6 +79,8 @@ class ApiState:
         self.port = port
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123456
         self.bot_user: JsonDict = bot_user_json(bot_id)
+        self.bot_user["supports_inline_queries"] = inline_mode
+        self.inline_timeout = inline_timeout
 
         # world state
         self._users: dict[int, JsonDict] = {}
@@ -86,7 +92,8 @@ class ApiState:
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._poll_waiter: asyncio.Future[str] | None = None
         self._pending_queries: set[str] = set()
-        self._next_query_id = 4_242_000_000_000_000_001
+        self._next_query_id = 4_242_000_000_000_000_001  # callback and inline queries
+        self._inline_queries: dict[str, InlineQuery] = {}  # by id (tests.botapi.inline)
         self.commands: dict[str, list[JsonDict]] = {}
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._disconnects: defaultdict[str, int] = defaultdict(int)
