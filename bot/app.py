@@ -15,6 +15,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -25,6 +26,7 @@ from bot.chat import (
     channels,
     digests,
     groups,
+    inline,
     keywords,
     membership,
     prompts,
@@ -40,7 +42,7 @@ from bot.chat import (
 )
 from bot.chat.replies import answer_stale
 from bot.command_menus import register_commands
-from bot.context import BotContext, Services
+from bot.context import BotContext, Services, inline_cache
 from bot.db_thread import DbThread
 from bot.delivery.pool_cache import PoolCache
 from bot.delivery.push_progress import PushProgress
@@ -81,7 +83,12 @@ from storage.db import utcnow
 
 _LOGGER = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.INLINE_QUERY,
+]
 
 App = Application[Any, BotContext, Any, Any, Any, Any]
 
@@ -185,6 +192,8 @@ def register_handlers(application: App) -> None:
     ]:
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_on_stale_button))
+    # 3b. Inline mode: "@<botname> words" in any chat (on once /setinline is done).
+    application.add_handler(InlineQueryHandler(inline.on_inline_query))
     # 4. Blocked / unblocked; removed from, demoted in, or added to a group or channel; a
     #    group upgraded to a supergroup.
     application.add_handler(
@@ -242,6 +251,7 @@ async def _post_init(application: App) -> None:
         sender=sender,
         clock=clock,
         pools=pools,
+        inline=inline_cache(clock),
     )
     sender.start()
     await register_commands(application.bot, settings.admins)
@@ -255,6 +265,8 @@ async def _post_init(application: App) -> None:
     )
     tick = application.bot_data["digest_tick"]
     jobs.run_repeating(job_digest_tick, interval=tick, first=min(1.0, tick), name="digest-tick")
+    if not application.bot.supports_inline_queries:
+        _LOGGER.info("inline mode is off for this bot: send /setinline to @BotFather to allow it")
     _LOGGER.info("newsdigest started: %r", settings)
 
 

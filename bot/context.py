@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -14,8 +14,17 @@ from bot.db_thread import DbThread
 from bot.delivery.pool_cache import PoolCache
 from bot.delivery.sender import OutboxSender
 from bot.settings import Settings
+from bot.ttl_cache import TtlCache
 from bot.zone_finder import ZoneFinder
+from digest.inline import CACHE_ENTRIES, CACHE_SECONDS, InlineStory
 from storage.db import utcnow
+
+InlineCache = TtlCache[str, tuple[InlineStory, ...]]
+
+
+def inline_cache(clock: Callable[[], datetime] = utcnow) -> InlineCache:
+    """Inline queries' stories, per normalised query, for a minute (``clock``: "now")."""
+    return TtlCache(ttl=timedelta(seconds=CACHE_SECONDS), max_entries=CACHE_ENTRIES, clock=clock)
 
 
 @dataclass
@@ -34,6 +43,8 @@ class Services:
     zone_finder: ZoneFinder = field(default_factory=ZoneFinder)  # a shared location, its zone
     # The kept digest pool for /digest (None: each /digest builds its own, as before).
     pools: PoolCache | None = None
+    # Inline mode's stories per query (bot.chat.inline); post_init gives it the clock.
+    inline: InlineCache = field(default_factory=inline_cache)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,56 @@
+"""Inline mode: ``@<botname> words`` in any chat offers matching stored stories.
+
+Each result's message is the story card (:func:`digest.inline.render_card`). A query's
+stories are found once on the DB thread and kept a minute per normalised query
+(``services.inline``); its pages are slices of them, named by ``next_offset``. The
+results are the same for everyone (dates in the bot's zone, NEWSDIGEST_TIMEZONE), so
+Telegram may cache them across users too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.context import BotContext
+from digest.inline import CACHE_SECONDS, InlineResult, inline_result, page_of, parse_offset
+from storage.inline_search import MAX_QUERY_CHARS, inline_key, inline_stories
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _article(result: InlineResult) -> InlineQueryResultArticle:
+    return InlineQueryResultArticle(
+        id=result.id,
+        title=result.title,
+        description=result.description or None,
+        input_message_content=InputTextMessageContent(result.card, parse_mode=ParseMode.HTML),
+    )
+
+
+async def on_inline_query(update: Update, context: BotContext) -> None:
+    """Answer an inline query with one page of stories (the top stories for no words)."""
+    query = update.inline_query
+    if query is None:
+        return
+    services = context.services
+    text = query.query[:MAX_QUERY_CHARS]
+    key = inline_key(text)
+    stories = services.inline.get(key)
+    if stories is None:
+        stories = await services.db.run(inline_stories, text, services.clock())
+        services.inline.put(key, stories)
+    page, next_offset = page_of(stories, parse_offset(query.offset))
+    zone = services.settings.timezone
+    results = [_article(inline_result(story, tz=zone)) for story in page]
+    try:
+        await query.answer(
+            results, cache_time=CACHE_SECONDS, is_personal=False, next_offset=next_offset
+        )
+    except BadRequest as exc:  # answered too late (over ~10 s): the user has moved on
+        _LOGGER.info("inline query %s not answered: %s", query.id, exc.message)
+        return
+    _LOGGER.debug("inline query: %d words, %d results", len(key.split()), len(results))
