@@ -139,3 +139,11 @@ async def test_inline_mode_off_means_no_inline_queries() -> None:
             assert not (await bot.get_me()).supports_inline_queries
         with pytest.raises(AssertionError, match="/setinline"):
             await api.send_inline_query(USER, "ai")
+
+
+async def test_inline_queries_obey_allowed_updates(api: FakeBotApi, bot: Bot) -> None:
+    await api.send_inline_query(USER, "dropped")
+    assert await bot.get_updates(allowed_updates=["message"]) == ()
+    kept = await api.send_inline_query(USER, "kept")
+    [update] = await bot.get_updates(allowed_updates=["inline_query"])
+    assert update.inline_query is not None and update.inline_query.id == kept

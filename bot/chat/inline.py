@@ -10,19 +10,21 @@ Telegram may cache them across users too.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, tzinfo
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.context import BotContext
+from bot.context import BotContext, InlineCache
+from bot.db_thread import DbThread
 from digest.inline import CACHE_SECONDS, InlineResult, inline_result, page_of, parse_offset
 from storage.inline_search import MAX_QUERY_CHARS, inline_key, inline_stories
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def _article(result: InlineResult) -> InlineQueryResultArticle:
+def result_article(result: InlineResult) -> InlineQueryResultArticle:
     return InlineQueryResultArticle(
         id=result.id,
         title=result.title,
@@ -37,15 +39,14 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     if query is None:
         return
     services = context.services
-    text = query.query[:MAX_QUERY_CHARS]
-    key = inline_key(text)
-    stories = services.inline.get(key)
-    if stories is None:
-        stories = await services.db.run(inline_stories, text, services.clock())
-        services.inline.put(key, stories)
-    page, next_offset = page_of(stories, parse_offset(query.offset))
-    zone = services.settings.timezone
-    results = [_article(inline_result(story, tz=zone)) for story in page]
+    results, next_offset = await find_results(
+        services.db,
+        services.inline,
+        query.query,
+        query.offset,
+        now=services.clock(),
+        zone=services.settings.timezone,
+    )
     try:
         await query.answer(
             results, cache_time=CACHE_SECONDS, is_personal=False, next_offset=next_offset
@@ -53,4 +54,18 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     except BadRequest as exc:  # answered too late (over ~10 s): the user has moved on
         _LOGGER.info("inline query %s not answered: %s", query.id, exc.message)
         return
-    _LOGGER.debug("inline query: %d words, %d results", len(key.split()), len(results))
+    _LOGGER.debug("inline query %s: %d results", query.id, len(results))
+
+
+async def find_results(
+    db: DbThread, cache: InlineCache, text: str, offset: str, *, now: datetime, zone: tzinfo
+) -> tuple[list[InlineQueryResultArticle], str]:
+    """One page of results for ``text`` at ``offset``, and the next page's offset."""
+    text = text[:MAX_QUERY_CHARS]
+    key = inline_key(text)
+    stories = cache.get(key)
+    if stories is None:
+        stories = await db.run(inline_stories, text, now)
+        cache.put(key, stories)
+    page, next_offset = page_of(stories, parse_offset(offset))
+    return [result_article(inline_result(story, tz=zone)) for story in page], next_offset

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from storage.db import utcnow
 from tests.botapi import FakeBotApi
@@ -134,3 +137,13 @@ async def test_hostile_queries_and_articles_get_valid_answers(tmp_path: Path) ->
             ]
         assert not [c for c in api.errors if c.method == "answerInlineQuery"]
         assert api.unanswered_inline_queries() == []
+
+
+async def test_the_operator_is_told_when_inline_mode_is_off(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with FakeBotApi(inline_mode=False) as api:
+        caplog.set_level(logging.INFO, logger="bot.app")
+        async with running_bot(make_settings(api, tmp_path)):
+            pass
+    assert any("/setinline" in r.getMessage() for r in caplog.records)
