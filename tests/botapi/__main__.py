@@ -2,7 +2,7 @@
 
 Prints ``READY http://127.0.0.1:PORT`` once listening, then serves until SIGTERM/SIGINT. Another
 process (a benchmark) reads that line, points the bot at it and uses ``GET /_stats`` and
-``POST /_control/{reset,send_text,block,unblock}`` to drive and observe it, and
+``POST /_control/{reset,send_text,send_inline_query,block,unblock}`` to drive and observe it, and
 ``POST /_control/{outage,end_outage,slow,revoke,restore}`` to inject faults (JSON bodies:
 ``{"seconds": 300, "mode": "error|drop|hang", "include_updates": false}``,
 ``{"seconds": 12, "method": "sendMessage", "times": 5}``).
