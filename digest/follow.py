@@ -8,13 +8,13 @@ titles (:mod:`digest.titles`), closed transitively, so an article that only link
 another new one on the story joins too.
 
 Finding the members worth comparing is storage's (an index lookup per new article, never
-a pass over every followed story): :func:`lookup_tokens` says which title words a member
-with a near-identical title must have. Everything here is pure: values in, values out.
+a pass over every followed story): :func:`shared_words_needed` says how many of a new
+title's words a member with a near-identical title has. Pure: values in, values out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -28,7 +28,7 @@ from digest.html import MAX_MESSAGE, clean, escape, link, utf16_len
 from digest.keyboard import Button, Keyboard
 from digest.model import Candidate
 from digest.quiet import quiet_end
-from digest.titles import prefix_len, title_tokens
+from digest.titles import max_deletions, title_tokens, titles_match
 
 UPDATE_GAP = timedelta(hours=3)  # at most one update per story per follower in this time
 EXPIRY = timedelta(days=14)  # a story without news this long is unfollowed by itself
@@ -79,16 +79,15 @@ def title_words(title: str) -> frozenset[str]:
     return frozenset(title_tokens(title))
 
 
-def lookup_tokens(title: str, postings: Mapping[str, int]) -> list[str]:
-    """The words of ``title`` a near-identical title must have at least one of.
+def shared_words_needed(words: frozenset[str]) -> int:
+    """How many of a title's distinct ``words`` a near-identical title has at least.
 
-    Any ``prefix_len(n)`` of a title's ``n`` distinct words will do (a title sharing at
-    least 4/5 of the union shares one of them); the ones fewest members have
-    (``postings``: word → members with it) are taken, so the lookup reads the fewest rows.
-    Titles equal after normalisation share every word, so one word finds them too.
+    Jaccard >= 4/5 means sharing at least 4/5 of the union, so at least
+    ``ceil(4/5 · n)`` of these ``n`` (all of them for a title of one or two words, which
+    only an equal title matches). Storage counts shared words per member in its word
+    index and compares only those with enough.
     """
-    words = sorted(title_words(title), key=lambda w: (postings.get(w, 0), w))
-    return words[: prefix_len(len(words))] if words else []
+    return len(words) - max_deletions(len(words))
 
 
 def new_coverage(
@@ -96,21 +95,35 @@ def new_coverage(
 ) -> dict[int, tuple[int, ...]]:
     """Per followed story, the ids of the ``new`` articles on it (ascending).
 
-    ``members``: the stored members that may be on the same story as a new article (a
-    superset is fine: only matches count). A new article already a member of a story is
-    not new to it.
+    A new article is on a story when it, or a new article in its cluster (the digest's
+    rule among the new articles), is on the same story as one of the story's members by
+    that rule: a link either way, a shared related link, a near-identical title. Members
+    are only compared with new articles, never with each other: two followed stories that
+    happen to share an old link stay two stories. ``members``: those that may match (a
+    superset is fine). A new article already a member of a story is not new to it.
     """
     if not members or not new:
         return {}
-    cands = [m.article for m in members] + list(new)
-    clusters = cluster_stories(cands)
-    stories_in: dict[int, set[int]] = {}
-    for member, cluster in zip(members, clusters, strict=False):
-        stories_in.setdefault(cluster, set()).add(member.story_id)
+    clusters = cluster_stories(new)
+    by_key: dict[str, list[int]] = {}  # a URL a new article is or links -> those articles
+    by_word: dict[str, list[int]] = {}
+    for i, c in enumerate(new):
+        for key in (c.url, *c.related_urls):
+            by_key.setdefault(key, []).append(i)
+        for word in title_words(c.title):
+            by_word.setdefault(word, []).append(i)
+    stories_of: dict[int, set[int]] = {}  # new cluster -> stories it joins
+    for member in members:
+        m = member.article
+        hits = {i for key in (m.url, *m.related_urls) for i in by_key.get(key, ())}
+        near = {i for word in title_words(m.title) for i in by_word.get(word, ())} - hits
+        hits.update(i for i in near if titles_match(m.title, new[i].title))
+        for i in hits:
+            stories_of.setdefault(clusters[i], set()).add(member.story_id)
     known = {(m.story_id, m.article.id) for m in members}
     found: dict[int, set[int]] = {}
-    for article, cluster in zip(new, clusters[len(members) :], strict=True):
-        for story_id in stories_in.get(cluster, ()):
+    for article, cluster in zip(new, clusters, strict=True):
+        for story_id in stories_of.get(cluster, ()):
             if (story_id, article.id) not in known:
                 found.setdefault(story_id, set()).add(article.id)
     return {story_id: tuple(sorted(ids)) for story_id, ids in sorted(found.items())}

@@ -26,7 +26,7 @@ from digest.follow import (
     FollowedStory,
     StoryMember,
     is_expired,
-    lookup_tokens,
+    shared_words_needed,
     title_words,
 )
 from digest.model import Candidate
@@ -252,24 +252,16 @@ def candidate_members(db: Database, new: Sequence[Candidate]) -> list[StoryMembe
                 chunk,
             )
         )
-    words = sorted({w for c in new for w in title_words(c.title)})
-    postings: dict[str, int] = {}
-    for chunk in _chunks(words):
-        postings.update(
-            conn.execute(
-                f"SELECT word, count(*) FROM follow_words WHERE word IN ({_marks(chunk)}) "
-                "GROUP BY word",
-                chunk,
-            ).fetchall()
-        )
-    wanted = sorted(
-        {w for c in new for w in lookup_tokens(c.title, postings) if postings.get(w, 0)}
-    )
-    for chunk in _chunks(wanted):
+    for c in new:
+        words = sorted(title_words(c.title))
+        if not words:
+            continue
         article_ids.update(
             a
             for (a,) in conn.execute(
-                f"SELECT article_id FROM follow_words WHERE word IN ({_marks(chunk)})", chunk
+                f"SELECT article_id FROM follow_words WHERE word IN ({_marks(words)}) "
+                "GROUP BY article_id HAVING count(*) >= ?",
+                (*words, shared_words_needed(frozenset(words))),
             )
         )
     if not article_ids:

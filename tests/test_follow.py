@@ -19,11 +19,11 @@ from digest.follow import (
     count_sources,
     follow_button,
     is_expired,
-    lookup_tokens,
     new_coverage,
     quiet_action,
     render_following,
     render_updates,
+    shared_words_needed,
     story_news,
     title_words,
     toggled,
@@ -96,15 +96,13 @@ def test_a_known_member_is_not_news_and_each_story_gets_its_own() -> None:
     assert new_coverage([], [news]) == {} and new_coverage(known, []) == {}
 
 
-def test_lookup_tokens_are_the_rarest_and_enough_for_any_near_identical_title() -> None:
-    postings = {"eu": 500, "parliament": 300, "ban": 40, "facial": 3, "recognition": 5}
-    words = lookup_tokens(LEAD.title, postings)
-    # 7 distinct words: a near-identical title shares at least one of any 2 of them.
-    assert words == ["blanket", "endorses"]  # 0 postings: rarer than anything counted
-    near = "EU parliament endorses a blanket ban on facial recognition tech"
-    assert set(words) & title_words(near)
-    assert lookup_tokens("", postings) == []
-    assert lookup_tokens("Brexit", {}) == ["brexit"]  # a short title: equal ones share it
+def test_a_near_identical_title_shares_enough_words_to_be_looked_up() -> None:
+    lead = title_words(LEAD.title)  # 7 distinct words
+    assert shared_words_needed(lead) == 6
+    near = title_words("EU parliament endorses a blanket ban on facial recognition tech")
+    assert len(lead & near) >= shared_words_needed(near) == 7  # 8 words: 7 needed
+    assert shared_words_needed(frozenset({"brexit"})) == 1
+    assert shared_words_needed(frozenset({"brexit", "vote"})) == 2  # only equal titles match
 
 
 # -- when a follower hears --------------------------------------------------------------------
@@ -221,3 +219,12 @@ def test_following_lists_stories_with_buttons() -> None:
     assert '1. <a href="https://a.example/b">Ban &lt;endorsed&gt;</a> — 3 sources' in text
     assert "2. <i>no longer stored</i> — 1 source, last news 31 May" in text
     assert [b.callback_data for b in keyboard[0]] == ["fl:7", "fl:9"]
+
+
+def test_two_followed_stories_sharing_an_old_link_stay_two() -> None:
+    mars = candidate(
+        9, "Rover finds ancient lake bed zq9", related=["https://explainer.example/fr"]
+    )
+    known = [StoryMember(STORY, LEAD), StoryMember(9, mars)]  # both link one explainer
+    news = candidate(5, "Lawmakers back the ban zq5", related=[LEAD.url])
+    assert new_coverage(known, [news]) == {STORY: (5,)}
