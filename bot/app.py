@@ -25,6 +25,7 @@ from bot.chat import (
     cadence,
     channels,
     digests,
+    following,
     groups,
     inline,
     keywords,
@@ -59,6 +60,8 @@ from digest.callbacks import (
     ChannelButton,
     ChannelsAdd,
     DigestMore,
+    FollowingUnfollow,
+    FollowStory,
     PushButton,
     RelatedStory,
     matcher,
@@ -160,6 +163,7 @@ def register_handlers(application: App) -> None:
         ("topics", topics.cmd_topics),
         ("digest", digests.cmd_digest),
         ("related", related.cmd_related),
+        ("following", following.cmd_following),
     ]:
         application.add_handler(CommandHandler(name, callback, filters=shared))
     for name, callback in [
@@ -175,6 +179,8 @@ def register_handlers(application: App) -> None:
     for callback, pattern in [
         (topics.on_topics_button, matcher(TopicToggle, TopicsPage, TopicsClear)),
         (related.on_related_button, matcher(RelatedStory)),
+        (following.on_follow_button, matcher(FollowStory)),
+        (following.on_following_button, matcher(FollowingUnfollow)),
         (digests.on_more_button, matcher(DigestMore)),
         (breaking.on_push_button, matcher(PushButton)),
         (channels.on_add_button, matcher(ChannelsAdd)),

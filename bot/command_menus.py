@@ -26,6 +26,7 @@ READER_COMMANDS = [
     BotCommand("topics", "Choose your topics"),
     BotCommand("digest", "What is new for you, now"),
     BotCommand("related", "Other coverage of a story: /related <link or words>"),
+    BotCommand("following", "Stories you follow (🔔), with unfollow buttons"),
     BotCommand("time", "When digests come: /time 07:30 19:00, /time weekdays 7:30"),
     BotCommand("timezone", "Your time zone: /timezone berlin"),
     BotCommand("include", 'Only stories with these words: /include word "a phrase"'),
@@ -42,6 +43,7 @@ READER_COMMANDS = [
 GROUP_COMMANDS = [
     BotCommand("digest", "What is new, now"),
     BotCommand("related", "Other coverage of a story: /related <link or words>"),
+    BotCommand("following", "Stories the group follows (admins follow and unfollow)"),
     BotCommand("settings", "This group's settings"),
     BotCommand("keywords", "The group's keyword filters"),
     BotCommand("sources", "Sources the group muted"),

@@ -1,4 +1,5 @@
-"""The two repeating jobs on PTB's JobQueue: the folder scan and the digest tick.
+"""The two repeating jobs on PTB's JobQueue: the folder scan (then the follow updates)
+and the digest tick.
 
 One process-wide digest job, not one job per reader: the schedule lives in SQLite
 (``readers.next_digest_at``), so it survives restarts and a tick after downtime
@@ -11,6 +12,7 @@ import logging
 
 from bot.context import BotContext
 from bot.delivery.digest_queue import run_digest_tick
+from bot.delivery.follow_updates import run_follow_updates
 from storage.ingest import scan_folder
 
 _LOGGER = logging.getLogger(__name__)
@@ -18,7 +20,18 @@ DIGEST_TICK_SECONDS = 20.0
 
 
 async def job_scan(context: BotContext) -> None:
-    """Ingest new or changed article files; files still being written wait a scan."""
+    """Ingest new or changed article files (files still being written wait a scan), then
+    tell followers of stories with new coverage."""
+    await _scan(context)
+    services = context.services
+    # After the scan, on its thread; also what `newsdigest ingest` stored meanwhile.
+    queued = await services.background.run(run_follow_updates, services.clock())
+    if queued:
+        _LOGGER.info("follow updates: %d messages queued", queued)
+        services.sender.wake()
+
+
+async def _scan(context: BotContext) -> None:
     services = context.services
     folder = services.settings.articles_dir
     if not folder.is_dir():

@@ -48,6 +48,8 @@ wire text                          value
 ``pa:<chat>:<days>``               :class:`PauseFor` (``0``: resume)
 ``chan:<stop|resume>:<chat>``      :class:`ChannelButton` (a channel's settings screen)
 ``chadd``                          :class:`ChannelsAdd` (/channels)
+``fo:<on|off>:<article id>``       :class:`FollowStory` (🔔 / 🔕 on a story or an update)
+``fl:<article id>``                :class:`FollowingUnfollow` (🔕 on the /following list)
 =================================  =========================================
 
 A decoded value is well-formed, not true: an id in it may name nothing (any more), so
@@ -110,6 +112,28 @@ class ChannelsAdd(CallbackData, prefix="chadd"):
 
 
 CHANNEL_BUTTONS: tuple[type[CallbackData], ...] = (ChannelButton, ChannelsAdd)
+
+
+class FollowVerb(StrEnum):
+    ON = "on"  # 🔔 Follow
+    OFF = "off"  # 🔕 Unfollow
+
+
+class FollowStory(CallbackData, prefix="fo"):
+    """🔔 Follow / 🔕 Unfollow a story (its lead article), on the story's view or an update;
+    the pressed button turns into the other one in place."""
+
+    verb: FollowVerb
+    article_id: int
+
+
+class FollowingUnfollow(CallbackData, prefix="fl"):
+    """🔕 on the /following list: unfollow, and show the list again in place."""
+
+    article_id: int
+
+
+FOLLOW_BUTTONS: tuple[type[CallbackData], ...] = (FollowStory, FollowingUnfollow)
 FORMATS: tuple[type[CallbackData], ...] = (
     RelatedStory,
     DigestMore,
@@ -117,6 +141,7 @@ FORMATS: tuple[type[CallbackData], ...] = (
     *MUTE_BUTTONS,
     *SETTINGS_BUTTONS,
     *CHANNEL_BUTTONS,
+    *FOLLOW_BUTTONS,
 )
 
 

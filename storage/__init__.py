@@ -6,7 +6,8 @@
   coverage, same-story titles, full-text search), ``topics``, ``readers`` (subscriptions,
   ``ReaderStatus``), ``schedules`` (who is due, moving readers on), ``outbox`` (queued
   messages, send results, deliveries; ``OutboxStatus``, ``MessageKind``), ``pushes``
-  (breaking pushes; ``PushStatus``), ``files`` (the scan index and rejections;
+  (breaking pushes; ``PushStatus``), ``follows`` (followed stories, their known
+  coverage), ``files`` (the scan index and rejections;
   ``FileStatus``), ``ingest`` (the folder scan) and ``stats``.
 
 Values cross this boundary converted: aware ``datetime``s, ``time``s and ``ZoneInfo``s,

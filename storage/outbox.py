@@ -47,6 +47,7 @@ class MessageKind(StrEnum):
     DIGEST = "digest"
     BREAKING = "breaking"
     ANSWER = "answer"  # a reply of several messages, paced through the outbox
+    FOLLOW = "follow"  # news on followed stories (digest.follow), at digest priority
 
 
 @dataclass(frozen=True, slots=True)

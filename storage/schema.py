@@ -281,3 +281,43 @@ def m016_perf_rejected_files_index(db: Database) -> None:
     # A rescan asks which indexed files were rejected: few, found through this small
     # partial index instead of a scan of the whole files table.
     db.execute("CREATE INDEX idx_files_rejected ON files(path) WHERE status = 'rejected'")
+
+
+@MIGRATIONS()
+def m019_follow_a_stories(db: Database) -> None:
+    """Issue 12: following a story. A story (named by its lead article's id) is shared by
+    its followers: its known members (``seq``: the order they became known in), their
+    title words (the lookup index of the matching job), and one row per follower with
+    what it last heard."""
+    db.execute(
+        "CREATE TABLE follow_stories (article_id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, "
+        "last_news_at TEXT NOT NULL, max_seq INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX idx_follow_stories_news ON follow_stories(last_news_at)")
+    db.execute(
+        "CREATE TABLE follow_members (seq INTEGER PRIMARY KEY, story_id INTEGER NOT NULL, "
+        "article_id INTEGER NOT NULL, added_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE UNIQUE INDEX idx_follow_members ON follow_members(story_id, article_id)")
+    db.execute("CREATE INDEX idx_follow_members_article ON follow_members(article_id)")
+    # One row per distinct title word of each member article (not per story): the
+    # near-identical-title lookup reads only the postings of a new title's rarest words.
+    db.execute(
+        "CREATE TABLE follow_words (word TEXT NOT NULL, article_id INTEGER NOT NULL, "
+        "PRIMARY KEY (word, article_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX idx_follow_words_article ON follow_words(article_id)")
+    db.execute(
+        "CREATE TABLE follows (chat_id INTEGER NOT NULL, story_id INTEGER NOT NULL, "
+        "followed_at TEXT NOT NULL, "
+        "last_update_at TEXT, "  # the last update queued to this follower (NULL: none yet)
+        "seen_seq INTEGER NOT NULL, "  # members up to this seq were known or told of
+        "PRIMARY KEY (chat_id, story_id))"
+    )
+    db.execute("CREATE INDEX idx_follows_story ON follows(story_id)")
+    # The job matches articles stored after this id: those stored before the feature
+    # existed are nobody's news.
+    db.execute(
+        "INSERT OR REPLACE INTO state (key, value) "
+        "SELECT 'follow_seen_article_id', coalesce(max(id), 0) FROM articles"
+    )

@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from digest.schedule import next_occurrence
 from storage.controls import move_controls
 from storage.db import to_db_time, write_transaction
+from storage.follows import move_follows
 from storage.readers import (
     READER_COLUMNS,
     ChatKind,
@@ -160,6 +161,7 @@ def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int) -> None:
         )
         db.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
         db.execute("UPDATE prompts SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
+        move_follows(db, old_chat_id, new_chat_id)
         db.execute(
             "UPDATE OR IGNORE deliveries SET chat_id = ? WHERE chat_id = ?",
             (new_chat_id, old_chat_id),

@@ -2,7 +2,8 @@
 
 ``readers`` (/start and its zone question, /stop, /help, fallbacks), ``topics`` (the one
 topic picker: /topics, the settings screen, a channel's), ``digests`` (/digest, "More"),
-``related`` (/related, story buttons), ``breaking`` (/breaking with preview, Send/Cancel),
+``related`` (/related, story buttons), ``following`` (🔔 / 🔕, /following),
+``breaking`` (/breaking with preview, Send/Cancel),
 ``stats`` (/stats), ``membership`` (my_chat_member), ``groups`` (a group's /start and
 /help, the supergroup upgrade), ``channels`` (/channels, adding a channel).
 

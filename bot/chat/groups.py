@@ -28,6 +28,8 @@ GROUP_HELP = (
     "<b>Everyone</b>\n"
     "/digest — what is new, right now\n"
     "/related &lt;link or words&gt; — other coverage of a story\n"
+    "/following — stories the group follows (administrators tap 🔔 Follow under a "
+    "story's coverage)\n"
     "/settings — this group's settings (administrators change them with the buttons)\n"
     "/keywords, /sources — its keyword filters and muted sources\n"
     "/help — this message\n\n"

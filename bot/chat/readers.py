@@ -33,6 +33,8 @@ HELP_TEXT = (
     "/topics — choose your topics (none chosen = everything)\n"
     "/digest — what is new for you, right now\n"
     "/related &lt;link or words&gt; — other coverage of a story\n"
+    "/following — stories you follow: 🔔 Follow under a story's coverage (🔗) tells you "
+    "when other sources report on it\n"
     "/time 07:30 19:00 — when digests come (up to 4 a day; /time weekdays 7:30, "
     "/time mon 8am)\n"
     "/timezone berlin — your time zone (a city, Europe/Berlin, JST)\n"

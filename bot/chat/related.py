@@ -14,12 +14,14 @@ from sqlite_utils import Database
 from telegram import Message, Update
 from telegram.constants import ChatType
 
+from bot.chat.following import follow_row
 from bot.chat.replies import answer, answer_stale, thread_of
 from bot.chat.target import IN_A_CHANNEL
 from bot.context import BotContext
 from digest.callbacks import RelatedStory
 from digest.cluster import titles_match
 from digest.html import escape
+from digest.keyboard import Keyboard
 from digest.model import Candidate, RelatedLink
 from digest.render import render_related
 from digest.urls import is_http_url
@@ -42,6 +44,7 @@ class RelatedAnswer:
     heading: str
     items: tuple[RelatedLink, ...]
     found: bool  # False: the link is not stored or nothing matched
+    article_id: int | None = None  # the story's lead, when the answer is about one article
 
 
 def related_for_article(db: Database, article: Candidate) -> RelatedAnswer:
@@ -59,7 +62,7 @@ def related_for_article(db: Database, article: Candidate) -> RelatedAnswer:
             items.append(link)
     if not items:
         items = [c.as_related_link() for c in similar(db, article, limit=5)]
-    return RelatedAnswer(article.title, tuple(items[:MAX_ITEMS]), True)
+    return RelatedAnswer(article.title, tuple(items[:MAX_ITEMS]), True, article.id)
 
 
 def find_related(db: Database, text: str) -> RelatedAnswer:
@@ -90,16 +93,26 @@ async def _send(
     zone = await _reader_zone(update, context)
     texts = render_related(result.heading, result.items, tz=zone)
     chat = update.effective_chat
+    keyboard: Keyboard = ()  # under the last message
+    if chat is not None and result.article_id is not None:
+        keyboard = (await follow_row(context, chat.id, result.article_id),)  # 🔔 / 🔕
     if len(texts) == 1 or chat is None:
-        for text in texts:
-            await answer(update, text, reply_to=reply_to)
+        for n, text in enumerate(texts, 1):
+            await answer(update, text, keyboard if n == len(texts) else (), reply_to=reply_to)
         return
     # Several messages to one chat go through the outbox: paced like every send (about one
     # a second after a burst of three), while the bot goes on answering everyone else.
     thread = thread_of(update)
     queued = [
-        OutgoingMessage(chat.id, text, MessageKind.ANSWER, PRIORITY_ANSWER, thread_id=thread)
-        for text in texts
+        OutgoingMessage(
+            chat.id,
+            text,
+            MessageKind.ANSWER,
+            PRIORITY_ANSWER,
+            keyboard=keyboard if n == len(texts) else (),
+            thread_id=thread,
+        )
+        for n, text in enumerate(texts, 1)
     ]
     await context.services.db.run(enqueue, queued, utcnow())
     context.services.sender.wake()

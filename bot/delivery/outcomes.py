@@ -35,13 +35,14 @@ _LOGGER = logging.getLogger("bot.delivery.sender")
 SEND_TIMEOUT = 60.0  # seconds to wait for Telegram's answer to a queued send
 ANSWER_MAX_AGE = timedelta(minutes=30)  # a queued reply (/related) is stale after this
 UNSCHEDULED_DIGEST_MAX_AGE = timedelta(days=1)  # a digest to a chat with no schedule
+FOLLOW_MAX_AGE = timedelta(hours=6)  # news on a followed story; the next update says more
 ROW_BACKOFF_CAP = 300.0  # seconds, for errors that are not an outage
 
 
 def deadline(message: QueuedMessage, breaking_max_age: timedelta, now: datetime) -> datetime:
     """Until when the message is worth sending: a digest until its reader's next one is
-    due, a queued answer half an hour, a breaking push ``breaking_max_age`` (after its
-    quiet-hours hold, if it was held)."""
+    due, a queued answer half an hour, a follow update six hours, a breaking push
+    ``breaking_max_age`` (after its quiet-hours hold, if it was held)."""
     if message.kind == "digest" and message.next_digest_at is not None:
         return message.next_digest_at
     created = message.created_at or now
@@ -49,6 +50,8 @@ def deadline(message: QueuedMessage, breaking_max_age: timedelta, now: datetime)
         return created + UNSCHEDULED_DIGEST_MAX_AGE
     if message.kind == "answer":
         return created + ANSWER_MAX_AGE
+    if message.kind == "follow":
+        return created + FOLLOW_MAX_AGE
     # A push held for the reader's quiet hours is news from when they end: its age counts
     # from then, or a night's hold would outlast it.
     held = message.hold_until
