@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from digest.assemble import NothingNew
+from digest.html import utf16_len
 
 
 def format_age(age: timedelta) -> str:
@@ -89,11 +90,13 @@ def explain_story(f: StoryFactors, limit: int = POPUP_LIMIT) -> str:
     tail = " · ".join(
         [quality, heat, sources, _age(f.age), "your votes: " + (", ".join(votes) or "none")]
     )
-    room = limit - len(tail) - len(" · ")
+    room = limit - utf16_len(tail) - len(" · ")
     names = ", ".join(f.topics) if f.topics else "any (no topic)"
     label = "Topics: " if len(f.topics) > 1 else "Topic: "
     head = label + names
-    if len(head) > room:
+    if utf16_len(head) > room:
         head = head[: max(room - 1, 0)].rstrip(", ") + "…"
     text = f"{head} · {tail}"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    while utf16_len(text) > limit:  # astral characters count two (Telegram counts UTF-16)
+        text = text[:-2] + "…"
+    return text
