@@ -28,7 +28,9 @@ LONG_AGO = NOW - timedelta(days=30)
 cand = partial(candidate, age_hours=2, ingested_hours_ago=1)
 
 
-def vote(value: int, topics: set[int] = frozenset({1}), provider: str = "", days: float = 0) -> Vote:
+def vote(
+    value: int, topics: set[int] = frozenset({1}), provider: str = "", days: float = 0
+) -> Vote:
     return Vote(value, frozenset(topics), provider, NOW - timedelta(days=days))
 
 
