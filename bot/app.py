@@ -38,7 +38,9 @@ from bot.chat import (
     shape,
     sources,
     stats,
+    stories,
     topics,
+    votes,
     zones,
 )
 from bot.chat.replies import answer_stale
@@ -64,6 +66,10 @@ from digest.callbacks import (
     FollowStory,
     PushButton,
     RelatedStory,
+    StoryBack,
+    StoryOpen,
+    StoryVote,
+    StoryWhy,
     matcher,
 )
 from digest.settings_callbacks import (
@@ -178,9 +184,14 @@ def register_handlers(application: App) -> None:
     #    forged or from an old keyboard, falls through to the catch-all.
     for callback, pattern in [
         (topics.on_topics_button, matcher(TopicToggle, TopicsPage, TopicsClear)),
-        (related.on_related_button, matcher(RelatedStory)),
+        (related.on_related_button, matcher(RelatedStory)),  # old digests' 🔗 buttons
         (following.on_follow_button, matcher(FollowStory)),
         (following.on_following_button, matcher(FollowingUnfollow)),
+        # Story cards (issue 12): open in place, back to the digest, why, votes.
+        (stories.on_story_open, matcher(StoryOpen)),
+        (stories.on_story_back, matcher(StoryBack)),
+        (stories.on_story_why, matcher(StoryWhy)),
+        (votes.on_vote_button, matcher(StoryVote)),
         (digests.on_more_button, matcher(DigestMore)),
         (breaking.on_push_button, matcher(PushButton)),
         (channels.on_add_button, matcher(ChannelsAdd)),

@@ -26,14 +26,25 @@ than ``max_age`` ago; a future date counts from arrival), one per provider (mute
 and one per keyword term (:class:`digest.keywords.TermIndex`, built on first use and shared
 by every reader of the pool). A muted or filtered article simply is not eligible, so the
 best eligible member of its story leads instead.
+
+Variety: a digest gives at most :data:`PROVIDER_CAP` entries to one provider while other
+providers have stories to fill it. When a provider reaches the cap, its articles leave the
+walk in one and-not (a story it led may still come, led by another provider's coverage);
+only if the walk then runs dry are its further stories taken, after the others.
+
+Votes: a reader's :class:`digest.votes.VoteWeights` multiply the scores of the best
+``OVERSAMPLE * cap`` stories, which are then chosen from again (the same provider cap),
+so a reader's taste reorders their digest without filtering it: every topic their
+digest would show without votes keeps at least its best story.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from digest.bits import mask as _mask
 from digest.bits import mask_pair, masks_by_key, suffix_masks
@@ -41,8 +52,11 @@ from digest.bits import union as _union
 from digest.cluster import cluster_stories
 from digest.keywords import KeywordFilter, Searchable, TermIndex, fold
 from digest.model import Candidate
-from digest.rank import rank
+from digest.rank import rank_scored
+from digest.votes import VoteWeights
 
+PROVIDER_CAP = 2  # entries per provider while other providers have stories
+OVERSAMPLE = 3  # a voter's digest is chosen from the best OVERSAMPLE * cap stories
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -59,6 +73,17 @@ class Entry:
 
     lead: Candidate
     also: tuple[Candidate, ...] = ()
+
+
+class _Story(NamedTuple):
+    """A story the walk found: its lead's bit, the entry, and every article id it shows.
+
+    A named tuple: one is made per entry of every reader's digest, and a tuple is the
+    cheapest value to make."""
+
+    bit: int
+    entry: Entry
+    shown: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +128,9 @@ class DigestPool:
         "_ids",
         "_low",
         "_pos",
+        "_provider_of",
         "_providers",
+        "_scores",
         "_since",
         "_since_pos",
         "_solo",
@@ -117,8 +144,9 @@ class DigestPool:
         self, cands: Iterable[Candidate], now: datetime, *, max_age: timedelta | None = None
     ) -> None:
         """``max_age``: articles published longer ago are not new (None: any age)."""
-        ranked = rank(cands, now)
+        ranked, scores = rank_scored(cands, now)
         n = len(ranked)
+        self._scores = scores
         self._articles: tuple[Candidate, ...] = tuple(ranked)
         cluster_ids = cluster_stories(ranked)
 
@@ -179,9 +207,8 @@ class DigestPool:
             if oldest is None or min(c.published_at, c.ingested_at) >= oldest
         ]
         self._fresh = mask_pair(fresh, pos, n)
-        self._providers = masks_by_key(
-            ((provider_key(c.provider),) if c.provider else () for c in ranked), pos, n
-        )
+        self._provider_of = [provider_key(c.provider) if c.provider else "" for c in ranked]
+        self._providers = masks_by_key(((k,) if k else () for k in self._provider_of), pos, n)
         self._terms: TermIndex | None = None  # built by the first reader with keywords
 
     def _term_index(self) -> TermIndex:
@@ -214,6 +241,7 @@ class DigestPool:
         keywords: KeywordFilter | None = None,
         muted: Collection[str] = (),
         newest_first: bool = False,
+        weights: VoteWeights | None = None,
     ) -> Digest:
         """The digest for one reader.
 
@@ -222,6 +250,8 @@ class DigestPool:
         ``keywords``, from none of the ``muted`` providers (:func:`provider_key`), and not
         in ``exclude_ids``. At most ``cap`` stories, best first (``newest_first``: the same
         stories, the most recently published first), each with its other eligible coverage.
+        At most PROVIDER_CAP stories per provider while others fill the digest; ``weights``:
+        the reader's votes (see the module doc).
         """
         if topic_ids:
             elig, elig_pos = _union(self._topic_masks, topic_ids)
@@ -272,45 +302,137 @@ class DigestPool:
                 ),
             )
 
-        entries: list[Entry] = []
-        shown: list[int] = []
-        walk = elig
-        cluster_mask, ids, solo = self._cluster_mask, self._ids, self._solo
-        while walk and len(entries) < cap:
-            low = walk & -walk
-            bit = low.bit_length() - 1
-            mask = cluster_mask[bit]
-            if not mask:  # a story with one article
-                walk ^= low
-                entries.append(solo[bit] or self._alone(bit))
-                shown.append(ids[bit])
-                continue
-            # ``bit`` is the best eligible member, so the other eligible ones rank below it
-            # and are all still in ``walk``: drop the whole story from the walk at once.
-            mates = mask & elig
-            walk ^= mates
-            if mates == mask:
-                entries.append(self._full_entry[bit])
-                shown.extend(self._full_ids[bit])
-            elif mates == low:
-                entries.append(solo[bit] or self._alone(bit))
-                shown.append(ids[bit])
-            else:
-                also: list[Candidate] = []
-                rest = mates ^ low
-                while rest:
-                    one = rest & -rest
-                    also.append(self._articles[one.bit_length() - 1])
-                    rest ^= one
-                entries.append(Entry(self._articles[bit], tuple(also)))
-                shown.append(ids[bit])
-                shown.extend(c.id for c in also)
-
+        if weights:
+            stories = self._by_votes(elig, cap, weights, topic_ids)
+        else:
+            stories = self._walk(elig, cap, PROVIDER_CAP)
+        entries = [story.entry for story in stories]
+        shown = [a for story in stories for a in story.shown]
         more = 0
-        if walk:
+        if len(entries) >= cap:  # fewer: the walk ran dry, every story is shown
             low_mask = self._low
-            stories = ((((elig_pos & low_mask) + low_mask) | elig_pos) & self._top).bit_count()
-            more = stories - len(entries)
+            count = ((((elig_pos & low_mask) + low_mask) | elig_pos) & self._top).bit_count()
+            more = count - len(entries)
         if newest_first:
             entries.sort(key=lambda e: e.lead.published_at, reverse=True)
         return Digest(tuple(entries), more, frozenset(shown))
+
+    def _story(self, low: int, elig: int) -> tuple[_Story, int]:
+        """The story of the article at ``low`` (a one-bit mask) led by it, with its other
+        eligible coverage; and the mask of all its eligible articles."""
+        bit = low.bit_length() - 1
+        mask = self._cluster_mask[bit]
+        if not mask:  # a story with one article
+            return _Story(bit, self._solo[bit] or self._alone(bit), (self._ids[bit],)), low
+        mates = mask & elig
+        if mates == low:
+            return _Story(bit, self._solo[bit] or self._alone(bit), (self._ids[bit],)), low
+        if mates == mask and mates & -mates == low:  # the whole story, led by its best
+            return _Story(bit, self._full_entry[bit], self._full_ids[bit]), mates
+        # Led by ``bit``: usually the best eligible member, but when a capped provider's
+        # articles left the walk, a better one may be among the others.
+        also: list[Candidate] = []
+        rest = mates ^ low
+        while rest:
+            one = rest & -rest
+            also.append(self._articles[one.bit_length() - 1])
+            rest ^= one
+        lead = self._articles[bit]
+        return _Story(bit, Entry(lead, tuple(also)), (lead.id, *(c.id for c in also))), mates
+
+    def _walk(self, elig: int, limit: int, per_provider: int) -> list[_Story]:
+        """The best ``limit`` eligible stories, best first, at most ``per_provider`` led by
+        one provider; only when the others run out, more of those, after them."""
+        stories: list[_Story] = []
+        walk = elig
+        counts: dict[str, int] = {}
+        capped = 0  # articles of the providers that reached the cap
+        provider_of, providers = self._provider_of, self._providers
+        while walk and len(stories) < limit:
+            story, mates = self._story(walk & -walk, elig)
+            walk &= ~mates
+            stories.append(story)
+            key = provider_of[story.bit]
+            if key:
+                count = counts[key] = counts.get(key, 0) + 1
+                if count == per_provider:
+                    gone = providers[key][0]
+                    capped |= gone
+                    walk &= ~gone
+        if len(stories) < limit and capped:
+            # Every eligible article of a story found is in ``shown``: a capped article
+            # not among them starts a story not found yet.
+            found = {a for story in stories for a in story.shown}
+            rest = elig & capped
+            ids = self._ids
+            while rest and len(stories) < limit:
+                low = rest & -rest
+                if ids[low.bit_length() - 1] in found:
+                    rest ^= low
+                    continue
+                story, mates = self._story(low, elig)
+                rest &= ~mates
+                stories.append(story)
+        return stories
+
+    def _by_votes(
+        self, elig: int, cap: int, weights: VoteWeights, topic_ids: frozenset[int]
+    ) -> list[_Story]:
+        """``cap`` stories of the best OVERSAMPLE * cap, by the reader's weighted scores."""
+        window = self._walk(elig, OVERSAMPLE * cap, OVERSAMPLE * PROVIDER_CAP)
+        provider_of, scores, factor = self._provider_of, self._scores, weights.story_factor
+        weighted = sorted(
+            window,
+            key=lambda s: scores[s.bit] * factor(s.entry.lead.topic_ids, provider_of[s.bit]),
+            reverse=True,
+        )  # stable: equal weighted scores keep their rank order
+        picked = _choose(weighted, cap, provider_of)
+
+        # No topic disappears by votes alone: each topic the digest would show without
+        # votes keeps its best story by the weighted order.
+        def shown_topics(stories: Iterable[_Story]) -> set[int]:
+            found: set[int] = set()
+            for story in stories:
+                found |= story.entry.lead.topic_ids
+            return found & topic_ids if topic_ids else found
+
+        missing = shown_topics(_choose(window, cap, provider_of)) - shown_topics(picked)
+        if not missing:
+            return picked
+        required: list[int] = []
+        for i, story in enumerate(weighted):
+            if missing & story.entry.lead.topic_ids and len(required) < cap:
+                required.append(i)
+                missing -= story.entry.lead.topic_ids
+        return _choose(weighted, cap, provider_of, frozenset(required))
+
+
+def _choose(
+    order: Sequence[_Story],
+    cap: int,
+    provider_of: Sequence[str],
+    required: frozenset[int] = frozenset(),
+) -> list[_Story]:
+    """At most ``cap`` of ``order`` (indices in ``required`` always), in order, at most
+    PROVIDER_CAP led by one provider; then the ones that gave way, if room is left."""
+    counts: dict[str, int] = {}
+    keep = [i in required for i in range(len(order))]
+    for i in required:
+        key = provider_of[order[i].bit]
+        counts[key] = counts.get(key, 0) + 1
+    taken = len(required)
+    waiting: list[int] = []
+    for i, story in enumerate(order):
+        if taken >= cap:
+            break
+        if keep[i]:
+            continue
+        key = provider_of[story.bit]
+        if key and counts.get(key, 0) >= PROVIDER_CAP:
+            waiting.append(i)
+            continue
+        counts[key] = counts.get(key, 0) + 1
+        keep[i] = True
+        taken += 1
+    late = waiting[: max(cap - taken, 0)]
+    return [s for i, s in enumerate(order) if keep[i]] + [order[i] for i in late]

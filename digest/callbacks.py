@@ -17,7 +17,11 @@ presser may change it. The longest format with a channel id (``-100…``, 14 cha
 =================================  =========================================
 wire text                          value
 =================================  =========================================
-``rel:<article id>``               :class:`RelatedStory`
+``rel:<article id>``               :class:`RelatedStory` (old digests' 🔗 buttons)
+``st:<article id>``                :class:`StoryOpen` (a digest entry's story card)
+``sb:<outbox id>``                 :class:`StoryBack` (the card back to its digest)
+``sv:<up|down>:<article id>``      :class:`StoryVote` (👍 / 👎 on a card)
+``sw:<article id>``                :class:`StoryWhy` ("Why this?" on a card)
 ``digest:more``                    :class:`DigestMore`
 ``push:send:<push id>``            :class:`PushButton` (``PushVerb.SEND``)
 ``push:cancel:<push id>``          :class:`PushButton` (``PushVerb.CANCEL``)
@@ -79,6 +83,43 @@ class RelatedStory(CallbackData, prefix="rel"):
     article_id: int
 
 
+class StoryOpen(CallbackData, prefix="st"):
+    """🗞 under a digest entry: its story card, edited into the digest message."""
+
+    article_id: int  # the entry's lead
+
+
+class StoryBack(CallbackData, prefix="sb"):
+    """◀ Back on a story card: the digest message as it was (the outbox row it was sent as)."""
+
+    outbox_id: int
+
+
+class VoteValue(StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is VoteValue.UP else -1
+
+
+class StoryVote(CallbackData, prefix="sv"):
+    """👍 / 👎 on a story card: the reader's ranking leans towards or away from it."""
+
+    value: VoteValue
+    article_id: int
+
+
+class StoryWhy(CallbackData, prefix="sw"):
+    """ "Why this?" on a story card: the factors of its place, as a pop-up."""
+
+    article_id: int
+
+
+STORY_BUTTONS: tuple[type[CallbackData], ...] = (StoryOpen, StoryBack, StoryVote, StoryWhy)
+
+
 class DigestMore(CallbackData, prefix="digest:more"):
     """The "More (N)" button under a digest: the next stories."""
 
@@ -136,6 +177,7 @@ class FollowingUnfollow(CallbackData, prefix="fl"):
 FOLLOW_BUTTONS: tuple[type[CallbackData], ...] = (FollowStory, FollowingUnfollow)
 FORMATS: tuple[type[CallbackData], ...] = (
     RelatedStory,
+    *STORY_BUTTONS,
     DigestMore,
     PushButton,
     *MUTE_BUTTONS,

@@ -1,10 +1,12 @@
-"""Why a digest came out empty, in a sentence readers (and the CLI) understand."""
+"""Why a digest came out empty, and why a story is in it, in words readers understand."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from digest.assemble import NothingNew
+from digest.html import utf16_len
 
 
 def format_age(age: timedelta) -> str:
@@ -38,3 +40,63 @@ def explain_nothing(nothing: NothingNew | None, max_age: timedelta | None) -> st
     if nothing.seen:
         parts.append(f"{_stories(nothing.seen)} you already got")
     return "; ".join(parts)
+
+
+POPUP_LIMIT = 200  # Telegram's limit on a callback query's answer text
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFactors:
+    """What placed a story in a reader's digest (digest.rank's inputs, digest.votes' output)."""
+
+    topics: tuple[str, ...]
+    quality: int | None
+    heat: int | None
+    sources: int  # distinct providers covering it
+    age: timedelta  # since publication
+    topic_factor: float = 1.0  # the reader's votes on its topics (digest.votes)
+    provider: str = ""
+    provider_factor: float = 1.0
+    own_vote: int = 0  # the reader's vote on this story: +1, -1, 0
+
+
+def _age(age: timedelta) -> str:
+    minutes = max(int(age.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min old"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h old"
+    return f"{minutes // (24 * 60)} days old"
+
+
+def _factor(value: float) -> str:
+    return f"×{value:.2f}".rstrip("0").rstrip(".")
+
+
+def explain_story(f: StoryFactors, limit: int = POPUP_LIMIT) -> str:
+    """ "Why this?" as one pop-up (≤ ``limit`` characters, plain text), e.g.
+    "Topic: AI · quality 80 · heat 120 · 4 sources · 3 h old · your votes: topic ×1.26,
+    Reuters ×0.79"."""
+    quality = "quality unknown (counted 30)" if f.quality is None else f"quality {f.quality}"
+    heat = f"heat {f.heat}" if f.heat is not None and f.heat > 0 else "no heat"
+    sources = f"{f.sources} source{'s' if f.sources != 1 else ''}"
+    votes: list[str] = []
+    if round(f.topic_factor, 2) != 1:
+        votes.append(f"topic {_factor(f.topic_factor)}")
+    if round(f.provider_factor, 2) != 1:
+        votes.append(f"{f.provider[:30]} {_factor(f.provider_factor)}")
+    if f.own_vote:
+        votes.append("you voted 👍" if f.own_vote > 0 else "you voted 👎")
+    tail = " · ".join(
+        [quality, heat, sources, _age(f.age), "your votes: " + (", ".join(votes) or "none")]
+    )
+    room = limit - utf16_len(tail) - len(" · ")
+    names = ", ".join(f.topics) if f.topics else "any (no topic)"
+    label = "Topics: " if len(f.topics) > 1 else "Topic: "
+    head = label + names
+    if utf16_len(head) > room:
+        head = head[: max(room - 1, 0)].rstrip(", ") + "…"
+    text = f"{head} · {tail}"
+    while utf16_len(text) > limit:  # astral characters count two (Telegram counts UTF-16)
+        text = text[:-2] + "…"
+    return text

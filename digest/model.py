@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from digest.reading import count_words
+
 
 @dataclass(frozen=True, slots=True)
 class Provider:
@@ -56,6 +58,11 @@ class Article:
     body: str = ""
     extra: Mapping[str, object] = field(default_factory=dict)  # unknown fields, JSON-safe
 
+    @property
+    def body_words(self) -> int:
+        """Words in the body (stored at ingest for the reading-time estimate)."""
+        return count_words(self.body)
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -73,6 +80,7 @@ class Candidate:
     heat: int | None = None
     topic_ids: frozenset[int] = frozenset()
     related_urls: frozenset[str] = frozenset()  # normalised
+    body_words: int = 0  # 0: the file has no body (no reading time shown)
 
     def as_related_link(self) -> RelatedLink:
         """This article as a line of another story's related coverage."""

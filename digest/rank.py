@@ -52,6 +52,11 @@ def score(c: Candidate, now: datetime) -> float:
 
 def rank(cands: Iterable[Candidate], now: datetime) -> list[Candidate]:
     """Candidates best first: score desc, then published_at desc, then id asc."""
+    return rank_scored(cands, now)[0]
+
+
+def rank_scored(cands: Iterable[Candidate], now: datetime) -> tuple[list[Candidate], list[float]]:
+    """:func:`rank`, with each ranked candidate's score (a reader's votes reweigh them)."""
     # Three stable sorts, least significant key first, instead of one by a (score, time,
     # id) tuple: no tuple and no float timestamp per candidate, and the first sort is
     # nearly free on candidates read in id order. ``reverse=True`` keeps equal keys in
@@ -60,7 +65,7 @@ def rank(cands: Iterable[Candidate], now: datetime) -> list[Candidate]:
     by_time = sorted(by_id, key=_published_at, reverse=True)
     scores = scores_at(by_time, now)
     order = sorted(range(len(by_time)), key=scores.__getitem__, reverse=True)
-    return [by_time[i] for i in order]
+    return [by_time[i] for i in order], [scores[i] for i in order]
 
 
 def scores_at(cands: Sequence[Candidate], now: datetime) -> list[float]:

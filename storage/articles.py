@@ -44,9 +44,10 @@ __all__ = [
 _ARTICLE_COLUMNS = (
     "url, web_url, original_url, title, excerpt, body, published_at, ingested_at, updated_at, "
     "quality, heat, published, provider_name, provider_domain, category, kind, secured, "
-    "images, extra, source_path"
+    "images, extra, source_path, body_words"
 )
-_ARTICLE_PARAMS = "(" + ", ".join("?" * 20) + ")"
+_ARTICLE_WIDTH = 21  # columns (and parameters) per article row
+_ARTICLE_PARAMS = "(" + ", ".join("?" * _ARTICLE_WIDTH) + ")"
 _ON_URL_CONFLICT = """
 ON CONFLICT(url) DO UPDATE SET
     web_url = excluded.web_url, original_url = excluded.original_url, title = excluded.title,
@@ -55,7 +56,8 @@ ON CONFLICT(url) DO UPDATE SET
     published = excluded.published, provider_name = excluded.provider_name,
     provider_domain = excluded.provider_domain, category = excluded.category,
     kind = excluded.kind, secured = excluded.secured, images = excluded.images,
-    extra = excluded.extra, source_path = excluded.source_path
+    extra = excluded.extra, source_path = excluded.source_path,
+    body_words = excluded.body_words
 RETURNING id, url
 """
 # Articles per upsert statement. Each statement inside a transaction makes SQLite open a
@@ -97,6 +99,7 @@ def article_row_values(article: Article, source_path: str, now_text: str) -> tup
         else None,
         json.dumps(article.extra, ensure_ascii=False) if article.extra else None,
         source_path,
+        article.body_words,
     )
 
 
@@ -173,7 +176,10 @@ def save_article_rows(db: Database, rows: Sequence[ArticleRows], now: datetime) 
     latest = {row.url: row for row in rows}
     repeats = len(rows) - len(latest)
     per_statement = max(
-        1, min(_ROWS_PER_UPSERT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 20)
+        1,
+        min(
+            _ROWS_PER_UPSERT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _ARTICLE_WIDTH
+        ),
     )
     batch = list(latest.values())
     returned: list[tuple[int, str]] = []

@@ -22,7 +22,7 @@ from storage.db import from_db_time, to_db_time
 
 _CANDIDATE_COLUMNS = (
     "a.id, a.url, a.web_url, a.title, a.published_at, a.ingested_at, a.excerpt, "
-    "a.provider_name, a.quality, a.heat"
+    "a.provider_name, a.quality, a.heat, a.body_words"
 )
 _NONE: frozenset[int] = frozenset()
 _NO_URLS: frozenset[str] = frozenset()
@@ -79,7 +79,7 @@ def _candidates(db: Database, where: str, params: Sequence[object]) -> list[Cand
     instants: dict[str, datetime] = {}
     found: list[Candidate] = []
     append = found.append
-    for article_id, url, web_url, title, published, ingested, excerpt, provider, q, h in rows:
+    for article_id, url, web_url, title, published, ingested, excerpt, provider, q, h, w in rows:
         at = instants.get(ingested)
         if at is None:
             at = instants[ingested] = from_db_time(ingested)
@@ -97,6 +97,7 @@ def _candidates(db: Database, where: str, params: Sequence[object]) -> list[Cand
                 h,
                 topics.get(article_id, _NONE),
                 related.get(article_id, _NO_URLS),
+                w or 0,
             )
         )
     return found

@@ -25,6 +25,7 @@ from enum import StrEnum
 from sqlite_utils import Database
 
 from digest.keyboard import Button, Keyboard
+from digest.parts import DigestPart
 from storage.db import from_db_time, to_db_time, write_transaction
 from storage.schedules import DigestDone, write_schedule_advances
 
@@ -63,6 +64,7 @@ class OutgoingMessage:
     disable_notification: bool = False  # quiet hours: arrives without sound
     hold_until: datetime | None = None  # quiet hours: not sent before (others pass it)
     link_preview_url: str | None = None  # None: no link preview
+    part: DigestPart | None = None  # a digest message: what renders it again (story cards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +118,8 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
     for message in messages:
         (outbox_id,) = conn.execute(
             "INSERT INTO outbox (chat_id, priority, kind, text, reply_markup, push_id, status, "
-            "attempts, created_at, thread_id, disable_notification, hold_until, link_preview_url) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) RETURNING id",
+            "attempts, created_at, thread_id, disable_notification, hold_until, link_preview_url, "
+            "digest_part) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 message.chat_id,
                 message.priority,
@@ -131,6 +133,7 @@ def _enqueue(db: Database, messages: Sequence[OutgoingMessage], now_text: str) -
                 int(message.disable_notification) or None,
                 to_db_time(message.hold_until) if message.hold_until else None,
                 message.link_preview_url,
+                message.part.to_text() if message.part is not None else None,
             ),
         ).fetchone()
         ids.append(outbox_id)

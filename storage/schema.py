@@ -321,3 +321,48 @@ def m019_follow_a_stories(db: Database) -> None:
         "INSERT OR REPLACE INTO state (key, value) "
         "SELECT 'follow_seen_article_id', coalesce(max(id), 0) FROM articles"
     )
+
+
+@MIGRATIONS()
+def m020_cards_a_body_words(db: Database) -> None:
+    """Issue 12: an article's body word count, for the reading time on its digest entry.
+
+    Filled at ingest. Rows stored before are not backfilled: an UPDATE of every article
+    would rewrite its full-text entry (the FTS triggers fire on any column), and digests
+    only carry articles of the last NEWSDIGEST_MAX_AGE, which are soon all new ones.
+    """
+    db.table("articles").add_column("body_words", int)
+
+
+@MIGRATIONS()
+def m020_cards_b_outbox_digest_part(db: Database) -> None:
+    """Issue 12: what a digest message shows (digest.parts.DigestPart as text), so a
+    story card's Back button renders it again; found by the message Telegram gave it."""
+    db.table("outbox").add_column("digest_part", str)
+    db.execute(
+        "CREATE INDEX idx_outbox_chat_message ON outbox(chat_id, message_id) "
+        "WHERE message_id IS NOT NULL"
+    )
+
+
+@MIGRATIONS()
+def m020_cards_c_votes(db: Database) -> None:
+    """Issue 12: 👍/👎 on story cards, one per subscription and story (the lead article).
+
+    The story's topics and provider are kept with the vote, so the weights read one table
+    and outlive the article's pruning; ``user_id`` is who tapped (in a group: an admin).
+    """
+    db.table("story_votes").create(
+        {
+            "chat_id": int,
+            "article_id": int,
+            "user_id": int,
+            "value": int,  # +1 or -1
+            "provider_key": str,  # digest.assemble.provider_key of the story's provider
+            "topic_ids": str,  # "3,7"
+            "voted_at": str,
+        },
+        pk=("chat_id", "article_id"),
+        not_null={"value", "voted_at"},
+    )
+    db.table("story_votes").create_index(["chat_id", "voted_at"])

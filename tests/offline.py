@@ -164,6 +164,8 @@ class OfflineRequest(BaseRequest):
             return self._send_message(params)
         if name == "editMessageText":
             return self._edit_message_text(params)
+        if name == "editMessageReplyMarkup":
+            return self._edit_message_reply_markup(params)
         if name == "answerCallbackQuery":
             return self._answer_callback_query(params)
         if name == "getChatMember":
@@ -216,6 +218,21 @@ class OfflineRequest(BaseRequest):
             edited["entities"] = entities
         if markup is not None:
             edited["reply_markup"] = markup
+        self.messages[(chat_id, current["message_id"])] = edited
+        return edited
+
+    def _edit_message_reply_markup(self, params: JsonDict) -> JsonDict:
+        chat_id = self._chat_id(params)
+        current = self.messages.get((chat_id, int(params.get("message_id", 0))))
+        if current is None:
+            raise bad_request("message to edit not found")
+        markup = validate_reply_markup(params.get("reply_markup"), inline_only=True)
+        if markup == current.get("reply_markup"):
+            raise bad_request(NOT_MODIFIED.removeprefix("Bad Request: "))
+        edited = {key: value for key, value in current.items() if key != "reply_markup"}
+        if markup is not None:
+            edited["reply_markup"] = markup
+        edited["edit_date"] = int(time.time())
         self.messages[(chat_id, current["message_id"])] = edited
         return edited
 

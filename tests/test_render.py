@@ -298,9 +298,11 @@ def test_digest_entry_layout() -> None:
         '<b>1.</b> <a href="https://example.com/7">Fed raises rates</a>',
         "<i>Reuters · 13:29</i>",  # local time in Berlin, no date: it is today
         "The central bank moved again.",
-        'also: <a href="https://example.com/8">AP</a>, <a href="https://example.com/9">BBC</a>',
+        # Distinct sources, the lead's first; the others link to their coverage.
+        '🗞 3 sources · Reuters, <a href="https://example.com/8">AP</a>, '
+        '<a href="https://example.com/9">BBC</a>',
     ]
-    assert message.buttons == ((Button("🔗 1", "rel:7"),),)
+    assert message.buttons == ((Button("🗞 1", "st:7"),),)
     assert message.article_ids == (7, 8, 9)  # the entry's lead, then its other coverage
 
 
@@ -383,12 +385,12 @@ def test_fifty_huge_entries_split_between_entries_only() -> None:
                 # Over-long hrefs (odd numbers here) degrade to a plain title.
                 assert head.endswith("</a>") == (number % 2 == 0)
         buttons = [b for row in m.buttons for b in row]
-        callbacks += [b.callback_data for b in buttons if b.callback_data.startswith("rel:")]
-        assert [b.label for b in buttons if b.callback_data.startswith("rel:")] == [
-            f"🔗 {n}" for n in held
+        callbacks += [b.callback_data for b in buttons if b.callback_data.startswith("st:")]
+        assert [b.label for b in buttons if b.callback_data.startswith("st:")] == [
+            f"🗞 {n}" for n in held
         ]
     assert numbers == list(range(1, 51))
-    assert callbacks == [f"rel:{e.lead.id}" for e in entries]
+    assert callbacks == [f"st:{e.lead.id}" for e in entries]
 
 
 def test_more_line_and_button_only_on_the_last_message() -> None:
@@ -406,7 +408,7 @@ def test_more_line_and_button_only_on_the_last_message() -> None:
 def test_no_more_line_when_nothing_else() -> None:
     [message] = render(digest_of(Entry(candidate(1))))
     assert "more" not in message.text
-    assert all(b.callback_data.startswith("rel:") for row in message.buttons for b in row)
+    assert all(b.callback_data.startswith("st:") for row in message.buttons for b in row)
 
 
 def test_buttons_come_in_rows_of_five() -> None:

@@ -2,10 +2,11 @@
 
 ``readers`` (/start and its zone question, /stop, /help, fallbacks), ``topics`` (the one
 topic picker: /topics, the settings screen, a channel's), ``digests`` (/digest, "More"),
-``related`` (/related, story buttons), ``following`` (🔔 / 🔕, /following),
-``breaking`` (/breaking with preview, Send/Cancel),
-``stats`` (/stats), ``membership`` (my_chat_member), ``groups`` (a group's /start and
-/help, the supergroup upgrade), ``channels`` (/channels, adding a channel).
+``related`` (/related, old digests' 🔗 buttons), ``stories`` (a digest entry's story card:
+open in place, Back, "Why this?"), ``votes`` (👍/👎 on a card), ``following`` (🔔 / 🔕,
+/following), ``breaking`` (/breaking with preview, Send/Cancel), ``stats`` (/stats),
+``membership`` (my_chat_member), ``groups`` (a group's /start and /help, the supergroup
+upgrade), ``channels`` (/channels, adding a channel).
 
 The settings: ``settings_menu`` (the /settings home screen of any subscription, a
 channel's with Stop and Resume), one module per screen and its commands (``cadence``:

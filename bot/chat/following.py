@@ -36,10 +36,15 @@ STORY_GONE = "That story is no longer stored."
 FULL = f"You follow {MAX_FOLLOWS} stories already: unfollow one in /following first."
 
 
+async def follow_button_for(context: BotContext, chat_id: int, article_id: int) -> Button:
+    """The 🔔 / 🔕 button for a story in ``chat_id``, as it stands."""
+    following = await context.services.db.run(is_following, chat_id, article_id)
+    return follow_button(article_id, following=following)
+
+
 async def follow_row(context: BotContext, chat_id: int, article_id: int) -> tuple[Button, ...]:
     """The 🔔 / 🔕 button row for a story's view in ``chat_id``."""
-    following = await context.services.db.run(is_following, chat_id, article_id)
-    return (follow_button(article_id, following=following),)
+    return (await follow_button_for(context, chat_id, article_id),)
 
 
 async def cmd_following(update: Update, context: BotContext) -> None:

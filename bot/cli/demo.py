@@ -115,20 +115,21 @@ async def _script(api: Any, name: str) -> None:
     await api.press_button(READER_ID, picker.message_id, choice["callback_data"])
     _show("bot", await api.wait_for_edit(READER_ID, picker.message_id, timeout=WAIT), edited=True)
     digest = await _say(api, name, "/digest")
-    buttons = [b for b in digest.buttons() if str(b.get("callback_data", "")).startswith("rel:")]
-    # Show related coverage of an entry that has some ("also: ..." under it), if any does.
+    buttons = [b for b in digest.buttons() if str(b.get("callback_data", "")).startswith("st:")]
+    # Open the story card of an entry with several sources ("🗞 N sources" under it), if any.
     covered = [
         block.split(".", 1)[0]
         for block in digest.plain_text.split("\n\n")
-        if "also:" in block and block.split(".", 1)[0].isdigit()
+        if "🗞 " in block and block.split(".", 1)[0].isdigit()
     ]
     chosen = next((b for b in buttons if covered and b["text"].endswith(f" {covered[0]}")), None)
     chosen = chosen or (buttons[0] if buttons else None)
     if chosen is not None:
-        label, related = chosen["text"], chosen["callback_data"]
+        label, story = chosen["text"], chosen["callback_data"]
         print(f"{name} › taps [{label}]")
-        await api.press_button(READER_ID, digest.message_id, related)
-        _show("bot", await api.wait_for_message(READER_ID, timeout=WAIT))
+        await api.press_button(READER_ID, digest.message_id, story)
+        _show("bot", await api.wait_for_edit(READER_ID, digest.message_id, timeout=WAIT),
+              edited=True)  # fmt: skip
     await _say(api, name, "/time 07:30")
     await _say(api, name, "/settings")
 

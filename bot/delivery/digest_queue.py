@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from digest.assemble import Digest, DigestPool, NothingNew
 from digest.render import EntryCache, render_digest
+from digest.votes import VoteWeights
 from storage.articles import candidates_since
 from storage.candidates import article_revision
 from storage.db import write_transaction
@@ -38,6 +39,7 @@ from storage.schedules import (
     mark_digest_sent,
     postpone,
 )
+from storage.votes import weights_among, weights_of
 
 _LOGGER = logging.getLogger(__name__)
 DIGEST_BATCH = 2_000  # readers per transaction
@@ -50,9 +52,11 @@ def assemble_for(
     since: datetime,
     delivered: Sequence[int] | set[int],
     cap: int | None = None,
+    weights: VoteWeights | None = None,
 ) -> Digest:
     """The reader's digest from a pool: topics, keywords, muted sources, size and order
-    (``cap``: at most that many entries instead of the reader's size)."""
+    (``cap``: at most that many entries instead of the reader's size), reranked by the
+    reader's votes (``weights``, see :mod:`digest.votes`)."""
     return pool.assemble(
         reader.topic_ids,
         since,
@@ -61,6 +65,7 @@ def assemble_for(
         keywords=reader.keywords,
         muted=reader.muted,
         newest_first=reader.shape.order is DigestOrder.NEWEST,
+        weights=weights,
     )
 
 
@@ -84,6 +89,7 @@ def digest_messages(
             article_ids=part.article_ids,
             thread_id=reader.thread_id,
             link_preview_url=part.preview_url,
+            part=part.part,
         )
         for part in render_digest(
             digest,
@@ -148,13 +154,23 @@ def _digest_batch(
     cap: int | None,
 ) -> int:
     since = min(reader.window_start(now) for reader in due)
-    delivered = delivered_among(db, since, [reader.chat_id for reader in due])
+    chat_ids = [reader.chat_id for reader in due]
+    delivered = delivered_among(db, since, chat_ids)
+    # One query for the batch's votes; most readers have none (and no reranking).
+    weights = weights_among(db, chat_ids, now)
     outgoing: list[OutgoingMessage] = []
     done: list[DigestDone] = []
     for reader in due:
         window = reader.window_start(now)
         try:
-            digest = assemble_for(pool, reader, window, delivered.get(reader.chat_id, set()), cap)
+            digest = assemble_for(
+                pool,
+                reader,
+                window,
+                delivered.get(reader.chat_id, set()),
+                cap,
+                weights.get(reader.chat_id),
+            )
             if digest.entries:
                 outgoing.extend(
                     digest_messages(digest, reader, now, priority=PRIORITY_DIGEST, cache=cache)
@@ -203,7 +219,8 @@ def queue_digest_now(
     since = reader.window_start(now)
     if pool is None:
         pool = DigestPool(candidates_since(db, since), now, max_age=max_age)
-    digest = assemble_for(pool, reader, since, delivered_to(db, reader.chat_id))
+    weights = weights_of(db, reader.chat_id, now)
+    digest = assemble_for(pool, reader, since, delivered_to(db, reader.chat_id), weights=weights)
     if not digest.entries:
         return OnDemand(0, reader.last_digest_at or since, digest.nothing)
     messages = digest_messages(digest, reader, now, priority=PRIORITY_ANSWER)

@@ -41,7 +41,7 @@ async def test_digest_queues_an_answer_row_and_reserves_the_articles(
         assert title in text
     # Each entry's 🔗 button names its article by id; the last row opens the mute menu.
     buttons = [b.callback_data for m in queued for row in m.keyboard for b in row]
-    assert sorted(buttons) == sorted([*(f"rel:{i}" for i in ids), f"ms:{READER}"])
+    assert sorted(buttons) == sorted([*(f"st:{i}" for i in ids), f"ms:{READER}"])
     assert delivered_to(db, READER) == set(ids)
     assert reader(db).last_digest_at is not None
 

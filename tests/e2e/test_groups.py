@@ -199,7 +199,7 @@ async def test_a_digest_to_a_group_upgraded_unseen_follows_it_to_the_supergroup(
             ]
 
 
-async def test_a_story_button_pressed_in_a_group_answers_there_under_the_digest(
+async def test_a_story_card_opened_in_a_group_changes_the_shared_digest(
     tmp_path: Path,
 ) -> None:
     async with FakeBotApi() as api:
@@ -209,16 +209,21 @@ async def test_a_story_button_pressed_in_a_group_answers_there_under_the_digest(
             await in_group(api, GROUP, OWNER, "/start")
             await until(lambda: subscription(settings, GROUP), "the subscription")
             api.set_member(GROUP, MEMBER, "member")
+            api.set_member(GROUP, OTHER_MEMBER, "member")
             await api.send_group_text(GROUP, MEMBER, "/digest")
             digest = await api.wait_for_message(
                 GROUP, lambda m: _digest(m.plain_text), timeout=WAIT
             )
-            story = next(d for d in digest.callback_data() if d.startswith("rel:"))
+            story = next(d for d in digest.callback_data() if d.startswith("st:"))
 
-            query = await api.press_button(OTHER_MEMBER, digest.message_id, story, chat_id=GROUP)
-            related = await api.wait_for_message(GROUP, timeout=WAIT)
-            assert related.plain_text.startswith("Related coverage")
-            assert related.reply_to == digest.message_id  # threaded under the digest
-            assert query in api.callback_answers
+            # Anyone opens the card: the group's digest message itself becomes it.
+            await api.press_button(OTHER_MEMBER, digest.message_id, story, chat_id=GROUP)
+            card = await api.wait_for_edit(GROUP, digest.message_id, timeout=WAIT)
+            assert card.plain_text.startswith("🗞 ")
+            vote = next(d for d in card.callback_data() if d.startswith("sv:up:"))
+            query = await api.press_button(OTHER_MEMBER, digest.message_id, vote, chat_id=GROUP)
+            await until(lambda: query in api.callback_answers, "the vote's answer")
+            # A member's vote does not count for the group.
+            assert "only its administrators" in api.callback_answers[query]["text"]
             assert api.messages(OTHER_MEMBER) == []  # nothing went to the presser's own chat
             assert api.errors == []

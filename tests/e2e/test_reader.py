@@ -25,7 +25,7 @@ def _articles(settings: Settings) -> None:
                   url="https://c.example/bread", topics=["Cooking"], quality=90)  # fmt: skip
     write_article(folder, "ai-2.md", title="Chip makers race to build AI accelerators",
                   url="https://b.example/chips", topics=["AI", "Semiconductors"], quality=60,
-                  related=[("Robots learn to fold laundry", "https://a.example/robots", "A")])  # fmt: skip
+                  provider=("B Wire", "b.example"), related=[("Robots learn to fold laundry", "https://a.example/robots", "A")])  # fmt: skip
 
 
 async def _command(api: FakeBotApi, text: str, user: int = READER) -> SentMessage:
@@ -71,21 +71,46 @@ async def test_reader_conversation(tmp_path: Path) -> None:
             await api.send_text(READER, "/digest")
             digest = await api.wait_for_message(READER)
             assert "Robots learn to fold laundry" in digest.plain_text
-            # The linked story is folded into the first entry as an "also" link.
+            # The linked story is folded into the first entry: its sources line links it.
             assert "Chip makers race" not in digest.plain_text
-            assert 'also: <a href="https://b.example/chips">' in digest.text
+            assert '🗞 2 sources · Example News, <a href="https://b.example/chips">B Wire</a>' in (
+                digest.text
+            )
             assert "sourdough" not in digest.plain_text
             assert "facial recognition" in digest.plain_text.lower()  # the seed is tagged AI
-            assert any(d.startswith("rel:") for d in digest.callback_data())
+            assert not any(d.startswith("rel:") for d in digest.callback_data())
 
             again = await _command(api, "/digest")
             assert "Nothing new since" in again.plain_text
 
-            # The 🔗 button under an entry answers like /related.
-            rel = next(d for d in digest.callback_data() if d.startswith("rel:"))
-            await api.press_button(READER, digest.message_id, rel)
-            related = await api.wait_for_message(READER)
-            assert related.plain_text.startswith("Related coverage")
+            # 🗞 opens the entry's story card in place: all its coverage, newest first.
+            story = next(d for d in digest.callback_data() if d.startswith("st:"))
+            await api.press_button(READER, digest.message_id, story)
+            card = await api.wait_for_edit(READER, digest.message_id)
+            assert card.plain_text.startswith("🗞 Robots learn to fold laundry")
+            assert "Chip makers race to build AI accelerators — B Wire" in card.plain_text
+            data = card.callback_data()
+            why = next(d for d in data if d.startswith("sw:"))
+            query = await api.press_button(READER, digest.message_id, why)
+            for _ in range(50):
+                if query in api.callback_answers:
+                    break
+                await asyncio.sleep(0.05)
+            assert "quality 80" in api.callback_answers[query]["text"]
+            up = next(d for d in data if d.startswith("sv:up:"))
+            await api.press_button(READER, digest.message_id, up)
+            voted = await api.wait_for_edit(READER, digest.message_id)
+            assert "👍 ✓" in [b["text"] for b in voted.buttons()]
+            # ◀ Back: the digest as it was.
+            back = next(d for d in data if d.startswith("sb:"))
+            await api.press_button(READER, digest.message_id, back)
+            restored = await api.wait_for_edit(READER, digest.message_id)
+            assert restored.text == digest.text
+            assert restored.callback_data() == digest.callback_data()
+            for _ in range(50):  # the press is answered just after the edit
+                if not api.unanswered_callback_queries():
+                    break
+                await asyncio.sleep(0.05)
 
             assert api.unanswered_callback_queries() == []
             assert api.errors == []
