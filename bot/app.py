@@ -16,6 +16,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -26,6 +27,7 @@ from bot.chat import (
     digests,
     groups,
     keywords,
+    language,
     membership,
     prompts,
     quiet,
@@ -57,6 +59,7 @@ from digest.callbacks import (
     ChannelButton,
     ChannelsAdd,
     DigestMore,
+    LanguagePick,
     PushButton,
     RelatedStory,
     matcher,
@@ -134,6 +137,8 @@ def register_handlers(application: App) -> None:
     """Every handler, in the order they are tried."""
     private = filters.ChatType.PRIVATE
     shared = private | filters.ChatType.GROUPS
+    # 0. Before any other handler: the language of this update (bot.chat.language).
+    application.add_handler(TypeHandler(Update, language.set_update_language), group=-1)
     # 1. Reader commands, in private chats and groups (bot.chat.target decides who may change
     #    what: a group's administrators). "/start@otherbot" is for another bot: not matched.
     for name, callback in [
@@ -153,6 +158,7 @@ def register_handlers(application: App) -> None:
         ("topics", topics.cmd_topics),
         ("digest", digests.cmd_digest),
         ("related", related.cmd_related),
+        ("language", language.cmd_language),
     ]:
         application.add_handler(CommandHandler(name, callback, filters=shared))
     for name, callback in [
@@ -171,6 +177,7 @@ def register_handlers(application: App) -> None:
         (digests.on_more_button, matcher(DigestMore)),
         (breaking.on_push_button, matcher(PushButton)),
         (channels.on_add_button, matcher(ChannelsAdd)),
+        (language.on_language_button, matcher(LanguagePick)),
         # Settings: every format names the subscription it shows or changes (its chat id).
         (sources.on_mute_button, matcher(*MUTE_BUTTONS)),
         (settings_menu.on_settings_button, matcher(SettingsHome, SettingsOpen, TopicsDone)),

@@ -48,6 +48,7 @@ wire text                          value
 ``pa:<chat>:<days>``               :class:`PauseFor` (``0``: resume)
 ``chan:<stop|resume>:<chat>``      :class:`ChannelButton` (a channel's settings screen)
 ``chadd``                          :class:`ChannelsAdd` (/channels)
+``lang:<code>:<chat>``             :class:`LanguagePick` (/language)
 =================================  =========================================
 
 A decoded value is well-formed, not true: an id in it may name nothing (any more), so
@@ -109,6 +110,22 @@ class ChannelsAdd(CallbackData, prefix="chadd"):
     """/channels' "Add a channel": how to add one, with the chat-picker button."""
 
 
+class LanguageCode(StrEnum):
+    """The languages the bot speaks (``bot.i18n.SUPPORTED_LANGUAGES``; a test checks)."""
+
+    EN = "en"
+    RU = "ru"
+    DE = "de"
+    ES = "es"
+
+
+class LanguagePick(CallbackData, prefix="lang"):
+    """A /language button: the bot's language for subscription ``chat_id``."""
+
+    language: LanguageCode
+    chat_id: ChatId
+
+
 CHANNEL_BUTTONS: tuple[type[CallbackData], ...] = (ChannelButton, ChannelsAdd)
 FORMATS: tuple[type[CallbackData], ...] = (
     RelatedStory,
@@ -117,6 +134,7 @@ FORMATS: tuple[type[CallbackData], ...] = (
     *MUTE_BUTTONS,
     *SETTINGS_BUTTONS,
     *CHANNEL_BUTTONS,
+    LanguagePick,
 )
 
 

@@ -7,11 +7,14 @@ blocks are built so that only the excerpt can be cut (see :func:`_entry_block`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from urllib.parse import urlsplit
+
+from babel.dates import format_date
 
 from digest.assemble import Digest, Entry
 from digest.callbacks import DigestMore, RelatedStory
@@ -31,6 +34,7 @@ from digest.html import (
 from digest.keyboard import Button, Keyboard
 from digest.model import Candidate, RelatedLink
 from digest.settings_callbacks import MuteMenu
+from digest.texts import SOURCE_TEXTS, Texts
 
 MAX_TITLE = 300
 MAX_EXCERPT = 280
@@ -38,8 +42,6 @@ MAX_PROVIDER = 64
 MAX_HEADING = 200
 MAX_ALSO = 5
 BUTTONS_PER_ROW = 5
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class LinkPreviews(StrEnum):
@@ -60,22 +62,24 @@ class RenderedMessage:
     preview_url: str | None = None  # the link to preview; None: previews off
 
 
-def _when(moment: datetime, tz: tzinfo, now: datetime | None) -> str:
-    """Local time: 13:29 today (in tz), else 14 Jun, 13:29 (14 Jun 2023, 13:29 other years).
+def _when(moment: datetime, tz: tzinfo, now: datetime | None, language: str) -> str:
+    """Local time: 13:29 today (in tz), else 14 Jun, 13:29 (14 Jun 2023, 13:29 other years),
+    the month in ``language``.
 
     Without ``now`` (alerts, related lists) the date is always shown.
     """
     local = moment.astimezone(tz)
     clock = f"{local.hour:02d}:{local.minute:02d}"
-    day = f"{local.day} {_MONTHS[local.month - 1]}"
-    if now is None:
-        return f"{day}, {clock}"
-    today = now.astimezone(tz).date()
-    if local.date() == today:
+    if now is not None and local.date() == now.astimezone(tz).date():
         return clock
-    if local.year != today.year:
-        day = f"{day} {local.year}"
-    return f"{day}, {clock}"
+    other_year = now is not None and local.year != now.astimezone(tz).year
+    return f"{_day(local.date(), language, with_year=other_year)}, {clock}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(day: date, language: str, *, with_year: bool) -> str:
+    """ "14 Jun", "14 июн.", "14 Jun 2023" (cached: a tick shows the same few days)."""
+    return format_date(day, "d MMM y" if with_year else "d MMM", locale=language)
 
 
 def _host(url: str) -> str:
@@ -85,9 +89,14 @@ def _host(url: str) -> str:
         return ""
 
 
-def _also_line(links: Sequence[str], hidden: int) -> str:
-    line = "also: " + ", ".join(links)
-    return f"{line} and {hidden} more" if hidden else line
+def _also_line(links: Sequence[str], hidden: int, texts: Texts) -> str:
+    shown = ", ".join(links)
+    if hidden:
+        # TRANSLATORS: under a digest entry: the other sources covering the story (links).
+        return texts.ngettext(
+            "also: {links} and {n} more", "also: {links} and {n} more", hidden
+        ).format(links=shown, n=hidden)
+    return texts.gettext("also: {links}").format(links=shown)
 
 
 def _entry_block(
@@ -97,6 +106,7 @@ def _entry_block(
     number: int | None,
     tz: tzinfo,
     now: datetime | None,
+    texts: Texts = SOURCE_TEXTS,
 ) -> str:
     """One story: title link, provider and time, excerpt, other coverage.
 
@@ -104,13 +114,20 @@ def _entry_block(
     meta line ~5·MAX_PROVIDER + 30, under 4,000 together, so if the block is too long the
     cut falls in the excerpt. Also-links are added only while the block still fits.
     """
-    title = clean(lead.title, MAX_TITLE) or clean(lead.provider, MAX_PROVIDER) or "Untitled"
+    title = (
+        clean(lead.title, MAX_TITLE)
+        or clean(lead.provider, MAX_PROVIDER)
+        or texts.gettext("Untitled")
+    )
     head = link(lead.web_url, title)
     if number is not None:
         head = f"<b>{number}.</b> {head}"
     meta = " · ".join(
         part
-        for part in (clean(lead.provider, MAX_PROVIDER), _when(lead.published_at, tz, now))
+        for part in (
+            clean(lead.provider, MAX_PROVIDER),
+            _when(lead.published_at, tz, now, texts.language),
+        )
         if part
     )
     lines = [head, f"<i>{escape(meta)}</i>"]
@@ -122,13 +139,13 @@ def _entry_block(
     shown: list[str] = []
     room = MAX_MESSAGE - utf16_len(block) - 1  # 1 for the newline before the line
     for other in also[:MAX_ALSO]:
-        label = clean(other.provider, MAX_PROVIDER) or _host(other.web_url) or "link"
+        label = clean(other.provider, MAX_PROVIDER) or _host(other.web_url) or texts.gettext("link")
         trial = [*shown, link(other.web_url, label)]
-        if utf16_len(_also_line(trial, len(also) - len(trial))) > room:
+        if utf16_len(_also_line(trial, len(also) - len(trial), texts)) > room:
             break
         shown = trial
     if shown:
-        block = f"{block}\n{_also_line(shown, len(also) - len(shown))}"
+        block = f"{block}\n{_also_line(shown, len(also) - len(shown), texts)}"
     return block
 
 
@@ -150,6 +167,7 @@ def render_digest(
     cache: EntryCache | None = None,
     previews: LinkPreviews = LinkPreviews.OFF,
     mute_chat: int | None = None,
+    texts: Texts = SOURCE_TEXTS,
 ) -> list[RenderedMessage]:
     """A digest as one or more messages, each with a related-coverage button per entry.
 
@@ -158,6 +176,7 @@ def render_digest(
     ``previews``: which messages show a link preview (:class:`LinkPreviews`).
     ``cache``: entry blocks already rendered for other readers with the same ``now`` —
     a tick renders the same few hundred stories for many readers.
+    ``texts``: the reader's language (labels, buttons and dates; article text as it is).
     """
     sep = "\n\n"
     blocks: list[str] = []
@@ -167,20 +186,22 @@ def render_digest(
         blocks.append(f"<b>{escape(title)}</b>")
         entry_of_block.append(None)
     for number, entry in enumerate(digest.entries, 1):
-        key = (entry.lead.id, *(a.id for a in entry.also), number, tz)
+        key = (entry.lead.id, *(a.id for a in entry.also), number, tz, texts.language)
         block = cache.get(key) if cache is not None else None
         if block is None:
-            block = _entry_block(entry.lead, entry.also, number=number, tz=tz, now=now)
+            block = _entry_block(entry.lead, entry.also, number=number, tz=tz, now=now, texts=texts)
             block = truncate_html(block, MAX_MESSAGE)
             if cache is not None:
                 cache[key] = block
         blocks.append(block)
         entry_of_block.append((number, entry))
     if not digest.entries and not digest.more:
-        blocks.append("<i>No new stories.</i>")
+        blocks.append(f"<i>{escape(texts.gettext('No new stories.'))}</i>")
         entry_of_block.append(None)
     if digest.more > 0:
-        blocks.append(f"<i>+{digest.more} more</i>")
+        # TRANSLATORS: the end of a digest: how many more stories the "More" button brings.
+        more = texts.ngettext("+{n} more", "+{n} more", digest.more).format(n=digest.more)
+        blocks.append(f"<i>{escape(more)}</i>")
         entry_of_block.append(None)
 
     blocks = [truncate_html(b, MAX_MESSAGE) for b in blocks]
@@ -195,9 +216,10 @@ def render_digest(
         rows = _rows([RelatedStory(entry.lead.id).button(f"🔗 {number}") for number, entry in held])
         last = g == len(groups) - 1
         if last and digest.more > 0:
-            rows.append((DigestMore().button(f"More ({digest.more})"),))
+            more_label = texts.gettext("More ({n})").format(n=digest.more)
+            rows.append((DigestMore().button(more_label),))
         if last and mute_chat is not None and digest.entries:
-            rows.append((MuteMenu(mute_chat).button("🔇 Mute a source"),))
+            rows.append((MuteMenu(mute_chat).button(texts.gettext("🔇 Mute a source")),))
         shown = [a.id for _, entry in held for a in (entry.lead, *entry.also)]
         preview = None
         if held and (previews is LinkPreviews.ALL or (previews is LinkPreviews.FIRST and g == 0)):
@@ -230,25 +252,40 @@ def _one_entry_each(
     return fitted
 
 
-def render_related(article_title: str, links: Sequence[RelatedLink], *, tz: tzinfo) -> list[str]:
+def render_related(
+    article_title: str,
+    links: Sequence[RelatedLink],
+    *,
+    tz: tzinfo,
+    texts: Texts = SOURCE_TEXTS,
+) -> list[str]:
     """A "Related coverage" heading and one line per link, packed into messages."""
-    blocks = [f"<b>Related coverage: {escape(clean(article_title, MAX_TITLE))}</b>\n"]
+    heading = texts.gettext("Related coverage: {title}").format(
+        title=escape(clean(article_title, MAX_TITLE))
+    )
+    blocks = [f"<b>{heading}</b>\n"]
     if not links:
-        blocks.append("<i>No other coverage yet.</i>")
+        blocks.append(f"<i>{escape(texts.gettext('No other coverage yet.'))}</i>")
     for item in links:
         provider = clean(item.provider.name if item.provider else "", MAX_PROVIDER)
-        label = clean(item.title, MAX_TITLE) or provider or _host(item.web_url) or "link"
+        label = (
+            clean(item.title, MAX_TITLE) or provider or _host(item.web_url) or texts.gettext("link")
+        )
         line = f"• {link(item.web_url, label)}"
-        when = _when(item.published_at, tz, None) if item.published_at else ""
+        when = _when(item.published_at, tz, None, texts.language) if item.published_at else ""
         tail = " · ".join(part for part in (provider, when) if part)
         blocks.append(f"{line} — {escape(tail)}" if tail else line)
     return pack_blocks(blocks, sep="\n")
 
 
-def render_breaking(c: Candidate, *, tz: tzinfo) -> str:
+def render_breaking(c: Candidate, *, tz: tzinfo, texts: Texts = SOURCE_TEXTS) -> str:
     """A breaking-news alert for one article, ≤ one message."""
-    block = _entry_block(c, (), number=None, tz=tz, now=None)
-    return truncate_html(f"🔴 <b>Breaking</b>\n\n{block}", MAX_MESSAGE)
+    block = _entry_block(c, (), number=None, tz=tz, now=None, texts=texts)
+    return truncate_html(f"{breaking_heading(texts)}\n\n{block}", MAX_MESSAGE)
+
+
+def breaking_heading(texts: Texts = SOURCE_TEXTS) -> str:
+    return f"🔴 <b>{escape(texts.gettext('Breaking'))}</b>"
 
 
 def render_breaking_text(text: str) -> str:

@@ -281,3 +281,9 @@ def m016_perf_rejected_files_index(db: Database) -> None:
     # A rescan asks which indexed files were rejected: few, found through this small
     # partial index instead of a scan of the whole files table.
     db.execute("CREATE INDEX idx_files_rejected ON files(path) WHERE status = 'rejected'")
+
+
+@MIGRATIONS()
+def m021_language_readers(db: Database) -> None:
+    """Issue 12: the language the bot speaks in each chat (NULL: not chosen, English)."""
+    db.table("readers").add_column("language", str)
