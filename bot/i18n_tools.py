@@ -60,12 +60,12 @@ def _write(catalog: Catalog, path: Path) -> None:
         write_po(out, catalog, width=100, sort_by_file=True, ignore_obsolete=True)
 
 
-def extract() -> list[Path]:
+def extract(languages: Iterable[str] = SUPPORTED_LANGUAGES) -> list[Path]:
     """Write the template; create or update each language's catalogue. Returns the .po paths."""
     template = _template()
     _write(template, TEMPLATE)
     paths = []
-    for language in SUPPORTED_LANGUAGES:
+    for language in languages:
         if language == SOURCE_LANGUAGE:
             continue
         path = catalogue_path(language)
@@ -163,9 +163,15 @@ def check(languages: Iterable[str] = SUPPORTED_LANGUAGES) -> list[Problem]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.i18n_tools", description=__doc__)
     parser.add_argument("command", choices=["extract", "check"])
+    parser.add_argument(
+        "--languages",
+        default=",".join(SUPPORTED_LANGUAGES),
+        help="comma-separated catalogues to update (default: all); others are left alone",
+    )
     args = parser.parse_args(argv)
+    chosen = [x for x in args.languages.split(",") if x in SUPPORTED_LANGUAGES]
     if args.command == "extract":
-        for path in extract():
+        for path in extract(chosen):
             print(f"updated {path.relative_to(ROOT)}")
         print(f"template {TEMPLATE.relative_to(ROOT)}")
     problems = check()

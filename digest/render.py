@@ -196,7 +196,8 @@ def render_digest(
         blocks.append(block)
         entry_of_block.append((number, entry))
     if not digest.entries and not digest.more:
-        blocks.append(f"<i>{escape(texts.gettext('No new stories.'))}</i>")
+        nothing = texts.gettext("No new stories.")
+        blocks.append(f"<i>{escape(nothing)}</i>")
         entry_of_block.append(None)
     if digest.more > 0:
         # TRANSLATORS: the end of a digest: how many more stories the "More" button brings.
@@ -265,7 +266,8 @@ def render_related(
     )
     blocks = [f"<b>{heading}</b>\n"]
     if not links:
-        blocks.append(f"<i>{escape(texts.gettext('No other coverage yet.'))}</i>")
+        none_yet = texts.gettext("No other coverage yet.")
+        blocks.append(f"<i>{escape(none_yet)}</i>")
     for item in links:
         provider = clean(item.provider.name if item.provider else "", MAX_PROVIDER)
         label = (
@@ -285,7 +287,8 @@ def render_breaking(c: Candidate, *, tz: tzinfo, texts: Texts = SOURCE_TEXTS) ->
 
 
 def breaking_heading(texts: Texts = SOURCE_TEXTS) -> str:
-    return f"🔴 <b>{escape(texts.gettext('Breaking'))}</b>"
+    label = texts.gettext("Breaking")
+    return f"🔴 <b>{escape(label)}</b>"
 
 
 def render_breaking_text(text: str) -> str:

@@ -42,7 +42,8 @@ def quiet_screen(update: Update, reader: Reader) -> Screen:
     chat, quiet = reader.chat_id, reader.quiet
     now = _("Now: {quiet} ({zone}).").format(quiet=quiet_text(reader), zone=escape(reader.zone.key))
     either = _("Digests come at their times either way.")
-    text = f"{heading(reader, N_('Quiet hours'))}\n{now}\n{either}"
+    title = heading(reader, N_("Quiet hours"))
+    text = f"{title}\n{now}\n{either}"
     presets = [
         QuietPreset(chat, n).button(
             ("✅ " if quiet and (quiet.start, quiet.end) == p else "") + f"{p[0]:%H}–{p[1]:%H}"
@@ -88,7 +89,7 @@ async def change_quiet(
         quiet = None
     elif not value:
         if reader.quiet is None:
-            await answer(update, f"{_('No quiet hours yet.')} {_(USAGE)}")
+            await answer(update, _("No quiet hours yet.") + " " + _(USAGE))
             return
         quiet = QuietHours(reader.quiet.start, reader.quiet.end, mode)
     else:

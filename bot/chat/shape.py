@@ -47,7 +47,8 @@ def shape_screen(update: Update, reader: Reader) -> Screen:
         return ("✅ " if on else "") + label
 
     now = _("Now: {shape}.").format(shape=shape_text(reader))
-    text = f"{heading(reader, N_('Digest shape'))}\n{now}\n" + _(
+    title = heading(reader, N_("Digest shape"))
+    text = f"{title}\n{now}\n" + _(
         "Every entry's preview means one message per entry."
     )
     keyboard = (

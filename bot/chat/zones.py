@@ -66,7 +66,8 @@ def zone_screen(update: Update, reader: Reader) -> Screen:
     pick = (
         _("Pick one or share your location.") if _private(update) else _("Pick one or type a city.")
     )
-    text = f"{heading(reader, N_('Time zone'))}\n{now}\n\n{pick}"
+    title = heading(reader, N_("Time zone"))
+    text = f"{title}\n{now}\n\n{pick}"
     keyboard: list[tuple[Button, ...]] = []
     spoken = _language(update)
     if spoken is not None:
@@ -179,7 +180,8 @@ async def change_zone(
         await answer(update, could.format(typed=shown, options=listed))
         return True
     unknown = _("“{typed}” is not a time zone I know.").format(typed=shown)
-    await answer(update, f"{unknown} {_(USAGE)} {_('/help lists what I can do.')}")
+    help_line = _("/help lists what I can do.")
+    await answer(update, f"{unknown} {_(USAGE)} {help_line}")
     return False
 
 
@@ -254,7 +256,7 @@ async def apply_location(update: Update, context: BotContext, chat_id: int | Non
         return
     zone = await context.services.zone_finder.zone_at(location.latitude, location.longitude)
     if zone is None:
-        await answer(update, f"{_('I found no time zone at that spot.')} {_(USAGE)}")
+        await answer(update, _("I found no time zone at that spot.") + " " + _(USAGE))
         return
     updated = await _set_zone(update, context, reader, zone)
     await answer_removing_keyboard(update, _done(updated))
