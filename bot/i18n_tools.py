@@ -35,7 +35,8 @@ KEYWORDS: dict[str, tuple[int, ...]] = {
     "ngettext": (1, 2),
 }
 PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]*\}|%[sd]|%\([a-z_]+\)[sd]")
-TAG = re.compile(r"</?([a-z]+)[^>]*>")
+# Telegram's HTML tags (a menu line's "<link or words>" is plain text, not a tag).
+TAG = re.compile(r"</?(b|strong|i|em|u|ins|s|strike|del|a|code|pre|blockquote|tg-spoiler)\b[^>]*>")
 
 
 def _template() -> Catalog:
