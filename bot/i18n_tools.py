@@ -97,7 +97,9 @@ def _ids(message: Message) -> tuple[str, ...]:
 
 def _strings(message: Message) -> tuple[str, ...]:
     value = message.string
-    return tuple(value) if isinstance(value, tuple | list) else (value,)
+    if isinstance(value, tuple | list):
+        return tuple(str(v or "") for v in value)
+    return (value or "",)
 
 
 def tags(text: str) -> list[str]:

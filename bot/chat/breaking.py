@@ -81,7 +81,7 @@ async def on_push_button(update: Update, context: BotContext) -> None:
         if cancelled and message is not None:
             await edit(message, _("Cancelled: nothing was sent."))
         return
-    queued = await context.services.background.run(confirm_push, push_id)
+    queued = await context.services.background.run(confirm_push, push_id, context.settings.timezone)
     if queued is None:
         await query.answer(_("Already sent or cancelled"))
         return

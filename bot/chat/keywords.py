@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telegram import Update
 
@@ -111,7 +112,7 @@ async def change_keywords(
     result = await store.run(add_keywords, reader.chat_id, kind, terms, utcnow())
     _LOGGER.info("reader %s: %s +%d", reader.chat_id, kind, len(result.added))
 
-    def listed(terms: list[str]) -> str:
+    def listed(terms: Sequence[str]) -> str:
         return ", ".join(f"“{escape(t)}”" for t in terms)
 
     added = (

@@ -48,9 +48,7 @@ def shape_screen(update: Update, reader: Reader) -> Screen:
 
     now = _("Now: {shape}.").format(shape=shape_text(reader))
     title = heading(reader, N_("Digest shape"))
-    text = f"{title}\n{now}\n" + _(
-        "Every entry's preview means one message per entry."
-    )
+    text = f"{title}\n{now}\n" + _("Every entry's preview means one message per entry.")
     keyboard = (
         tuple(ShapeSize(chat, n).button(mark(shape.size == n, _entries(n))) for n in DIGEST_SIZES),
         tuple(
