@@ -7,6 +7,7 @@ text of its chat kind; a test checks the three agree, in every language.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from bot.i18n import N_, SOURCE_LANGUAGE, SUPPORTED_LANGUAGES, Translator, trans
 from digest.html import escape
 
 _LOGGER = logging.getLogger(__name__)
+MENU_CALLS_AT_ONCE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,11 +306,22 @@ def menus(admins: Collection[int]) -> list[tuple[list[BotCommand], BotCommandSco
 
 
 async def register_commands(bot: ExtBot[None], admins: Collection[int]) -> None:
-    """The command menus; admins get theirs in their own chats. Failure is not fatal."""
-    for commands, scope, language in menus(admins):
-        try:
-            await bot.set_my_commands(commands, scope=scope, language_code=language)
-        except TelegramError as exc:
-            _LOGGER.warning(
-                "command menu not set (%s, %s): %s", scope.type, language or "default", exc.message
-            )
+    """The command menus; admins get theirs in their own chats. Failure is not fatal.
+
+    A few at a time, not one after another: every language multiplies the calls, and
+    start-up waits for them."""
+    limit = asyncio.Semaphore(MENU_CALLS_AT_ONCE)
+
+    async def one(commands: list[BotCommand], scope: BotCommandScope, language: str | None) -> None:
+        async with limit:
+            try:
+                await bot.set_my_commands(commands, scope=scope, language_code=language)
+            except TelegramError as exc:
+                _LOGGER.warning(
+                    "command menu not set (%s, %s): %s",
+                    scope.type,
+                    language or "default",
+                    exc.message,
+                )
+
+    await asyncio.gather(*(one(*found) for found in menus(admins)))
