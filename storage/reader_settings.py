@@ -128,6 +128,17 @@ def set_language(db: Database, chat_id: int, language: str | None, now: datetime
     return bool(cursor.rowcount)
 
 
+def remember_language(db: Database, chat_id: int, language: str, now: datetime) -> None:
+    """Store ``language`` for a subscription that has none yet (one from before languages
+    were stored), so its digests follow the language its answers come in."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE readers SET language = ?, updated_at = ? "
+            "WHERE chat_id = ? AND language IS NULL",
+            (language, to_db_time(now), chat_id),
+        )
+
+
 def language_of(db: Database, chat_id: int) -> str | None:
     """The stored language of a chat's subscription (None: none stored, or no subscription)."""
     row = db.execute("SELECT language FROM readers WHERE chat_id = ?", (chat_id,)).fetchone()

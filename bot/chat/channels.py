@@ -29,7 +29,7 @@ from bot.chat.rights import RightsUnknown, membership
 from bot.chat.settings_menu import show_home, status_text
 from bot.chat.target import RIGHTS_UNKNOWN
 from bot.context import BotContext
-from bot.i18n import N_, _
+from bot.i18n import N_, _, current_language
 from digest.callbacks import ChannelsAdd
 from digest.html import escape
 from digest.settings_callbacks import SettingsHome
@@ -254,6 +254,7 @@ async def _subscribe(
         now=now,
         kind=ChatKind.CHANNEL,
         title=title,
+        language=current_language.get(),  # the adding administrator's, until /language
     )
     await store.run(add_manager, chat_id, user_id, now)
     _LOGGER.info("channel %s added by %s (new: %s)", chat_id, user_id, is_new)

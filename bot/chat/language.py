@@ -12,6 +12,7 @@ import logging
 from dataclasses import replace
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from bot.chat.replies import answer_stale
 from bot.chat.screens import Screen, show
@@ -21,7 +22,7 @@ from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, _, current_language, s
 from digest.callbacks import LanguageCode, LanguagePick
 from digest.keyboard import Button
 from storage.db import utcnow
-from storage.reader_settings import language_of, set_language
+from storage.reader_settings import language_of, remember_language, set_language
 from storage.readers import Reader
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,7 +42,11 @@ async def set_update_language(update: object, context: BotContext) -> None:
         return
     chat = update.effective_chat
     stored = await context.services.db.run(language_of, chat.id) if chat is not None else None
-    current_language.set(update_language(stored, update))
+    language = update_language(stored, update)
+    current_language.set(language)
+    if stored is None and chat is not None and chat.type == ChatType.PRIVATE:
+        # A reader subscribed before languages were stored: from now on, theirs.
+        await context.services.db.run(remember_language, chat.id, language, utcnow())
 
 
 def language_screen(reader: Reader) -> Screen:

@@ -19,7 +19,7 @@ from bot.chat.replies import answer_stale
 from bot.chat.screens import Screen, local_time, rows, show
 from bot.chat.target import editing, marked, reading
 from bot.context import BotContext
-from bot.i18n import N_, _
+from bot.i18n import LANGUAGE_NAMES, N_, _, supported_language
 from digest.callbacks import ChannelButton, ChannelVerb, decode_any
 from digest.html import escape
 from digest.keyboard import Button
@@ -109,6 +109,9 @@ def home_screen(reader: Reader, topic_names: list[str], muted: list[str]) -> Scr
         _("Muted sources: {sources}").format(sources=sources.sources_summary(muted)),
         _("Quiet hours: {quiet}").format(quiet=quiet.quiet_text(reader)),
         _("Digest shape: {shape}").format(shape=shape.shape_text(reader)),
+        _("Language: {language}").format(
+            language=LANGUAGE_NAMES[supported_language(reader.language)]
+        ),
     ]
     keyboard: list[tuple[Button, ...]] = []
     if active:

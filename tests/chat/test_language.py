@@ -79,3 +79,15 @@ async def test_a_group_language_is_its_administrators_to_change(
     assert reader(db, GROUP).language == "ru"
     shown = await offline.reply(OTHER, "/help", chat=chat, language_code="en")
     assert "публикует дайджесты" in shown.text
+
+
+async def test_a_reader_from_before_languages_gets_theirs_stored(
+    offline: Offline, db: Database
+) -> None:
+    await offline.start(READER)
+    db.execute("UPDATE readers SET language = NULL WHERE chat_id = ?", (READER,))
+    db.conn.commit()
+    shown = await offline.reply(READER, "/settings", language_code="es")
+    assert reader(db).language == "es"
+    line = translator("es").gettext("Language: {language}").format(language="Español")
+    assert line in shown.text
