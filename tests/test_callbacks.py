@@ -16,6 +16,8 @@ from digest.callbacks import (
     ChannelsAdd,
     ChannelVerb,
     DigestMore,
+    LanguageCode,
+    LanguagePick,
     PushButton,
     PushVerb,
     RelatedStory,
@@ -76,6 +78,8 @@ EXAMPLES: list[tuple[CallbackData, str]] = [
     (ChannelButton(ChannelVerb.STOP, CHANNEL), f"chan:stop:{CHANNEL}"),
     (ChannelButton(ChannelVerb.RESUME, CHANNEL), f"chan:resume:{CHANNEL}"),
     (ChannelsAdd(), "chadd"),
+    (LanguagePick(LanguageCode.RU, 501), "lang:ru:501"),
+    (LanguagePick(LanguageCode.ES, CHANNEL), f"lang:es:{CHANNEL}"),
     # Settings: the subscription's chat id is signed (channels are negative).
     (SettingsHome(CHANNEL), f"set:{CHANNEL}"),
     (SettingsHome(-INT64_MAX), f"set:-{INT64_MAX}"),
@@ -161,6 +165,9 @@ def test_every_format_has_an_example_and_a_distinct_prefix() -> None:
         "tt:1:",
         "tt::0",
         "tt:1:2",  # the format before chat ids: out of date
+        "lang:fr:501",  # a language we do not speak
+        "lang:RU:501",
+        "lang:ru",
         "tt:1:2:3:4",
         "tt:abc:0:0",
         "tt:1:-2:0",  # only a chat id is signed
