@@ -1,6 +1,6 @@
 """Benchmark: one scheduled digest tick on a real SQLite file, readers to outbox rows.
 
-``python bench/tick.py [--readers 100000] [--articles 2000] [--topics 40]``
+``python bench/tick.py [--readers 100000] [--articles 2000] [--topics 40] [--languages en,ru,de,es]``
 
 bench/digest.py measures the pure assembly; this measures what the bot's tick does
 around it: reading due readers and their deliveries, building the pool, rendering
@@ -33,7 +33,9 @@ WORDS = [a + b for a in ("gr", "ba", "chi", "mo", "vo", "cou", "ma", "sto", "va"
                    "rt", "ke", "rger", "ach", "tellite", "ught", "riff", "ctor", "gue")]  # fmt: skip
 
 
-def build(path: Path, readers: int, articles: int, topics: int, now: datetime) -> None:
+def build(
+    path: Path, readers: int, articles: int, topics: int, now: datetime, languages: list[str]
+) -> None:
     rng = random.Random(7)
     names = [f"Topic {i}" for i in range(topics)]
     db = open_db(path)
@@ -71,6 +73,11 @@ def build(path: Path, readers: int, articles: int, topics: int, now: datetime) -
                 for t in rng.sample(topic_ids, rng.randint(1, 5))
             ],
         )
+        if languages != ["en"]:  # readers' languages in turn (issue 12: each its own texts)
+            db.conn.executemany(
+                "UPDATE readers SET language = ? WHERE chat_id = ?",
+                [(languages[c % len(languages)], c) for c in range(1, readers + 1)],
+            )
     db.close()
 
 
@@ -79,13 +86,14 @@ def main() -> int:
     parser.add_argument("--readers", type=int, default=100_000)
     parser.add_argument("--articles", type=int, default=2_000)
     parser.add_argument("--topics", type=int, default=40)
+    parser.add_argument("--languages", default="en", help="readers' languages, in turn")
     args = parser.parse_args()
     print(describe_machine())
     now = datetime(2026, 11, 26, 8, 0, 30, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "tick.db"
         started = time.perf_counter()
-        build(path, args.readers, args.articles, args.topics, now)
+        build(path, args.readers, args.articles, args.topics, now, args.languages.split(","))
         built = time.perf_counter() - started
         db = open_db(path)
         started = time.perf_counter()

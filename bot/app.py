@@ -17,6 +17,7 @@ from telegram.ext import (
     ContextTypes,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -29,6 +30,7 @@ from bot.chat import (
     groups,
     inline,
     keywords,
+    language,
     membership,
     prompts,
     quiet,
@@ -64,6 +66,7 @@ from digest.callbacks import (
     DigestMore,
     FollowingUnfollow,
     FollowStory,
+    LanguagePick,
     PushButton,
     RelatedStory,
     StoryBack,
@@ -150,6 +153,8 @@ def register_handlers(application: App) -> None:
     """Every handler, in the order they are tried."""
     private = filters.ChatType.PRIVATE
     shared = private | filters.ChatType.GROUPS
+    # 0. Before any other handler: the language of this update (bot.chat.language).
+    application.add_handler(TypeHandler(Update, language.set_update_language), group=-1)
     # 1. Reader commands, in private chats and groups (bot.chat.target decides who may change
     #    what: a group's administrators). "/start@otherbot" is for another bot: not matched.
     for name, callback in [
@@ -170,6 +175,7 @@ def register_handlers(application: App) -> None:
         ("digest", digests.cmd_digest),
         ("related", related.cmd_related),
         ("following", following.cmd_following),
+        ("language", language.cmd_language),
     ]:
         application.add_handler(CommandHandler(name, callback, filters=shared))
     for name, callback in [
@@ -195,6 +201,7 @@ def register_handlers(application: App) -> None:
         (digests.on_more_button, matcher(DigestMore)),
         (breaking.on_push_button, matcher(PushButton)),
         (channels.on_add_button, matcher(ChannelsAdd)),
+        (language.on_language_button, matcher(LanguagePick)),
         # Settings: every format names the subscription it shows or changes (its chat id).
         (sources.on_mute_button, matcher(*MUTE_BUTTONS)),
         (settings_menu.on_settings_button, matcher(SettingsHome, SettingsOpen, TopicsDone)),

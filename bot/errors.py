@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.context import BotContext
+from bot.i18n import _
 
 _LOGGER = logging.getLogger(__name__)
 REPORT_EVERY = 60.0  # seconds: at most one report per admin per minute
@@ -28,7 +29,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(update, Update) and update.callback_query is not None:
         # Every button press gets an answer, even a failed one (no details for readers).
         with contextlib.suppress(TelegramError):  # already answered, or too old
-            await update.callback_query.answer("Sorry, that did not work. Please try again.")
+            await update.callback_query.answer(_("Sorry, that did not work. Please try again."))
     try:
         services = context.services
     except RuntimeError:

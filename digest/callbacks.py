@@ -54,6 +54,7 @@ wire text                          value
 ``chadd``                          :class:`ChannelsAdd` (/channels)
 ``fo:<on|off>:<article id>``       :class:`FollowStory` (🔔 / 🔕 on a story or an update)
 ``fl:<article id>``                :class:`FollowingUnfollow` (🔕 on the /following list)
+``lang:<code>:<chat>``             :class:`LanguagePick` (/language)
 =================================  =========================================
 
 A decoded value is well-formed, not true: an id in it may name nothing (any more), so
@@ -152,6 +153,22 @@ class ChannelsAdd(CallbackData, prefix="chadd"):
     """/channels' "Add a channel": how to add one, with the chat-picker button."""
 
 
+class LanguageCode(StrEnum):
+    """The languages the bot speaks (``bot.i18n.SUPPORTED_LANGUAGES``; a test checks)."""
+
+    EN = "en"
+    RU = "ru"
+    DE = "de"
+    ES = "es"
+
+
+class LanguagePick(CallbackData, prefix="lang"):
+    """A /language button: the bot's language for subscription ``chat_id``."""
+
+    language: LanguageCode
+    chat_id: ChatId
+
+
 CHANNEL_BUTTONS: tuple[type[CallbackData], ...] = (ChannelButton, ChannelsAdd)
 
 
@@ -184,6 +201,7 @@ FORMATS: tuple[type[CallbackData], ...] = (
     *SETTINGS_BUTTONS,
     *CHANNEL_BUTTONS,
     *FOLLOW_BUTTONS,
+    LanguagePick,
 )
 
 

@@ -7,38 +7,61 @@ from datetime import timedelta
 
 from digest.assemble import NothingNew
 from digest.html import utf16_len
+from digest.texts import SOURCE_TEXTS, Texts
 
 
-def format_age(age: timedelta) -> str:
+def format_age(age: timedelta, texts: Texts = SOURCE_TEXTS) -> str:
     """``48 h``, ``7 days``, ``90 min``."""
     minutes = int(age.total_seconds() // 60)
     if minutes % (24 * 60) == 0 and minutes >= 2 * 24 * 60 and minutes % (48 * 60):
-        return f"{minutes // (24 * 60)} days"
+        days = minutes // (24 * 60)
+        return texts.ngettext("{n} day", "{n} days", days).format(n=days)
     if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes} min"
+        # TRANSLATORS: hours, short: "48 h".
+        return texts.gettext("{n} h").format(n=minutes // 60)
+    return texts.gettext("{n} min").format(n=minutes)
 
 
-def _stories(n: int) -> str:
-    return f"{n} {'story' if n == 1 else 'stories'}"
-
-
-def explain_nothing(nothing: NothingNew | None, max_age: timedelta | None) -> str:
+def explain_nothing(
+    nothing: NothingNew | None, max_age: timedelta | None, texts: Texts = SOURCE_TEXTS
+) -> str:
     """E.g. "3 stories arrived but were published more than 48 h ago". Empty when nothing
     arrived at all (the plain "nothing new" says it)."""
     if nothing is None or not nothing.arrived:
         return ""
     parts = []
     if nothing.too_old:
-        older = f"more than {format_age(max_age)} ago" if max_age else "too long ago"
-        parts.append(
-            f"{_stories(nothing.too_old)} arrived but {'was' if nothing.too_old == 1 else 'were'}"
-            f" published {older}"
-        )
+        n = nothing.too_old
+        if max_age:
+            parts.append(
+                texts.ngettext(
+                    "{n} story arrived but was published more than {age} ago",
+                    "{n} stories arrived but were published more than {age} ago",
+                    n,
+                ).format(n=n, age=format_age(max_age, texts))
+            )
+        else:
+            parts.append(
+                texts.ngettext(
+                    "{n} story arrived but was published too long ago",
+                    "{n} stories arrived but were published too long ago",
+                    n,
+                ).format(n=n)
+            )
     if nothing.filtered:
-        parts.append(f"{_stories(nothing.filtered)} left out by your keywords or muted sources")
+        parts.append(
+            texts.ngettext(
+                "{n} story left out by your keywords or muted sources",
+                "{n} stories left out by your keywords or muted sources",
+                nothing.filtered,
+            ).format(n=nothing.filtered)
+        )
     if nothing.seen:
-        parts.append(f"{_stories(nothing.seen)} you already got")
+        parts.append(
+            texts.ngettext(
+                "{n} story you already got", "{n} stories you already got", nothing.seen
+            ).format(n=nothing.seen)
+        )
     return "; ".join(parts)
 
 

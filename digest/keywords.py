@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from digest.bits import mask_pair
+from digest.texts import N_, TranslatableError
 
 MAX_TERMS = 50  # per subscription, include and exclude together
 MAX_TERM_CHARS = 64
@@ -38,7 +39,7 @@ _WORD = re.compile(r"\w+")
 _QUOTES = {'"': '"', "“": "”", "”": "”", "„": "“", "«": "»", "»": "«"}
 
 
-class TermError(ValueError):
+class TermError(TranslatableError):
     """A term that cannot be a keyword (too long, no word in it); the message says why."""
 
 
@@ -88,10 +89,12 @@ def make_term(text: str) -> Term:
     """A keyword from what the reader typed; raises :class:`TermError` with the reason."""
     shown = " ".join(text.split())
     if len(shown) > MAX_TERM_CHARS:
-        raise TermError(f"“{shown[:30]}…” is longer than {MAX_TERM_CHARS} characters")
+        raise TermError(
+            N_("“{term}…” is longer than {count} characters"), term=shown[:30], count=MAX_TERM_CHARS
+        )
     found = words(shown)
     if not found:
-        raise TermError(f"“{shown}” has no letters or digits to match")
+        raise TermError(N_("“{term}” has no letters or digits to match"), term=shown)
     return Term(shown, found)
 
 

@@ -13,11 +13,14 @@ message of a digest comes with the :class:`digest.parts.DigestPart` it shows, fr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from urllib.parse import urlsplit
+
+from babel.dates import format_date
 
 from digest.assemble import Digest, Entry, provider_key
 from digest.callbacks import DigestMore, StoryBack, StoryOpen, StoryVote, StoryWhy, VoteValue
@@ -37,8 +40,9 @@ from digest.html import (
 from digest.keyboard import Button, Keyboard
 from digest.model import Candidate, RelatedLink
 from digest.parts import DigestPart
-from digest.reading import reading_label
+from digest.reading import reading_minutes
 from digest.settings_callbacks import MuteMenu
+from digest.texts import SOURCE_TEXTS, Texts
 
 MAX_TITLE = 300
 MAX_EXCERPT = 280
@@ -47,9 +51,6 @@ MAX_HEADING = 200
 MAX_NAMED_SOURCES = 3  # providers named on an entry's sources line; the rest are "+N"
 MAX_CARD_ITEMS = 30  # coverage lines on a story card
 BUTTONS_PER_ROW = 5
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 class LinkPreviews(StrEnum):
     """Link previews under a digest (a message shows at most one)."""
@@ -70,22 +71,24 @@ class RenderedMessage:
     part: DigestPart | None = None  # a digest's message: what renders it again
 
 
-def _when(moment: datetime, tz: tzinfo, now: datetime | None) -> str:
-    """Local time: 13:29 today (in tz), else 14 Jun, 13:29 (14 Jun 2023, 13:29 other years).
+def _when(moment: datetime, tz: tzinfo, now: datetime | None, language: str) -> str:
+    """Local time: 13:29 today (in tz), else 14 Jun, 13:29 (14 Jun 2023, 13:29 other years),
+    the month in ``language``.
 
     Without ``now`` (alerts, related lists) the date is always shown.
     """
     local = moment.astimezone(tz)
     clock = f"{local.hour:02d}:{local.minute:02d}"
-    day = f"{local.day} {_MONTHS[local.month - 1]}"
-    if now is None:
-        return f"{day}, {clock}"
-    today = now.astimezone(tz).date()
-    if local.date() == today:
+    if now is not None and local.date() == now.astimezone(tz).date():
         return clock
-    if local.year != today.year:
-        day = f"{day} {local.year}"
-    return f"{day}, {clock}"
+    other_year = now is not None and local.year != now.astimezone(tz).year
+    return f"{_day(local.date(), language, with_year=other_year)}, {clock}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(day: date, language: str, *, with_year: bool) -> str:
+    """ "14 Jun", "14 июн.", "14 Jun 2023" (cached: a tick shows the same few days)."""
+    return format_date(day, "d MMM y" if with_year else "d MMM", locale=language)
 
 
 def _host(url: str) -> str:
@@ -112,21 +115,38 @@ def distinct_sources(lead: Candidate, also: Sequence[Candidate]) -> list[Candida
     return found
 
 
-def _source_label(c: Candidate) -> str:
-    return clean(c.provider, MAX_PROVIDER) or _host(c.web_url) or "link"
+def _source_label(c: Candidate, texts: Texts) -> str:
+    return clean(c.provider, MAX_PROVIDER) or _host(c.web_url) or texts.gettext("link")
 
 
-def sources_line(lead: Candidate, also: Sequence[Candidate], room: int = MAX_MESSAGE) -> str:
+def reading_text(words: int, texts: Texts = SOURCE_TEXTS) -> str:
+    """``4 min read`` in the reader's language; empty without a body."""
+    minutes = reading_minutes(words)
+    if not minutes:
+        return ""
+    # TRANSLATORS: an article's reading time on a digest entry or story card.
+    return texts.ngettext("{n} min read", "{n} min read", minutes).format(n=minutes)
+
+
+def sources_line(
+    lead: Candidate,
+    also: Sequence[Candidate],
+    room: int = MAX_MESSAGE,
+    texts: Texts = SOURCE_TEXTS,
+) -> str:
     """``🗞 5 sources · Euronews, BBC, Le Monde +2`` (other sources' names link to their
     coverage), or "" for a story of one source. Names are added while the line fits
     ``room`` UTF-16 units, at most :data:`MAX_NAMED_SOURCES`."""
     sources = distinct_sources(lead, also)
     if len(sources) < 2:
         return ""
-    head = f"🗞 {len(sources)} sources · "
+    # TRANSLATORS: the start of a digest entry's sources line: "🗞 5 sources · BBC, AP +3".
+    count = texts.ngettext("{n} source", "{n} sources", len(sources)).format(n=len(sources))
+    head = f"🗞 {escape(count)} · "
     names: list[str] = []
     for i, c in enumerate(sources[:MAX_NAMED_SOURCES]):
-        name = escape(_source_label(c)) if i == 0 else link(c.web_url, _source_label(c))
+        label = _source_label(c, texts)
+        name = escape(label) if i == 0 else link(c.web_url, label)
         trial = [*names, name]
         hidden = len(sources) - len(trial)
         line = head + ", ".join(trial) + (f" +{hidden}" if hidden else "")
@@ -144,6 +164,7 @@ def _entry_block(
     number: int | None,
     tz: tzinfo,
     now: datetime | None,
+    texts: Texts = SOURCE_TEXTS,
 ) -> str:
     """One story: title link, provider, time and reading time, excerpt, its sources.
 
@@ -151,7 +172,11 @@ def _entry_block(
     meta line ~5·MAX_PROVIDER + 45, under 4,000 together, so if the block is too long the
     cut falls in the excerpt. Source names are added only while the block still fits.
     """
-    title = clean(lead.title, MAX_TITLE) or clean(lead.provider, MAX_PROVIDER) or "Untitled"
+    title = (
+        clean(lead.title, MAX_TITLE)
+        or clean(lead.provider, MAX_PROVIDER)
+        or texts.gettext("Untitled")
+    )
     head = link(lead.web_url, title)
     if number is not None:
         head = f"<b>{number}.</b> {head}"
@@ -159,8 +184,8 @@ def _entry_block(
         part
         for part in (
             clean(lead.provider, MAX_PROVIDER),
-            _when(lead.published_at, tz, now),
-            reading_label(lead.body_words),
+            _when(lead.published_at, tz, now, texts.language),
+            reading_text(lead.body_words, texts),
         )
         if part
     )
@@ -170,7 +195,7 @@ def _entry_block(
         lines.append(escape(excerpt))
     block = "\n".join(lines)
     room = MAX_MESSAGE - utf16_len(block) - 1  # 1 for the newline before the line
-    sources = sources_line(lead, also, room) if also else ""
+    sources = sources_line(lead, also, room, texts) if also else ""
     return f"{block}\n{sources}" if sources else block
 
 
@@ -184,12 +209,17 @@ EntryCache = dict[tuple[object, ...], str]
 
 
 def _numbered_block(
-    entry: Entry, number: int, tz: tzinfo, now: datetime, cache: EntryCache | None
+    entry: Entry,
+    number: int,
+    tz: tzinfo,
+    now: datetime,
+    cache: EntryCache | None,
+    texts: Texts,
 ) -> str:
-    key = (entry.lead.id, *(a.id for a in entry.also), number, tz)
+    key = (entry.lead.id, *(a.id for a in entry.also), number, tz, texts.language)
     block = cache.get(key) if cache is not None else None
     if block is None:
-        block = _entry_block(entry.lead, entry.also, number=number, tz=tz, now=now)
+        block = _entry_block(entry.lead, entry.also, number=number, tz=tz, now=now, texts=texts)
         block = truncate_html(block, MAX_MESSAGE)
         if cache is not None:
             cache[key] = block
@@ -200,11 +230,13 @@ def _heading_block(title: str) -> str:
     return truncate_html(f"<b>{escape(title)}</b>", MAX_MESSAGE)
 
 
-def _more_block(more: int) -> str:
-    return f"<i>+{more} more</i>"
+def _more_block(more: int, texts: Texts) -> str:
+    # TRANSLATORS: the end of a digest: how many more stories the "More" button brings.
+    label = texts.ngettext("+{n} more", "+{n} more", more).format(n=more)
+    return f"<i>{escape(label)}</i>"
 
 
-def _part_buttons(part: DigestPart) -> Keyboard:
+def _part_buttons(part: DigestPart, texts: Texts) -> Keyboard:
     """One 🗞 per entry (its number), then More and Mute when the part has them."""
     rows = _rows(
         [
@@ -213,9 +245,9 @@ def _part_buttons(part: DigestPart) -> Keyboard:
         ]
     )
     if part.more > 0:
-        rows.append((DigestMore().button(f"More ({part.more})"),))
+        rows.append((DigestMore().button(texts.gettext("More ({n})").format(n=part.more)),))
     if part.mute_chat is not None:
-        rows.append((MuteMenu(part.mute_chat).button("🔇 Mute a source"),))
+        rows.append((MuteMenu(part.mute_chat).button(texts.gettext("🔇 Mute a source")),))
     return tuple(rows)
 
 
@@ -231,6 +263,7 @@ def render_digest(
     cache: EntryCache | None = None,
     previews: LinkPreviews = LinkPreviews.OFF,
     mute_chat: int | None = None,
+    texts: Texts = SOURCE_TEXTS,
 ) -> list[RenderedMessage]:
     """A digest as one or more messages, each with a story-card button per entry.
 
@@ -240,6 +273,7 @@ def render_digest(
     ``cache``: entry blocks already rendered for other readers with the same ``now`` —
     a tick renders the same few hundred stories for many readers. Each message carries
     its :class:`DigestPart`: :func:`render_part` of it is the same message.
+    ``texts``: the reader's language (labels, buttons and dates; article text as it is).
     """
     blocks: list[str] = []
     entry_of_block: list[tuple[int, Entry] | None] = []  # (number, entry) per block
@@ -248,13 +282,13 @@ def render_digest(
         blocks.append(_heading_block(title))
         entry_of_block.append(None)
     for number, entry in enumerate(digest.entries, 1):
-        blocks.append(_numbered_block(entry, number, tz, now, cache))
+        blocks.append(_numbered_block(entry, number, tz, now, cache, texts))
         entry_of_block.append((number, entry))
     if not digest.entries and not digest.more:
-        blocks.append("<i>No new stories.</i>")
+        blocks.append(f"<i>{escape(texts.gettext('No new stories.'))}</i>")
         entry_of_block.append(None)
     if digest.more > 0:
-        blocks.append(_more_block(digest.more))
+        blocks.append(_more_block(digest.more, texts))
         entry_of_block.append(None)
 
     groups = (
@@ -281,7 +315,7 @@ def render_digest(
         messages.append(
             RenderedMessage(
                 _SEP.join(blocks[i] for i in group),
-                _part_buttons(part),
+                _part_buttons(part, texts),
                 part.article_ids,
                 preview,
                 part,
@@ -297,6 +331,7 @@ def render_part(
     tz: tzinfo,
     now: datetime,
     preview_url: str | None = None,
+    texts: Texts = SOURCE_TEXTS,
 ) -> RenderedMessage:
     """A digest message again, from its part and its entries read back from the store
     (``entries[i]`` for ``part.entries[i]``; None: no longer stored, left out). ``now``:
@@ -309,19 +344,23 @@ def render_part(
         zip(part.entries, entries, strict=True), part.first_number
     ):
         if entry is not None:
-            blocks.append(_numbered_block(entry, number, tz, now, None))
+            blocks.append(_numbered_block(entry, number, tz, now, None, texts))
             kept.append(ids)
     if part.more > 0:
-        blocks.append(_more_block(part.more))
+        blocks.append(_more_block(part.more, texts))
     if not blocks:
-        blocks.append("<i>These stories are no longer stored.</i>")
+        blocks.append(f"<i>{escape(texts.gettext('These stories are no longer stored.'))}</i>")
     # Buttons only for the stories still stored; numbers stay as they were.
     shown = DigestPart(tuple(kept), part.first_number, part.heading, part.more, part.mute_chat)
-    buttons = _part_buttons(part) if len(kept) == len(part.entries) else _kept_buttons(part, kept)
+    buttons = (
+        _part_buttons(part, texts)
+        if len(kept) == len(part.entries)
+        else _kept_buttons(part, kept, texts)
+    )
     return RenderedMessage(_SEP.join(blocks), buttons, shown.article_ids, preview_url, part)
 
 
-def _kept_buttons(part: DigestPart, kept: Sequence[tuple[int, ...]]) -> Keyboard:
+def _kept_buttons(part: DigestPart, kept: Sequence[tuple[int, ...]], texts: Texts) -> Keyboard:
     wanted = set(kept)
     rows = _rows(
         [
@@ -330,7 +369,7 @@ def _kept_buttons(part: DigestPart, kept: Sequence[tuple[int, ...]]) -> Keyboard
             if entry in wanted
         ]
     )
-    extra = _part_buttons(DigestPart((), part.first_number, "", part.more, part.mute_chat))
+    extra = _part_buttons(DigestPart((), part.first_number, "", part.more, part.mute_chat), texts)
     return (*rows, *extra)
 
 
@@ -356,25 +395,42 @@ def _one_entry_each(
     return fitted
 
 
-def render_related(article_title: str, links: Sequence[RelatedLink], *, tz: tzinfo) -> list[str]:
+def render_related(
+    article_title: str,
+    links: Sequence[RelatedLink],
+    *,
+    tz: tzinfo,
+    texts: Texts = SOURCE_TEXTS,
+) -> list[str]:
     """A "Related coverage" heading and one line per link, packed into messages."""
-    blocks = [f"<b>Related coverage: {escape(clean(article_title, MAX_TITLE))}</b>\n"]
+    heading = texts.gettext("Related coverage: {title}").format(
+        title=escape(clean(article_title, MAX_TITLE))
+    )
+    blocks = [f"<b>{heading}</b>\n"]
     if not links:
-        blocks.append("<i>No other coverage yet.</i>")
+        none_yet = texts.gettext("No other coverage yet.")
+        blocks.append(f"<i>{escape(none_yet)}</i>")
     for item in links:
         provider = clean(item.provider.name if item.provider else "", MAX_PROVIDER)
-        label = clean(item.title, MAX_TITLE) or provider or _host(item.web_url) or "link"
+        label = (
+            clean(item.title, MAX_TITLE) or provider or _host(item.web_url) or texts.gettext("link")
+        )
         line = f"• {link(item.web_url, label)}"
-        when = _when(item.published_at, tz, None) if item.published_at else ""
+        when = _when(item.published_at, tz, None, texts.language) if item.published_at else ""
         tail = " · ".join(part for part in (provider, when) if part)
         blocks.append(f"{line} — {escape(tail)}" if tail else line)
     return pack_blocks(blocks, sep="\n")
 
 
-def render_breaking(c: Candidate, *, tz: tzinfo) -> str:
+def render_breaking(c: Candidate, *, tz: tzinfo, texts: Texts = SOURCE_TEXTS) -> str:
     """A breaking-news alert for one article, ≤ one message."""
-    block = _entry_block(c, (), number=None, tz=tz, now=None)
-    return truncate_html(f"🔴 <b>Breaking</b>\n\n{block}", MAX_MESSAGE)
+    block = _entry_block(c, (), number=None, tz=tz, now=None, texts=texts)
+    return truncate_html(f"{breaking_heading(texts)}\n\n{block}", MAX_MESSAGE)
+
+
+def breaking_heading(texts: Texts = SOURCE_TEXTS) -> str:
+    label = texts.gettext("Breaking")
+    return f"🔴 <b>{escape(label)}</b>"
 
 
 def render_breaking_text(text: str) -> str:
@@ -408,11 +464,11 @@ def _published(item: RelatedLink) -> datetime:
     return item.published_at
 
 
-def _coverage_line(item: RelatedLink, tz: tzinfo) -> str:
+def _coverage_line(item: RelatedLink, tz: tzinfo, texts: Texts) -> str:
     provider = clean(item.provider.name if item.provider else "", MAX_PROVIDER)
-    label = clean(item.title, MAX_TITLE) or provider or _host(item.web_url) or "link"
+    label = clean(item.title, MAX_TITLE) or provider or _host(item.web_url) or texts.gettext("link")
     line = f"• {link(item.web_url, label)}"
-    when = _when(item.published_at, tz, None) if item.published_at else ""
+    when = _when(item.published_at, tz, None, texts.language) if item.published_at else ""
     tail = " · ".join(part for part in (provider, when) if part)
     return f"{line} — {escape(tail)}" if tail else line
 
@@ -435,19 +491,19 @@ def card_sources(items: Sequence[RelatedLink]) -> int:
     return len({provider_key(i.provider.name) if i.provider else _host(i.web_url) for i in items})
 
 
-def render_story_card(card: StoryCard, *, tz: tzinfo) -> str:
+def render_story_card(card: StoryCard, *, tz: tzinfo, texts: Texts = SOURCE_TEXTS) -> str:
     """The story in one message: its title and sources, then all its coverage (the lead
     among it), newest first, one line each; lines that do not fit become "+N more"."""
     lead = card.lead
     items = card_items(card)
     sources = card_sources(items)
-    title = clean(lead.title, MAX_TITLE) or "Untitled"
+    title = clean(lead.title, MAX_TITLE) or texts.gettext("Untitled")
     facts = " · ".join(
         part
         for part in (
-            f"{sources} source{'s' if sources != 1 else ''}",
-            f"{len(items)} article{'s' if len(items) != 1 else ''}",
-            reading_label(lead.body_words),
+            texts.ngettext("{n} source", "{n} sources", sources).format(n=sources),
+            texts.ngettext("{n} article", "{n} articles", len(items)).format(n=len(items)),
+            reading_text(lead.body_words, texts),
         )
         if part
     )
@@ -458,20 +514,25 @@ def render_story_card(card: StoryCard, *, tz: tzinfo) -> str:
     text = truncate_html(head, MAX_MESSAGE - 100)
     shown = 0
     for item in items[:MAX_CARD_ITEMS]:
-        line = _coverage_line(item, tz)
+        line = _coverage_line(item, tz, texts)
         rest = len(items) - shown - 1
-        tail = f"\n<i>+{rest} more</i>" if rest else ""
+        tail = "\n" + _more_block(rest, texts) if rest else ""
         if utf16_len(text) + 1 + utf16_len(line) + utf16_len(tail) > MAX_MESSAGE:
             break
         text += "\n" + line
         shown += 1
     if shown < len(items):
-        text += f"\n<i>+{len(items) - shown} more</i>"
+        text += "\n" + _more_block(len(items) - shown, texts)
     return text
 
 
 def story_card_buttons(
-    article_id: int, outbox_id: int, *, vote: int = 0, follow: Button | None = None
+    article_id: int,
+    outbox_id: int,
+    *,
+    vote: int = 0,
+    follow: Button | None = None,
+    texts: Texts = SOURCE_TEXTS,
 ) -> Keyboard:
     """[👍] [👎] [Why this?], then [🔔 Follow] (``follow``, see digest.follow) [◀ Back].
 
@@ -479,7 +540,7 @@ def story_card_buttons(
     """
     up = StoryVote(VoteValue.UP, article_id).button("👍 ✓" if vote > 0 else "👍")
     down = StoryVote(VoteValue.DOWN, article_id).button("👎 ✓" if vote < 0 else "👎")
-    why = StoryWhy(article_id).button("Why this?")
-    back = StoryBack(outbox_id).button("◀ Back")
+    why = StoryWhy(article_id).button(texts.gettext("Why this?"))
+    back = StoryBack(outbox_id).button(texts.gettext("◀ Back"))
     # The follow button (issue 12 item 2) goes before Back on the second row.
     return ((up, down, why), (back,) if follow is None else (follow, back))

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from digest.texts import N_, SOURCE_TEXTS, Texts, TranslatableError
+
 MAX_TIMES = 4
 
 
@@ -37,20 +39,28 @@ class Days(StrEnum):
             return frozenset(range(5))
         return frozenset({WEEKLY.index(self)})
 
-    @property
-    def label(self) -> str:
-        if self is Days.DAILY:
-            return "every day"
-        if self is Days.WEEKDAYS:
-            return "Monday to Friday"
-        return f"every {DAY_NAMES[WEEKLY.index(self)]}"
+    def label(self, texts: Texts = SOURCE_TEXTS) -> str:
+        """ "every day", "Monday to Friday", "every Tuesday", in ``texts``' language."""
+        return texts.gettext(DAY_LABELS[self])
 
 
 WEEKLY = (Days.MON, Days.TUE, Days.WED, Days.THU, Days.FRI, Days.SAT, Days.SUN)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Whole phrases, not "every " + a name: a language may inflect the day after "every".
+DAY_LABELS = {
+    Days.DAILY: N_("every day"),
+    Days.WEEKDAYS: N_("Monday to Friday"),
+    Days.MON: N_("every Monday"),
+    Days.TUE: N_("every Tuesday"),
+    Days.WED: N_("every Wednesday"),
+    Days.THU: N_("every Thursday"),
+    Days.FRI: N_("every Friday"),
+    Days.SAT: N_("every Saturday"),
+    Days.SUN: N_("every Sunday"),
+}
 
 
-class CadenceError(ValueError):
+class CadenceError(TranslatableError):
     """Not a cadence: no time, too many, or a repeated one; the message says which."""
 
 
@@ -63,22 +73,29 @@ class Cadence:
 
     def __post_init__(self) -> None:
         if not self.times:
-            raise CadenceError("a cadence needs at least one time of day")
+            raise CadenceError(N_("a cadence needs at least one time of day"))
         if len(self.times) > MAX_TIMES:
-            raise CadenceError(f"at most {MAX_TIMES} times a day")
+            raise CadenceError(N_("at most {count} times a day"), count=MAX_TIMES)
         if len(set(self.times)) != len(self.times) or list(self.times) != sorted(self.times):
-            raise CadenceError("times must be distinct and in order")
+            raise CadenceError(N_("times must be distinct and in order"))
 
     @classmethod
     def of(cls, times: tuple[time, ...] | list[time], days: Days = Days.DAILY) -> Cadence:
         """Sorted and de-duplicated (the error names a fifth time, not a repeat)."""
         return cls(tuple(sorted(set(times))), days)
 
-    def describe(self) -> str:
-        """ "07:30 and 19:00, every day" """
+    def describe(self, texts: Texts = SOURCE_TEXTS) -> str:
+        """ "07:30 and 19:00, every day" (in ``texts``' language)."""
         clocks = [f"{t:%H:%M}" for t in self.times]
-        joined = clocks[0] if len(clocks) == 1 else ", ".join(clocks[:-1]) + " and " + clocks[-1]
-        return f"{joined}, {self.days.label}"
+        if len(clocks) == 1:
+            joined = clocks[0]
+        else:
+            # TRANSLATORS: digest times: "07:30, 12:00 and 19:00".
+            joined = texts.gettext("{first} and {last}").format(
+                first=", ".join(clocks[:-1]), last=clocks[-1]
+            )
+        # TRANSLATORS: "07:30 and 19:00, every day"; {days} is one of the "every ..." texts.
+        return texts.gettext("{times}, {days}").format(times=joined, days=self.days.label(texts))
 
     def encode_times(self) -> str:
         """The ``digest_times`` column: ``07:30,19:00``."""

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from digest.schedule import MAX_TIMES, Days
+from digest.texts import N_, TranslatableError
 
 MAX_PAUSE = timedelta(days=366)
 _CLOCK = re.compile(r"([01]?\d|2[0-3])[:.h]([0-5]\d)")
@@ -42,7 +43,7 @@ _DAY_WORDS = {
 }
 
 
-class WhenError(ValueError):
+class WhenError(TranslatableError):
     """Input that is not the time, day, duration or offset asked for."""
 
 
@@ -56,7 +57,7 @@ def parse_clock(text: str) -> time:
     if match:
         hour = int(match.group(1)) % 12 + (12 if match.group(3) == "p" else 0)
         return time(hour, int(match.group(2) or 0))
-    raise WhenError("not a time of day (try 07:30, 7.30, 0730 or 7am)")
+    raise WhenError(N_("not a time of day (try 07:30, 7.30, 0730 or 7am)"))
 
 
 def parse_days(word: str) -> Days | None:
@@ -81,10 +82,10 @@ def parse_cadence(args: Sequence[str]) -> tuple[Days | None, list[time]]:
         else:
             joined.append(word)
     if not joined:
-        raise WhenError("which time? e.g. 07:30")
+        raise WhenError(N_("which time? e.g. 07:30"))
     times = [parse_clock(w) for w in joined]
     if len(set(times)) > MAX_TIMES:
-        raise WhenError(f"at most {MAX_TIMES} times a day")
+        raise WhenError(N_("at most {count} times a day"), count=MAX_TIMES)
     return days, times
 
 
@@ -92,11 +93,11 @@ def parse_duration(text: str) -> timedelta:
     """``90m``, ``48h``, ``7d``, ``2w``, ``3 days`` (a bare number is hours)."""
     match = _DURATION.fullmatch(text.strip().lower())
     if not match:
-        raise WhenError("not a duration (try 90m, 48h, 7d or 2w)")
+        raise WhenError(N_("not a duration (try 90m, 48h, 7d or 2w)"))
     unit = (match.group(2) or "h")[0]
     seconds = float(match.group(1)) * _UNIT_SECONDS[unit]
     if seconds <= 0:
-        raise WhenError("a duration must be more than zero")
+        raise WhenError(N_("a duration must be more than zero"))
     return timedelta(seconds=seconds)
 
 
@@ -111,14 +112,14 @@ def parse_pause(text: str, now: datetime, zone: ZoneInfo) -> datetime:
     if day is not None:
         until = datetime.combine(day, time(0), tzinfo=zone).astimezone(now.tzinfo)
         if until <= now:
-            raise WhenError("that date has passed")
+            raise WhenError(N_("that date has passed"))
     else:
         try:
             until = now + parse_duration(value if value[-1:].isalpha() else value + "d")
         except WhenError:
-            raise WhenError("not a duration or a date (try 7d, 2w or 2027-01-10)") from None
+            raise WhenError(N_("not a duration or a date (try 7d, 2w or 2027-01-10)")) from None
     if until - now > MAX_PAUSE:
-        raise WhenError("a pause lasts at most a year")
+        raise WhenError(N_("a pause lasts at most a year"))
     return until
 
 
@@ -126,10 +127,10 @@ def parse_window(text: str) -> tuple[time, time]:
     """Quiet hours: ``22:00-07:00`` (``22-7``, ``10pm-7am``, ``22:00 07:00``)."""
     parts = [p for p in re.split(r"\s*(?:-|–|—|to|\s)\s*", text.strip().lower()) if p]
     if len(parts) != 2:
-        raise WhenError("quiet hours are two times, e.g. 22:00-07:00")
+        raise WhenError(N_("quiet hours are two times, e.g. 22:00-07:00"))
     start, end = (_hour_or_clock(p) for p in parts)
     if start == end:
-        raise WhenError("the quiet hours start and end at the same time")
+        raise WhenError(N_("the quiet hours start and end at the same time"))
     return start, end
 
 
@@ -149,7 +150,7 @@ def parse_offset(text: str) -> int | None:
         return 0
     minutes = int(match.group(2)) * 60 + int(match.group(3) or 0)
     if minutes > 14 * 60:
-        raise WhenError("offsets run from UTC-12 to UTC+14")
+        raise WhenError(N_("offsets run from UTC-12 to UTC+14"))
     return -minutes if match.group(1) in "-−" else minutes
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
@@ -175,10 +176,17 @@ def set_preview_message(db: Database, push_id: int, chat_id: int, message_id: in
 
 
 def start_push(
-    db: Database, push_id: int, topic_ids: frozenset[int] | None, now: datetime
+    db: Database,
+    push_id: int,
+    topic_ids: frozenset[int] | None,
+    now: datetime,
+    *,
+    texts_by_language: Mapping[str, str] | None = None,
 ) -> int | None:
     """Confirm a push: queue it for its audience as of now. None if it was not awaiting.
 
+    ``texts_by_language``: the push as readers of those languages see it (its labels and
+    date translated); everyone else gets the previewed text.
     The status check and the queueing are one transaction, so a double tap on
     "Send" queues it once.
     """
@@ -190,12 +198,13 @@ def start_push(
         article_ids = (push.article_id,) if push.article_id is not None else ()
         threads = thread_ids(db, readers)  # a forum group gets it in its digest's topic
         quiet = _quiet(db, readers, now)
+        languages = _languages(db, texts_by_language or {})
         enqueue(
             db,
             [
                 OutgoingMessage(
                     chat_id=chat_id,
-                    text=push.text,
+                    text=(texts_by_language or {}).get(languages.get(chat_id, ""), push.text),
                     kind=MessageKind.BREAKING,
                     priority=PRIORITY_BREAKING,
                     article_ids=article_ids,
@@ -213,6 +222,17 @@ def start_push(
             (PushStatus.SENDING, len(readers), push_id),
         )
     return len(readers)
+
+
+def _languages(db: Database, wanted: Mapping[str, str]) -> dict[int, str]:
+    """The readers whose stored language is one of ``wanted``'s, by chat id."""
+    if not wanted:
+        return {}
+    marks = ", ".join("?" for _ in wanted)
+    rows = db.execute(
+        f"SELECT chat_id, language FROM readers WHERE language IN ({marks})", tuple(wanted)
+    )
+    return {int(chat_id): language for chat_id, language in rows}
 
 
 def cancel_push(db: Database, push_id: int) -> bool:

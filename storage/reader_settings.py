@@ -115,3 +115,31 @@ def _found(db: Database, chat_id: int) -> Reader:
     if reader is None:
         raise ReaderNotFound(chat_id)
     return reader
+
+
+def set_language(db: Database, chat_id: int, language: str | None, now: datetime) -> bool:
+    """The bot's language for a subscription (a supported code; None: back to the default).
+    False when the chat has no subscription."""
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE readers SET language = ?, updated_at = ? WHERE chat_id = ?",
+            (language, to_db_time(now), chat_id),
+        )
+    return bool(cursor.rowcount)
+
+
+def remember_language(db: Database, chat_id: int, language: str, now: datetime) -> None:
+    """Store ``language`` for a subscription that has none yet (one from before languages
+    were stored), so its digests follow the language its answers come in."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE readers SET language = ?, updated_at = ? "
+            "WHERE chat_id = ? AND language IS NULL",
+            (language, to_db_time(now), chat_id),
+        )
+
+
+def language_of(db: Database, chat_id: int) -> str | None:
+    """The stored language of a chat's subscription (None: none stored, or no subscription)."""
+    row = db.execute("SELECT language FROM readers WHERE chat_id = ?", (chat_id,)).fetchone()
+    return row[0] if row is not None else None

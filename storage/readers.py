@@ -110,6 +110,7 @@ class Reader:
     shape: DigestShape = field(default_factory=DigestShape)
     keywords: KeywordFilter = field(default_factory=KeywordFilter)
     muted: frozenset[str] = frozenset()  # provider keys (digest.assemble.provider_key)
+    language: str | None = None  # the bot's language here (None: not chosen, English)
 
     @property
     def is_channel(self) -> bool:
@@ -175,6 +176,7 @@ _COLUMN_NAMES = (
     "digest_size",
     "link_previews",
     "digest_order",
+    "language",
 )
 READER_COLUMNS = ", ".join(_COLUMN_NAMES)
 
@@ -241,6 +243,7 @@ def reader_from_row(
         ),
         keywords=keywords if keywords is not None else KeywordFilter(),
         muted=muted,
+        language=col["language"],
     )
 
 

@@ -366,3 +366,9 @@ def m020_cards_c_votes(db: Database) -> None:
         not_null={"value", "voted_at"},
     )
     db.table("story_votes").create_index(["chat_id", "voted_at"])
+
+
+@MIGRATIONS()
+def m021_language_readers(db: Database) -> None:
+    """Issue 12: the language the bot speaks in each chat (NULL: not chosen, English)."""
+    db.table("readers").add_column("language", str)

@@ -48,11 +48,14 @@ def subscribe(
     kind: ChatKind = ChatKind.PRIVATE,
     title: str = "",
     thread_id: int | None = None,
+    language: str | None = None,
 ) -> tuple[Reader, bool]:
     """Subscribe a chat, or re-activate it with its old settings. Returns (reader, is_new).
 
     ``kind``, ``title``: what Telegram says the chat is now; ``thread_id``: the forum topic
-    the digest goes to from now on (a /start in another topic moves it there).
+    the digest goes to from now on (a /start in another topic moves it there);
+    ``language``: the bot's language for a chat that has none stored yet (one chosen with
+    /language is kept).
     """
     now_text = to_db_time(now)
     with write_transaction(db):
@@ -73,6 +76,7 @@ def subscribe(
                     "chat_kind": kind,
                     "title": title or None,
                     "thread_id": thread_id,
+                    "language": language,
                 }
             )
         else:
@@ -80,7 +84,7 @@ def subscribe(
             db.execute(
                 "UPDATE readers SET status = ?, user_id = ?, username = ?, first_name = ?, "
                 "next_digest_at = ?, updated_at = ?, chat_kind = ?, title = ?, thread_id = ?, "
-                "paused_reason = NULL WHERE chat_id = ?",
+                "paused_reason = NULL, language = COALESCE(language, ?) WHERE chat_id = ?",
                 (
                     ReaderStatus.ACTIVE,
                     user_id,
@@ -91,6 +95,7 @@ def subscribe(
                     kind,
                     title or None,
                     thread_id,
+                    language,
                     chat_id,
                 ),
             )

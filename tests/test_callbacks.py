@@ -19,6 +19,8 @@ from digest.callbacks import (
     FollowingUnfollow,
     FollowStory,
     FollowVerb,
+    LanguageCode,
+    LanguagePick,
     PushButton,
     PushVerb,
     RelatedStory,
@@ -93,6 +95,8 @@ EXAMPLES: list[tuple[CallbackData, str]] = [
     (FollowStory(FollowVerb.ON, 7), "fo:on:7"),
     (FollowStory(FollowVerb.OFF, INT64_MAX), f"fo:off:{INT64_MAX}"),
     (FollowingUnfollow(7), "fl:7"),
+    (LanguagePick(LanguageCode.RU, 501), "lang:ru:501"),
+    (LanguagePick(LanguageCode.ES, CHANNEL), f"lang:es:{CHANNEL}"),
     # Settings: the subscription's chat id is signed (channels are negative).
     (SettingsHome(CHANNEL), f"set:{CHANNEL}"),
     (SettingsHome(-INT64_MAX), f"set:-{INT64_MAX}"),
@@ -186,6 +190,9 @@ def test_every_format_has_an_example_and_a_distinct_prefix() -> None:
         "tt:1:",
         "tt::0",
         "tt:1:2",  # the format before chat ids: out of date
+        "lang:fr:501",  # a language we do not speak
+        "lang:RU:501",
+        "lang:ru",
         "tt:1:2:3:4",
         "tt:abc:0:0",
         "tt:1:-2:0",  # only a chat id is signed

@@ -9,6 +9,7 @@ from telegram import Message, Update
 from bot.chat.replies import NOT_ALLOWED, answer, answer_stale, edit, is_admin
 from bot.context import BotContext
 from bot.delivery.push_queue import confirm_push, draft_push
+from bot.i18n import _, ngettext
 from digest.callbacks import PushButton, PushVerb
 from storage.pushes import cancel_push, get_push, set_preview_message
 
@@ -21,7 +22,7 @@ async def cmd_breaking(update: Update, context: BotContext) -> None:
         _LOGGER.info(
             "user %s refused /breaking", update.effective_user and update.effective_user.id
         )
-        await answer(update, NOT_ALLOWED)
+        await answer(update, _(NOT_ALLOWED))
         return
     message = update.effective_message
     words = ((message.text or "") if message else "").split(maxsplit=1)
@@ -29,9 +30,11 @@ async def cmd_breaking(update: Update, context: BotContext) -> None:
     if not target:
         await answer(
             update,
-            "Usage: <code>/breaking https://stored.example/article</code> pushes a stored "
-            "article to the readers of its topics; <code>/breaking some text with links"
-            "</code> pushes the text to every reader. You get a preview first.",
+            _(
+                "Usage: <code>/breaking https://stored.example/article</code> pushes a stored "
+                "article to the readers of its topics; <code>/breaking some text with links"
+                "</code> pushes the text to every reader. You get a preview first."
+            ),
         )
         return
     user = update.effective_user
@@ -40,17 +43,18 @@ async def cmd_breaking(update: Update, context: BotContext) -> None:
     )
     await answer(update, draft.text)
     who = (
-        f"readers of this article's topics: <b>{draft.audience}</b>"
+        _("readers of this article's topics: <b>{count}</b>")
         if draft.article_title is not None
-        else f"every active reader: <b>{draft.audience}</b>"
-    )
+        else _("every active reader: <b>{count}</b>")
+    ).format(count=draft.audience)
     keyboard = (
         (
-            PushButton(PushVerb.SEND, draft.push_id).button("Send"),
-            PushButton(PushVerb.CANCEL, draft.push_id).button("Cancel"),
+            PushButton(PushVerb.SEND, draft.push_id).button(_("Send")),
+            PushButton(PushVerb.CANCEL, draft.push_id).button(_("Cancel")),
         ),
     )
-    sent = await answer(update, f"Preview above. Audience — {who}.\nSend it now?", keyboard)
+    question = _("Preview above. Audience — {who}.\nSend it now?").format(who=who)
+    sent = await answer(update, question, keyboard)
     if sent is not None:
         await context.services.db.run(
             set_preview_message, draft.push_id, sent.chat_id, sent.message_id
@@ -63,7 +67,7 @@ async def on_push_button(update: Update, context: BotContext) -> None:
     if query is None:
         return
     if not is_admin(update, context):
-        await query.answer(NOT_ALLOWED, show_alert=True)
+        await query.answer(_(NOT_ALLOWED), show_alert=True)
         return
     pressed = PushButton.decode(query.data)
     if pressed is None or await context.services.db.run(get_push, pressed.push_id) is None:
@@ -73,18 +77,28 @@ async def on_push_button(update: Update, context: BotContext) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if pressed.verb == PushVerb.CANCEL:
         cancelled = await context.services.db.run(cancel_push, push_id)
-        await query.answer("Cancelled" if cancelled else "Already sent or cancelled")
+        await query.answer(_("Cancelled") if cancelled else _("Already sent or cancelled"))
         if cancelled and message is not None:
-            await edit(message, "Cancelled: nothing was sent.")
+            await edit(message, _("Cancelled: nothing was sent."))
         return
-    queued = await context.services.background.run(confirm_push, push_id)
+    queued = await context.services.background.run(confirm_push, push_id, context.settings.timezone)
     if queued is None:
-        await query.answer("Already sent or cancelled")
+        await query.answer(_("Already sent or cancelled"))
         return
-    await query.answer(f"Sending to {queued} readers")
+    await query.answer(
+        ngettext("Sending to {count} reader", "Sending to {count} readers", queued).format(
+            count=queued
+        )
+    )
     _LOGGER.info("push %s confirmed by %s: %d readers", push_id, query.from_user.id, queued)
     if message is not None:
         # Edit before waking the sender, so its progress edits always come after this one.
-        text = f"Sending to {queued} readers…" if queued else "Done: no reader to send to."
+        text = (
+            ngettext("Sending to {count} reader…", "Sending to {count} readers…", queued).format(
+                count=queued
+            )
+            if queued
+            else _("Done: no reader to send to.")
+        )
         await edit(message, text)
     context.services.sender.wake()

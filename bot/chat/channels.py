@@ -29,6 +29,7 @@ from bot.chat.rights import RightsUnknown, membership
 from bot.chat.settings_menu import show_home, status_text
 from bot.chat.target import RIGHTS_UNKNOWN
 from bot.context import BotContext
+from bot.i18n import N_, _, current_language
 from digest.callbacks import ChannelsAdd
 from digest.html import escape
 from digest.settings_callbacks import SettingsHome
@@ -39,17 +40,16 @@ from storage.subscriptions import add_manager, managed_channels, subscribe
 _LOGGER = logging.getLogger(__name__)
 CHANNEL_REQUEST = 1  # request_id of the chat-picker button; chat_shared names it back
 USERNAME = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")  # a public chat's @username
-PICKER_LABEL = "📢 Choose a channel"
+PICKER_LABEL = N_("📢 Choose a channel")
 
 
 def add_help(bot_username: str) -> str:
-    return (
+    return _(
         "<b>Add a channel</b>\n"
-        f"1. Make me (@{escape(bot_username)}) an administrator of the channel, with the "
-        "right to “Post messages”.\n"
-        f"2. Tap “{PICKER_LABEL}” below, forward me any post of the channel, or send its "
-        "@username."
-    )
+        "1. Make me (@{bot}) an administrator of the channel, with the right to “Post "
+        "messages”.\n"
+        "2. Tap “{picker}” below, forward me any post of the channel, or send its @username."
+    ).format(bot=escape(bot_username), picker=_(PICKER_LABEL))
 
 
 def picker() -> ReplyKeyboardMarkup:
@@ -77,7 +77,7 @@ def picker() -> ReplyKeyboardMarkup:
         request_username=True,
     )
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(PICKER_LABEL, request_chat=request)]],
+        [[KeyboardButton(_(PICKER_LABEL), request_chat=request)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )
@@ -99,9 +99,15 @@ async def cmd_channels(update: Update, context: BotContext) -> None:
     lines = [f"• 📢 {escape(c.title or str(c.chat_id))}: {status_text(c, now)}" for c in channels]
     keyboard = (
         *((SettingsHome(c.chat_id).button(f"📢 {c.title or c.chat_id}"),) for c in channels),
-        (ChannelsAdd().button("➕ Add a channel"),),
+        (ChannelsAdd().button(_("➕ Add a channel")),),
     )
-    text = "<b>Your channels</b>\n" + "\n".join(lines) + "\n\nTap one for its settings."
+    text = (
+        _("<b>Your channels</b>")
+        + "\n"
+        + "\n".join(lines)
+        + "\n\n"
+        + _("Tap one for its settings.")
+    )
     await answer(update, text, keyboard)
 
 
@@ -133,8 +139,10 @@ async def on_forwarded(update: Update, context: BotContext) -> None:
     if not isinstance(origin, MessageOriginChannel):
         await answer(
             update,
-            "That was not forwarded from a channel. To add a channel, forward one of its "
-            "posts, send its @username or use /channels.",
+            _(
+                "That was not forwarded from a channel. To add a channel, forward one of its "
+                "posts, send its @username or use /channels."
+            ),
         )
         return
     await add_channel(update, context, origin.chat.id)
@@ -161,18 +169,23 @@ async def add_channel(update: Update, context: BotContext, ref: int | str) -> No
     except (BadRequest, Forbidden):
         await answer(
             update,
-            f"I cannot find the channel {shown}. Check the @username; for a private channel, "
-            "make me its administrator first, then forward me one of its posts.",
+            _(
+                "I cannot find the channel {channel}. Check the @username; for a private "
+                "channel, make me its administrator first, then forward me one of its posts."
+            ).format(channel=shown),
         )
         return
     except TelegramError:
-        await answer(update, RIGHTS_UNKNOWN)
+        await answer(update, _(RIGHTS_UNKNOWN))
         return
     title = escape(chat.title or str(chat.id))
     if chat.type != ChatType.CHANNEL:
-        what = "a person" if chat.type == ChatType.PRIVATE else "a group"
-        tip = "" if chat.type == ChatType.PRIVATE else ": add me to it and send /start there"
-        await answer(update, f"{title or shown} is {what}, not a channel{tip}.")
+        what = (
+            _("{chat} is a person, not a channel.")
+            if chat.type == ChatType.PRIVATE
+            else _("{chat} is a group, not a channel: add me to it and send /start there.")
+        )
+        await answer(update, what.format(chat=title or shown))
         return
     cache = context.services.members
     cache.forget(chat.id)  # the user may just have fixed what we asked for: ask afresh
@@ -185,30 +198,36 @@ async def add_channel(update: Update, context: BotContext, ref: int | str) -> No
             else None
         )
     except RightsUnknown:
-        await answer(update, RIGHTS_UNKNOWN)
+        await answer(update, _(RIGHTS_UNKNOWN))
         return
     if not me.is_admin:
         await answer(
             update,
-            f"I am not an administrator of 📢 {title}, so I cannot post there. Fix: in the "
-            f"channel, open Administrators → Add Admin, choose @{escape(bot.username)} and "
-            "leave “Post messages” on. Then send me the channel again.",
+            _(
+                "I am not an administrator of 📢 {channel}, so I cannot post there. Fix: in the "
+                "channel, open Administrators → Add Admin, choose @{bot} and leave “Post "
+                "messages” on. Then send me the channel again."
+            ).format(channel=title, bot=escape(bot.username)),
         )
         return
     if not me.can_post:
         await answer(
             update,
-            f"I am an administrator of 📢 {title} but may not post there. Fix: in the "
-            f"channel's Administrators, open @{escape(bot.username)} and turn on “Post "
-            "messages”. Then send me the channel again.",
+            _(
+                "I am an administrator of 📢 {channel} but may not post there. Fix: in the "
+                "channel's Administrators, open @{bot} and turn on “Post messages”. Then send "
+                "me the channel again."
+            ).format(channel=title, bot=escape(bot.username)),
         )
         return
     if them is None or not them.is_admin:
         _LOGGER.info("user %s refused: not an administrator of channel %s", user.id, chat.id)
         await answer(
             update,
-            f"Only administrators of 📢 {title} can add it, and Telegram says you are not "
-            "one. Ask an administrator of the channel to add it here, or to make you one.",
+            _(
+                "Only administrators of 📢 {channel} can add it, and Telegram says you are not "
+                "one. Ask an administrator of the channel to add it here, or to make you one."
+            ).format(channel=title),
         )
         return
     await _subscribe(update, context, chat.id, chat.title or "", chat.username, user.id)
@@ -235,13 +254,14 @@ async def _subscribe(
         now=now,
         kind=ChatKind.CHANNEL,
         title=title,
+        language=current_language.get(),  # the adding administrator's, until /language
     )
     await store.run(add_manager, chat_id, user_id, now)
     _LOGGER.info("channel %s added by %s (new: %s)", chat_id, user_id, is_new)
     if is_new:
-        note = "Added: it gets one digest of the news a day. Pick its topics and times below."
+        note = _("Added: it gets one digest of the news a day. Pick its topics and times below.")
     elif before is not None and before.status == ReaderStatus.ACTIVE:
-        note = "It is subscribed already; you can change its settings here and in /channels."
+        note = _("It is subscribed already; you can change its settings here and in /channels.")
     else:
-        note = "Welcome back: its digests resume with the settings it had."
+        note = _("Welcome back: its digests resume with the settings it had.")
     await show_home(update, context, reader, note)

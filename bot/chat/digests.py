@@ -11,6 +11,7 @@ from bot.chat.replies import answer, answer_stale
 from bot.chat.target import reading
 from bot.context import BotContext
 from bot.delivery.pool_cache import queue_on_demand
+from bot.i18n import _, current_translator
 from digest.callbacks import DigestMore
 from digest.explain import explain_nothing
 from storage.db import utcnow
@@ -35,12 +36,18 @@ async def _queue_now(update: Update, context: BotContext, reader: Reader) -> Non
         _LOGGER.info("reader %s: on-demand digest queued (%d parts)", reader.chat_id, result.queued)
         services.sender.wake()
         return
-    why = explain_nothing(result.nothing, context.settings.max_age)
+    why = explain_nothing(result.nothing, context.settings.max_age, current_translator())
+    since = format_local(result.since, reader.zone)
+    nothing = (
+        _("Nothing new since {since}: {why}.").format(since=since, why=why)
+        if why
+        else _("Nothing new since {since}.").format(since=since)
+    )
     await answer(
         update,
-        f"Nothing new since {format_local(result.since, reader.zone)}"
-        + (f": {why}" if why else ".")
-        + " Your next digest will have what arrives meanwhile; /topics widens what you get.",
+        nothing
+        + " "
+        + _("Your next digest will have what arrives meanwhile; /topics widens what you get."),
     )
 
 

@@ -15,6 +15,7 @@ from bot.chat.replies import answer, thread_of
 from bot.chat.target import require_group_admin
 from bot.chat.zones import start_zone_rows
 from bot.context import BotContext
+from bot.i18n import N_, _, current_language
 from digest.html import escape
 from digest.keyboard import Button
 from digest.settings_callbacks import TopicsPage
@@ -23,31 +24,11 @@ from storage.readers import ChatKind, Reader, ReaderStatus, get_reader
 from storage.subscriptions import migrate_chat, subscribe
 
 _LOGGER = logging.getLogger(__name__)
-GROUP_HELP = (
-    "<b>newsdigest</b> posts digests of the news in this group's topics.\n\n"
-    "<b>Everyone</b>\n"
-    "/digest — what is new, right now\n"
-    "/related &lt;link or words&gt; — other coverage of a story\n"
-    "/following — stories the group follows (administrators tap 🔔 Follow under a "
-    "story's coverage)\n"
-    "/settings — this group's settings (administrators change them with the buttons)\n"
-    "/keywords, /sources — its keyword filters and muted sources\n"
-    "/help — this message\n\n"
-    "<b>Administrators</b>\n"
-    "/start — subscribe this group (in a forum: to the topic you send it in)\n"
-    "/topics — choose the topics (none chosen = everything)\n"
-    "/time 07:30 19:00 — when digests come (up to 4 a day; /time weekdays 7:30)\n"
-    "/timezone berlin — the group's time zone (a city, Europe/Berlin, JST)\n"
-    '/include word "a phrase", /exclude word — only or never stories with these words\n'
-    "/quiet 22:00-07:00 — breaking news silently at night\n"
-    "/pause 7d, /resume — no digests for a while\n"
-    "/stop — no more digests (/start brings them back with the same settings)"
-)
-STOPPED = (
+STOPPED = N_(
     "Unsubscribed: no more digests in this group. An administrator sends /start to bring "
     "them back with the same settings."
 )
-WELCOME = (
+WELCOME = N_(
     "Hello! I post one digest of the news a day. An administrator sends /start to "
     "subscribe this group (in a forum: in the topic it should go to); /help lists the rest."
 )
@@ -78,26 +59,54 @@ async def start_group(update: Update, context: BotContext) -> None:
         kind=ChatKind(chat.type),
         title=chat.title or "",
         thread_id=thread,
+        # The administrator's language until one of them chooses with /language.
+        language=current_language.get(),
     )
     _LOGGER.info("group %s subscribed (new: %s, topic %s)", chat.id, is_new, thread)
-    here = " in this topic" if thread is not None else ""
+    when = _when(reader)
+    in_topic = thread is not None
     if is_new:
         text = (
-            f"Subscribed: this group gets one digest of the news a day at {_when(reader)}"
-            f"{here}.\n\nNext steps: an administrator taps the group's time zone below and "
-            "picks its topics (with none chosen it gets everything). /help lists all commands."
+            (
+                _(
+                    "Subscribed: this group gets one digest of the news a day at {when} in "
+                    "this topic."
+                )
+                if in_topic
+                else _("Subscribed: this group gets one digest of the news a day at {when}.")
+            ).format(when=when)
+            + "\n\n"
+            + _(
+                "Next steps: an administrator taps the group's time zone below and picks its "
+                "topics (with none chosen it gets everything). /help lists all commands; "
+                "/language sets the group's language."
+            )
         )
     elif before is not None and chat.is_forum and before.thread_id != thread:
-        where = "this topic" if thread is not None else "the General topic"
-        text = f"Moved: the daily digest now comes to {where}, at {_when(reader)}."
+        text = (
+            _("Moved: the daily digest now comes to this topic, at {when}.")
+            if in_topic
+            else _("Moved: the daily digest now comes to the General topic, at {when}.")
+        ).format(when=when)
     elif before is not None and before.status == ReaderStatus.ACTIVE:
-        text = f"This group is subscribed already: digest at {_when(reader)}{here}."
+        text = (
+            _("This group is subscribed already: digest at {when} in this topic.")
+            if in_topic
+            else _("This group is subscribed already: digest at {when}.")
+        ).format(when=when)
     else:
         text = (
-            f"Welcome back: this group's settings are as they were, digest at {_when(reader)}"
-            f"{here}. /settings shows them."
-        )
-    keyboard: list[tuple[Button, ...]] = [(TopicsPage(chat.id, 0).button("Pick topics"),)]
+            _(
+                "Welcome back: this group's settings are as they were, digest at {when} in "
+                "this topic. /settings shows them."
+            )
+            if in_topic
+            else _(
+                "Welcome back: this group's settings are as they were, digest at {when}. "
+                "/settings shows them."
+            )
+        ).format(when=when)
+    keyboard: list[tuple[Button, ...]] = [(TopicsPage(chat.id, 0).button(_("Pick topics")),)]
     if is_new:  # and where the group is, for its digest time (an admin taps)
         keyboard.extend(start_zone_rows(update, chat.id, location=False))
     await answer(update, text, tuple(keyboard))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telegram import Update
 
@@ -10,6 +11,7 @@ from bot.chat.replies import answer, answer_stale
 from bot.chat.screens import Screen, back_row, heading, rows, show
 from bot.chat.target import editing, marked, reading
 from bot.context import BotContext
+from bot.i18n import N_, _, current_translator, ngettext
 from digest.callbacks import decode_any
 from digest.html import escape
 from digest.keyboard import Button
@@ -29,12 +31,16 @@ from storage.readers import Reader
 _LOGGER = logging.getLogger(__name__)
 LABEL_CHARS = 24
 KEYWORD_BUTTONS = (KeywordRemove, KeywordsClear)
-USAGE = (
+USAGE = N_(
     'Send words or quoted phrases, e.g. <code>/include climate "interest rates"</code> '
     "(only stories that match one) or <code>/exclude football</code> (never these). "
-    f"Whole words, any case or accent, plurals too; at most {MAX_TERMS} terms of "
-    f"{MAX_TERM_CHARS} characters."
+    "Whole words, any case or accent, plurals too; at most {count} terms of {chars} "
+    "characters."
 )
+
+
+def usage() -> str:
+    return _(USAGE).format(count=MAX_TERMS, chars=MAX_TERM_CHARS)
 
 
 def _quoted(term: Term) -> str:
@@ -44,18 +50,22 @@ def _quoted(term: Term) -> str:
 def keywords_screen(update: Update, reader: Reader, stored: list[StoredKeyword]) -> Screen:
     include = [k for k in stored if k.kind == KeywordKind.INCLUDE]
     exclude = [k for k in stored if k.kind == KeywordKind.EXCLUDE]
-    lines = [heading(reader, "Keywords")]
+    lines = [heading(reader, N_("Keywords"))]
     lines.append(
-        "Only stories matching one of: " + ", ".join(_quoted(k.term) for k in include)
+        _("Only stories matching one of: {terms}").format(
+            terms=", ".join(_quoted(k.term) for k in include)
+        )
         if include
-        else "Include: none (every story in your topics)"
+        else _("Include: none (every story in your topics)")
     )
     lines.append(
-        "Never stories matching: " + ", ".join(_quoted(k.term) for k in exclude)
+        _("Never stories matching: {terms}").format(
+            terms=", ".join(_quoted(k.term) for k in exclude)
+        )
         if exclude
-        else "Exclude: none"
+        else _("Exclude: none")
     )
-    lines.append("\nTap a term to remove it. Exclusions win over inclusions.")
+    lines.append("\n" + _("Tap a term to remove it. Exclusions win over inclusions."))
     chat = reader.chat_id
     buttons = [
         KeywordRemove(chat, k.id).button(
@@ -66,12 +76,12 @@ def keywords_screen(update: Update, reader: Reader, stored: list[StoredKeyword])
     keyboard: list[tuple[Button, ...]] = rows(buttons, 3)
     keyboard.append(
         (
-            PromptButton(Prompt.INCLUDE, chat).button("+ Include…"),
-            PromptButton(Prompt.EXCLUDE, chat).button("+ Exclude…"),
+            PromptButton(Prompt.INCLUDE, chat).button(_("+ Include…")),
+            PromptButton(Prompt.EXCLUDE, chat).button(_("+ Exclude…")),
         )
     )
     if stored:
-        keyboard.append((KeywordsClear(chat).button("Clear all"),))
+        keyboard.append((KeywordsClear(chat).button(_("Clear all")),))
     keyboard.append(back_row(chat))
     return "\n".join(lines), tuple(keyboard)
 
@@ -89,7 +99,7 @@ async def change_keywords(
         return
     raw = split_terms(text)
     if not raw:
-        await answer(update, USAGE)
+        await answer(update, usage())
         return
     terms: list[Term] = []
     refused: list[str] = []
@@ -97,23 +107,33 @@ async def change_keywords(
         try:
             terms.append(make_term(item))
         except TermError as exc:
-            refused.append(escape(str(exc)))
+            refused.append(escape(exc.translated(current_translator())))
     store = context.services.db
     result = await store.run(add_keywords, reader.chat_id, kind, terms, utcnow())
     _LOGGER.info("reader %s: %s +%d", reader.chat_id, kind, len(result.added))
-    verb = "Only stories matching" if kind == KeywordKind.INCLUDE else "Never stories matching"
+
+    def listed(terms: Sequence[str]) -> str:
+        return ", ".join(f"“{escape(t)}”" for t in terms)
+
+    added = (
+        _("Only stories matching: {terms} — added.")
+        if kind == KeywordKind.INCLUDE
+        else _("Never stories matching: {terms} — added.")
+    )
     lines = []
     if result.added:
-        lines.append(f"{verb}: " + ", ".join(f"“{escape(t)}”" for t in result.added) + " — added.")
+        lines.append(added.format(terms=listed(result.added)))
     if result.present:
-        lines.append("Already there: " + ", ".join(f"“{escape(t)}”" for t in result.present))
+        lines.append(_("Already there: {terms}").format(terms=listed(result.present)))
     if result.over_limit:
         lines.append(
-            f"Not added (you have the maximum of {MAX_TERMS} terms; remove some with "
-            "/keywords): " + ", ".join(f"“{escape(t)}”" for t in result.over_limit)
+            _(
+                "Not added (you have the maximum of {count} terms; remove some with "
+                "/keywords): {terms}"
+            ).format(count=MAX_TERMS, terms=listed(result.over_limit))
         )
     lines.extend(refused)
-    lines.append("/keywords shows and removes them.")
+    lines.append(_("/keywords shows and removes them."))
     await answer(update, marked(reader, "\n".join(lines)))
 
 
@@ -162,15 +182,23 @@ async def on_keyword_button(update: Update, context: BotContext) -> None:
     store = context.services.db
     if isinstance(pressed, KeywordRemove):
         removed = await store.run(remove_keyword, reader.chat_id, pressed.keyword_id)
-        await query.answer(f"Removed “{removed}”" if removed else "Already removed")
+        await query.answer(
+            _("Removed “{term}”").format(term=removed) if removed else _("Already removed")
+        )
     else:
         cleared = await store.run(clear_keywords, reader.chat_id)
-        await query.answer(f"Cleared {cleared} terms" if cleared else "No keywords to clear")
+        await query.answer(
+            ngettext("Cleared {n} term", "Cleared {n} terms", cleared).format(n=cleared)
+            if cleared
+            else _("No keywords to clear")
+        )
     await open_keywords(update, context, reader.chat_id)
 
 
 def keywords_summary(reader: Reader) -> str:
     kw = reader.keywords
     if not kw:
-        return "none"
-    return f"{len(kw.include)} included, {len(kw.exclude)} excluded"
+        return _("none")
+    return _("{included} included, {excluded} excluded").format(
+        included=len(kw.include), excluded=len(kw.exclude)
+    )

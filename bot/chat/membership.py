@@ -15,6 +15,7 @@ from telegram.constants import ChatType
 from bot.chat.groups import WELCOME
 from bot.chat.rights import membership_of
 from bot.context import BotContext
+from bot.i18n import _
 from storage.db import utcnow
 from storage.readers import ReaderStatus, get_reader
 from storage.subscriptions import drop_chat, pause, resume, set_status
@@ -65,7 +66,7 @@ async def _shared_chat_changed(change: ChatMemberUpdated, context: BotContext) -
     reader = await services.db.run(get_reader, chat.id)
     if reader is None:
         if chat.type != ChatType.CHANNEL and now_may.can_post and not before.can_post:
-            await context.bot.send_message(chat.id, WELCOME)  # just added to a group
+            await context.bot.send_message(chat.id, _(WELCOME))  # just added to a group
         return
     if not now_may.can_post:
         if reader.status == ReaderStatus.STOPPED:

@@ -21,26 +21,28 @@ from bot.chat import cadence, keywords, quiet, zones
 from bot.chat.replies import answer, answer_stale
 from bot.chat.target import editing
 from bot.context import BotContext
+from bot.i18n import N_, _
+from digest.html import escape
 from digest.settings_callbacks import Prompt, PromptButton
 from storage.controls import KeywordKind
 from storage.db import utcnow
 from storage.prompts import PROMPT_TTL, set_prompt, take_prompt
 
 _LOGGER = logging.getLogger(__name__)
-UNKNOWN = "I did not understand that. /help lists what I can do."
+UNKNOWN = N_("I did not understand that. /help lists what I can do.")
 
 Apply = Callable[[Update, BotContext, str, int], Awaitable[object]]
 
 QUESTIONS: dict[Prompt, tuple[str, str]] = {
     Prompt.INCLUDE: (
-        "Send the words to include; put a phrase in quotes.",
-        'climate "interest rates"',
+        N_("Send the words to include; put a phrase in quotes."),
+        N_('climate "interest rates"'),
     ),
-    Prompt.EXCLUDE: ("Send the words to exclude; put a phrase in quotes.", "football"),
-    Prompt.TIME: ("Send up to 4 times, and the days if not every day.", "07:30 19:00"),
-    Prompt.ZONE: ("Send your city or time zone (or share your location).", "Berlin"),
-    Prompt.QUIET: ("Send your quiet hours.", "22:00-07:00"),
-    Prompt.PAUSE: ("Pause until when? A duration or a date.", "2027-01-10"),
+    Prompt.EXCLUDE: (N_("Send the words to exclude; put a phrase in quotes."), N_("football")),
+    Prompt.TIME: (N_("Send up to 4 times, and the days if not every day."), "07:30 19:00"),
+    Prompt.ZONE: (N_("Send your city or time zone (or share your location)."), N_("Berlin")),
+    Prompt.QUIET: (N_("Send your quiet hours."), "22:00-07:00"),
+    Prompt.PAUSE: (N_("Pause until when? A duration or a date."), "2027-01-10"),
 }
 
 
@@ -73,10 +75,12 @@ async def ask(update: Update, context: BotContext, prompt: Prompt, chat_id: int)
         return
     now = utcnow()
     await context.services.db.run(set_prompt, user.id, chat_id, prompt.value, now + PROMPT_TTL, now)
-    question, example = QUESTIONS[prompt]
+    question, example = (_(text) for text in QUESTIONS[prompt])
     await answer(
         update,
-        f"{question} For example: <code>{example}</code>",
+        _("{question} For example: <code>{example}</code>").format(
+            question=question, example=escape(example)
+        ),
         reply_keyboard=ForceReply(input_field_placeholder=example),
     )
 
@@ -110,12 +114,12 @@ async def on_text(update: Update, context: BotContext) -> None:
         pending = await context.services.db.run(take_prompt, user.id, utcnow(), chat_id=only)
     if pending is None or message is None or message.text is None:
         if not shared:
-            await answer(update, UNKNOWN)
+            await answer(update, _(UNKNOWN))
         return
     try:
         prompt = Prompt(pending.kind)
     except ValueError:
-        await answer(update, UNKNOWN)
+        await answer(update, _(UNKNOWN))
         return
     _LOGGER.info("user %s answered prompt %s for %s", pending.user_id, prompt, pending.chat_id)
     await APPLY[prompt](update, context, message.text, pending.chat_id)

@@ -11,6 +11,7 @@ from bot.chat.replies import answer, answer_stale
 from bot.chat.screens import Screen, back_row, heading, show
 from bot.chat.target import editing, marked, reading
 from bot.context import BotContext
+from bot.i18n import N_, _, current_translator
 from digest.html import escape
 from digest.keyboard import Button
 from digest.settings_callbacks import Prompt, PromptButton, QuietModeSet, QuietPreset, QuietWord
@@ -21,8 +22,8 @@ from storage.readers import QuietHours, QuietMode, Reader
 
 _LOGGER = logging.getLogger(__name__)
 PRESETS = ((time(22), time(7)), (time(23), time(8)), (time(21), time(6)))  # qs:1..3
-MODES = {QuietMode.SILENT: "🔕 silently", QuietMode.HOLD: "⏸ held until they end"}
-USAGE = (
+MODES = {QuietMode.SILENT: N_("🔕 silently"), QuietMode.HOLD: N_("⏸ held until they end")}
+USAGE = N_(
     "Send the hours, e.g. <code>/quiet 22:00-07:00</code>; <code>/quiet hold</code> holds "
     "pushes until the end instead of sending them silently, <code>/quiet off</code> ends it."
 )
@@ -31,16 +32,18 @@ USAGE = (
 def quiet_text(reader: Reader) -> str:
     quiet = reader.quiet
     if quiet is None:
-        return "off"
-    return f"{quiet.start:%H:%M}–{quiet.end:%H:%M}, breaking news {MODES[quiet.mode]}"
+        return _("off")
+    return _("{start}–{end}, breaking news {mode}").format(
+        start=f"{quiet.start:%H:%M}", end=f"{quiet.end:%H:%M}", mode=_(MODES[quiet.mode])
+    )
 
 
 def quiet_screen(update: Update, reader: Reader) -> Screen:
     chat, quiet = reader.chat_id, reader.quiet
-    text = (
-        f"{heading(reader, 'Quiet hours')}\nNow: {quiet_text(reader)} "
-        f"({escape(reader.zone.key)}).\nDigests come at their times either way."
-    )
+    now = _("Now: {quiet} ({zone}).").format(quiet=quiet_text(reader), zone=escape(reader.zone.key))
+    either = _("Digests come at their times either way.")
+    title = heading(reader, N_("Quiet hours"))
+    text = f"{title}\n{now}\n{either}"
     presets = [
         QuietPreset(chat, n).button(
             ("✅ " if quiet and (quiet.start, quiet.end) == p else "") + f"{p[0]:%H}–{p[1]:%H}"
@@ -52,16 +55,16 @@ def quiet_screen(update: Update, reader: Reader) -> Screen:
         tuple(presets),
         (
             QuietModeSet(chat, QuietWord.SILENT).button(
-                ("✅ " if mode is QuietMode.SILENT else "") + "🔕 Silent"
+                ("✅ " if mode is QuietMode.SILENT else "") + _("🔕 Silent")
             ),
             QuietModeSet(chat, QuietWord.HOLD).button(
-                ("✅ " if mode is QuietMode.HOLD else "") + "⏸ Hold until morning"
+                ("✅ " if mode is QuietMode.HOLD else "") + _("⏸ Hold until morning")
             ),
         ),
-        (PromptButton(Prompt.QUIET, chat).button("Other hours…"),),
+        (PromptButton(Prompt.QUIET, chat).button(_("Other hours…")),),
     ]
     if quiet:
-        keyboard.append((QuietPreset(chat, 0).button("Off"),))
+        keyboard.append((QuietPreset(chat, 0).button(_("Off")),))
     keyboard.append(back_row(chat))
     return text, tuple(keyboard)
 
@@ -86,19 +89,21 @@ async def change_quiet(
         quiet = None
     elif not value:
         if reader.quiet is None:
-            await answer(update, f"No quiet hours yet. {USAGE}")
+            await answer(update, _("No quiet hours yet.") + " " + _(USAGE))
             return
         quiet = QuietHours(reader.quiet.start, reader.quiet.end, mode)
     else:
         try:
             start, end = parse_window(value)
         except WhenError as exc:
-            await answer(update, f"“{escape(text[:40])}”: {escape(str(exc))}. {USAGE}")
+            why = escape(exc.translated(current_translator()))
+            await answer(update, f"“{escape(text[:40])}”: {why}. {_(USAGE)}")
             return
         quiet = QuietHours(start, end, mode)
     updated = await context.services.db.run(set_quiet, reader.chat_id, quiet, utcnow())
     _LOGGER.info("reader %s: quiet hours %s", reader.chat_id, quiet_text(updated))
-    await answer(update, marked(updated, f"Quiet hours: {quiet_text(updated)}."))
+    done = _("Quiet hours: {quiet}.").format(quiet=quiet_text(updated))
+    await answer(update, marked(updated, done))
 
 
 async def cmd_quiet(update: Update, context: BotContext) -> None:
@@ -136,5 +141,5 @@ async def on_quiet_button(update: Update, context: BotContext) -> None:
         start, end = (current.start, current.end) if current else PRESETS[0]
         quiet = QuietHours(start, end, QuietMode(pressed.mode.value))
     updated = await context.services.db.run(set_quiet, reader.chat_id, quiet, utcnow())
-    await query.answer(f"Quiet hours: {quiet_text(updated)}")
+    await query.answer(_("Quiet hours: {quiet}").format(quiet=quiet_text(updated)))
     await show(update, quiet_screen(update, updated))

@@ -18,47 +18,26 @@ from bot.chat.replies import answer, is_admin
 from bot.chat.screens import local_time
 from bot.chat.target import editing
 from bot.chat.zones import start_zone_rows
+from bot.command_menus import group_help, private_help
 from bot.context import BotContext
+from bot.i18n import N_, _, current_language, current_translator, supported_language
 from digest.html import escape
 from digest.settings_callbacks import Prompt, TopicsPage
+from digest.texts import moment_label
 from storage.db import utcnow
 from storage.prompts import PROMPT_TTL, set_prompt
 from storage.readers import Reader, ReaderStatus
 from storage.subscriptions import set_status, subscribe
 
 _LOGGER = logging.getLogger(__name__)
-HELP_TEXT = (
-    "<b>newsdigest</b> sends you digests of the news in your topics.\n\n"
-    "/settings — every setting, with buttons\n"
-    "/topics — choose your topics (none chosen = everything)\n"
-    "/digest — what is new for you, right now\n"
-    "/related &lt;link or words&gt; — other coverage of a story\n"
-    "/following — stories you follow: 🔔 Follow under a story's coverage (🔗) tells you "
-    "when other sources report on it\n"
-    "/time 07:30 19:00 — when digests come (up to 4 a day; /time weekdays 7:30, "
-    "/time mon 8am)\n"
-    "/timezone berlin — your time zone (a city, Europe/Berlin, JST)\n"
-    '/include word "a phrase" — only stories matching one of these\n'
-    "/exclude word — never stories matching these\n"
-    "/keywords — your keywords, with remove buttons\n"
-    "/sources — sources you muted (🔇 under a digest mutes one)\n"
-    "/quiet 22:00-07:00 — breaking news silently at night (/quiet hold: wait till morning)\n"
-    "/pause 7d — no digests for a while (or until a date); /resume\n"
-    "/channels — digests in a channel you run (each with all these settings)\n"
-    "/stop — unsubscribe (/start brings you back with the same settings)\n"
-    "/help — this message"
-)
-ADMIN_HELP = (
-    "\n\n<b>Admin</b>\n"
-    "/breaking &lt;link or text&gt; — push an item now, after a preview\n"
-    "/stats — readers, groups, channels, articles, outbox, last scan"
-)
+UNKNOWN = N_("I did not understand that. /help lists what I can do.")
 
 
 def format_local(moment: datetime | None, zone: ZoneInfo) -> str:
+    """ "Mon 05 Jan, 07:30" in ``zone``, in the language of the update being handled."""
     if moment is None:
         return "—"
-    return f"{moment.astimezone(zone):%a %d %b, %H:%M}"
+    return moment_label(moment.astimezone(zone), current_language.get())
 
 
 def schedule_words(reader: Reader) -> str:
@@ -71,7 +50,8 @@ def paused_note(reader: Reader, now: datetime) -> str:
     """ " Paused until …: /resume ends it." for a subscription on /pause ("" otherwise)."""
     if not reader.is_paused(now):
         return ""
-    return f" Paused until {local_time(reader.paused_until, reader)}: /resume ends it."
+    until = local_time(reader.paused_until, reader)
+    return " " + _("Paused until {until}: /resume ends it.").format(until=until)
 
 
 async def cmd_start(update: Update, context: BotContext) -> None:
@@ -92,25 +72,31 @@ async def cmd_start(update: Update, context: BotContext) -> None:
         default_time=settings.digest_time,
         default_zone=settings.timezone,
         now=now,
+        language=supported_language(user.language_code if user else None),
     )
     _LOGGER.info("reader %s %s", chat.id, "subscribed" if is_new else "re-activated")
-    name = escape(user.first_name) if user and user.first_name else "there"
+    # TRANSLATORS: the name in "Hello, {name}!" when the user has none.
+    name = escape(user.first_name) if user and user.first_name else _("there")
     when = schedule_words(reader)
-    pick = (TopicsPage(chat.id, 0).button("Pick topics"),)
+    pick = (TopicsPage(chat.id, 0).button(_("Pick topics")),)
     if not is_new:
         text = (
-            f"Welcome back, {name}! Your settings are as you left them: digests at {when}."
-            f"{paused_note(reader, now)} /settings shows them."
+            _(
+                "Welcome back, {name}! Your settings are as you left them: digests at {when}."
+            ).format(name=name, when=when)
+            + paused_note(reader, now)
+            + " "
+            + _("/settings shows them.")
         )
         await answer(update, text, (pick,))
         return
-    text = (
-        f"Hello, {name}! I send you one digest of the news in your topics every day, "
-        f"at {when}.\n\nWhere are you? Tap your time zone below, send a city (e.g. Berlin) "
+    text = _(
+        "Hello, {name}! I send you one digest of the news in your topics every day, "
+        "at {when}.\n\nWhere are you? Tap your time zone below, send a city (e.g. Berlin) "
         "or share your location, so the digest comes at your morning.\n\n"
         "Next step: pick your topics with /topics (with none chosen you get everything). "
-        "/help lists all commands."
-    )
+        "/help lists all commands. /language changes my language."
+    ).format(name=name, when=when)
     if user is not None:
         # The next text (a city) or shared location answers the zone question.
         await context.services.db.run(
@@ -127,12 +113,14 @@ async def cmd_stop(update: Update, context: BotContext) -> None:
     await context.services.db.run(set_status, reader.chat_id, ReaderStatus.STOPPED, utcnow())
     _LOGGER.info("reader %s stopped", reader.chat_id)
     if reader.is_group:
-        await answer(update, groups.STOPPED)
+        await answer(update, _(groups.STOPPED))
         return
     await answer(
         update,
-        "You unsubscribed: no more digests or breaking news. Send /start any time to come "
-        "back with the same settings.",
+        _(
+            "You unsubscribed: no more digests or breaking news. Send /start any time to come "
+            "back with the same settings."
+        ),
     )
 
 
@@ -140,11 +128,11 @@ async def cmd_help(update: Update, context: BotContext) -> None:
     """List the commands (admins also see theirs)."""
     chat = update.effective_chat
     if chat is not None and chat.type != ChatType.PRIVATE:
-        await answer(update, groups.GROUP_HELP)
+        await answer(update, group_help(current_translator()))
         return
-    await answer(update, HELP_TEXT + (ADMIN_HELP if is_admin(update, context) else ""))
+    await answer(update, private_help(current_translator(), admin=is_admin(update, context)))
 
 
 async def on_unknown(update: Update, context: BotContext) -> None:
     """Unknown commands and plain text get a pointer to /help."""
-    await answer(update, "I did not understand that. /help lists what I can do.")
+    await answer(update, _(UNKNOWN))

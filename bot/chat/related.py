@@ -18,6 +18,7 @@ from bot.chat.following import follow_row
 from bot.chat.replies import answer, answer_stale, thread_of
 from bot.chat.target import IN_A_CHANNEL
 from bot.context import BotContext
+from bot.i18n import N_, _, current_translator
 from digest.callbacks import RelatedStory
 from digest.cluster import titles_match
 from digest.html import escape
@@ -33,7 +34,7 @@ from storage.search import frontmatter_related, linked_articles, search, similar
 
 _LOGGER = logging.getLogger(__name__)
 MAX_ITEMS = 15
-USAGE = (
+USAGE = N_(
     "Send a stored article's link or a few words, e.g.\n"
     "<code>/related https://example.com/story</code>\n<code>/related facial recognition</code>"
 )
@@ -91,7 +92,7 @@ async def _send(
     update: Update, context: BotContext, result: RelatedAnswer, reply_to: int | None = None
 ) -> None:
     zone = await _reader_zone(update, context)
-    texts = render_related(result.heading, result.items, tz=zone)
+    texts = render_related(result.heading, result.items, tz=zone, texts=current_translator())
     chat = update.effective_chat
     keyboard: Keyboard = ()  # under the last message
     if chat is not None and result.article_id is not None:
@@ -122,22 +123,22 @@ async def cmd_related(update: Update, context: BotContext) -> None:
     """/related <webUrl or words>: other coverage of a story, or a full-text search."""
     text = " ".join(context.args or []).strip()
     if not text:
-        await answer(update, "Which story? " + USAGE)
+        await answer(update, _("Which story?") + " " + _(USAGE))
         return
     result = await context.services.db.run(find_related, text[:500])
     chat = update.effective_chat
     _LOGGER.info("reader %s: /related, %d items", chat.id if chat else "-", len(result.items))
     if not result.found:
         if is_http_url(text):
-            reply = (
+            reply = _(
                 "I have no article stored at that link. Try a few words from its title "
                 "instead, e.g. <code>/related facial recognition ban</code>."
             )
         else:
-            reply = (
-                f"Nothing matches “{escape(text[:100])}”. Try fewer or other words, "
-                "or paste a stored article's link."
-            )
+            reply = _(
+                "Nothing matches “{words}”. Try fewer or other words, or paste a stored "
+                "article's link."
+            ).format(words=escape(text[:100]))
         await answer(update, reply)
         return
     await _send(update, context, result)
@@ -154,11 +155,11 @@ async def on_related_button(update: Update, context: BotContext) -> None:
         return
     chat = update.effective_chat
     if chat is None or chat.type == ChatType.CHANNEL:
-        await query.answer(IN_A_CHANNEL, show_alert=True)  # an old keyboard: never post there
+        await query.answer(_(IN_A_CHANNEL), show_alert=True)  # an old keyboard: never post there
         return
     result = await context.services.db.run(related_by_id, pressed.article_id)
     if result is None:
-        await answer_stale(query, "That story is no longer stored.")
+        await answer_stale(query, N_("That story is no longer stored."))
         return
     await query.answer()
     digest = query.message  # in a group: answer under it, so the thread stays readable

@@ -21,14 +21,15 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import BotContext
+from bot.i18n import N_, _
 from bot.markup import inline_markup
 from digest.keyboard import Keyboard
 
 _LOGGER = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-NOT_ALLOWED = "Sorry, not allowed: this command is for the newsroom's admins."
+NOT_ALLOWED = N_("Sorry, not allowed: this command is for the newsroom's admins.")
 # Forged, malformed or stale callback data: a pop-up, never a traceback or an admin report.
-STALE_BUTTON = "This button is out of date."
+STALE_BUTTON = N_("This button is out of date.")
 
 
 async def answer(
@@ -85,7 +86,7 @@ async def edit(message: Message, text: str, keyboard: Keyboard = ()) -> None:
 
 async def answer_stale(query: CallbackQuery, note: str = STALE_BUTTON) -> None:
     """The answer to a button whose data is malformed or names what no longer exists."""
-    await query.answer(note, show_alert=True)
+    await query.answer(_(note), show_alert=True)
 
 
 def is_admin(update: Update, context: BotContext) -> bool:

@@ -12,23 +12,25 @@ from telegram import Message, Update
 
 from bot.chat.replies import answer, edit
 from bot.chat.target import marked
+from bot.i18n import N_, _, current_language
 from digest.html import escape
 from digest.keyboard import Button, Keyboard
 from digest.settings_callbacks import SettingsHome
+from digest.texts import moment_label
 from storage.readers import Reader
 
 Screen = tuple[str, Keyboard]
-BACK = "◀ Back"
+BACK = N_("◀ Back")
 
 
 def back_row(chat: int) -> tuple[Button, ...]:
-    return (SettingsHome(chat).button(BACK),)
+    return (SettingsHome(chat).button(_(BACK)),)
 
 
 def heading(reader: Reader, title: str) -> str:
     """``<b>title</b>``, under "Settings for 📢 <name>" when it is a channel's screen
     (shown in a private chat among the reader's own: :func:`bot.chat.target.marked`)."""
-    return marked(reader, f"<b>{escape(title)}</b>")
+    return marked(reader, f"<b>{escape(_(title))}</b>")
 
 
 def rows(buttons: list[Button], per_row: int) -> list[tuple[Button, ...]]:
@@ -38,7 +40,7 @@ def rows(buttons: list[Button], per_row: int) -> list[tuple[Button, ...]]:
 def local_time(moment: datetime | None, reader: Reader) -> str:
     if moment is None:
         return "—"
-    return f"{moment.astimezone(reader.zone):%a %d %b, %H:%M}"
+    return moment_label(moment.astimezone(reader.zone), current_language.get())
 
 
 async def show(update: Update, screen: Screen) -> None:

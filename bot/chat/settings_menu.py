@@ -19,6 +19,7 @@ from bot.chat.replies import answer_stale
 from bot.chat.screens import Screen, local_time, rows, show
 from bot.chat.target import editing, marked, reading
 from bot.context import BotContext
+from bot.i18n import LANGUAGE_NAMES, N_, _, supported_language
 from digest.callbacks import ChannelButton, ChannelVerb, decode_any
 from digest.html import escape
 from digest.keyboard import Button
@@ -31,14 +32,14 @@ from storage.topics import all_topics, topics_by_ids
 
 _LOGGER = logging.getLogger(__name__)
 LABELS = {
-    Section.TOPICS: "🗂 Topics",
-    Section.TIMES: "⏰ Times",
-    Section.ZONE: "🌍 Time zone",
-    Section.KEYWORDS: "🔎 Keywords",
-    Section.SOURCES: "🔇 Sources",
-    Section.QUIET: "🌙 Quiet hours",
-    Section.SHAPE: "📰 Digest shape",
-    Section.PAUSE: "⏸ Pause",
+    Section.TOPICS: N_("🗂 Topics"),
+    Section.TIMES: N_("⏰ Times"),
+    Section.ZONE: N_("🌍 Time zone"),
+    Section.KEYWORDS: N_("🔎 Keywords"),
+    Section.SOURCES: N_("🔇 Sources"),
+    Section.QUIET: N_("🌙 Quiet hours"),
+    Section.SHAPE: N_("📰 Digest shape"),
+    Section.PAUSE: N_("⏸ Pause"),
 }
 OPEN = {
     Section.TOPICS: topics.open_topics,
@@ -58,30 +59,33 @@ def status_text(reader: Reader, now: datetime) -> str:
     or paused because the bot may not post there (a group or channel) or is blocked."""
     if reader.status == ReaderStatus.STOPPED:
         if reader.is_channel:
-            return "stopped (Resume below)"
+            return _("stopped (Resume below)")
         if reader.is_group:
-            return "unsubscribed — an administrator sends /start to bring it back"
-        return "unsubscribed — /start to come back"
+            return _("unsubscribed — an administrator sends /start to bring it back")
+        return _("unsubscribed — /start to come back")
     if reader.status == ReaderStatus.BLOCKED:
         if reader.kind == ChatKind.PRIVATE:
-            return "blocked (you blocked me) — /start to come back"
-        fix = (
-            "Make me an administrator of the channel with “Post messages” again"
-            if reader.is_channel
-            else "Add me to the group again (allowed to send messages)"
-        )
-        reason = escape(reader.paused_reason or "I cannot post there")
-        return f"paused: {reason}. {fix} and it resumes by itself"
+            return _("blocked (you blocked me) — /start to come back")
+        reason = escape(reader.paused_reason or _("I cannot post there"))
+        if reader.is_channel:
+            return _(
+                "paused: {reason}. Make me an administrator of the channel with “Post "
+                "messages” again and it resumes by itself"
+            ).format(reason=reason)
+        return _(
+            "paused: {reason}. Add me to the group again (allowed to send messages) and it "
+            "resumes by itself"
+        ).format(reason=reason)
     if reader.is_paused(now):
-        ends = "⏸ Pause below ends it" if reader.is_channel else "/resume ends it"
+        ends = _("⏸ Pause below ends it") if reader.is_channel else _("/resume ends it")
         return f"{cadence.pause_text(reader)} ({ends})"
-    return "subscribed"
+    return _("subscribed")
 
 
 def _title(reader: Reader) -> str:
     if reader.is_channel:
         return marked(reader, "").rstrip()  # "Settings for 📢 <name>" alone
-    return "<b>This group's settings</b>" if reader.is_group else "<b>Your settings</b>"
+    return _("<b>This group's settings</b>") if reader.is_group else _("<b>Your settings</b>")
 
 
 def home_screen(reader: Reader, topic_names: list[str], muted: list[str]) -> Screen:
@@ -90,31 +94,40 @@ def home_screen(reader: Reader, topic_names: list[str], muted: list[str]) -> Scr
     if active:
         upcoming = local_time(reader.next_digest_at, reader)
     elif reader.status == ReaderStatus.STOPPED:
-        upcoming = "none (stopped)" if reader.is_channel else "none (unsubscribed)"
+        upcoming = _("none (stopped)") if reader.is_channel else _("none (unsubscribed)")
     else:
-        upcoming = "none (paused)"
+        upcoming = _("none (paused)")
+    chosen = ", ".join(escape(n) for n in topic_names) or _("all topics (none chosen)")
     lines = [
         _title(reader),
-        f"Status: {status_text(reader, now)}",
-        "Topics: " + (", ".join(escape(n) for n in topic_names) or "all topics (none chosen)"),
-        f"Digests: {cadence.schedule_text(reader)}",
-        f"Next digest: {upcoming}",
-        f"Last digest: {local_time(reader.last_digest_at, reader)}",
-        f"Keywords: {keywords.keywords_summary(reader)}",
-        f"Muted sources: {sources.sources_summary(muted)}",
-        f"Quiet hours: {quiet.quiet_text(reader)}",
-        f"Digest shape: {shape.shape_text(reader)}",
+        _("Status: {status}").format(status=status_text(reader, now)),
+        _("Topics: {topics}").format(topics=chosen),
+        _("Digests: {schedule}").format(schedule=cadence.schedule_text(reader)),
+        _("Next digest: {when}").format(when=upcoming),
+        _("Last digest: {when}").format(when=local_time(reader.last_digest_at, reader)),
+        _("Keywords: {keywords}").format(keywords=keywords.keywords_summary(reader)),
+        _("Muted sources: {sources}").format(sources=sources.sources_summary(muted)),
+        _("Quiet hours: {quiet}").format(quiet=quiet.quiet_text(reader)),
+        _("Digest shape: {shape}").format(shape=shape.shape_text(reader)),
+        _("Language: {language}").format(
+            language=LANGUAGE_NAMES[supported_language(reader.language)]
+        ),
     ]
     keyboard: list[tuple[Button, ...]] = []
     if active:
-        who = "Administrators tap" if reader.is_group else "Tap"
-        lines.append(f"\n{who} a setting to change it.")
-        buttons = [SettingsOpen(s, reader.chat_id).button(LABELS[s]) for s in Section]
+        tap = (
+            _("Administrators tap a setting to change it.")
+            if reader.is_group
+            else _("Tap a setting to change it.")
+        )
+        lines.append(f"\n{tap}")
+        buttons = [SettingsOpen(s, reader.chat_id).button(_(LABELS[s])) for s in Section]
         keyboard.extend(rows(buttons, 2))
     if reader.is_channel and reader.status == ReaderStatus.ACTIVE:
-        keyboard.append((ChannelButton(ChannelVerb.STOP, reader.chat_id).button("Stop digests"),))
+        stop = ChannelButton(ChannelVerb.STOP, reader.chat_id).button(_("Stop digests"))
+        keyboard.append((stop,))
     elif reader.is_channel and reader.status == ReaderStatus.STOPPED:
-        resume = ChannelButton(ChannelVerb.RESUME, reader.chat_id).button("Resume digests")
+        resume = ChannelButton(ChannelVerb.RESUME, reader.chat_id).button(_("Resume digests"))
         keyboard.append((resume,))
     return "\n".join(lines), tuple(keyboard)
 
@@ -160,7 +173,7 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
         return  # refused, with a pop-up that answered the query
     if isinstance(pressed, TopicsDone):
         chosen = topics.topics_summary(reader, await context.services.db.run(all_topics))
-        await query.answer(f"Topics: {chosen}"[:200])
+        await query.answer(_("Topics: {topics}").format(topics=chosen)[:200])
         await show_home(update, context, reader)
         return
     await query.answer()
@@ -183,7 +196,7 @@ async def _stop_or_resume(update: Update, context: BotContext, pressed: ChannelB
     note = None
     if pressed.verb == ChannelVerb.STOP and reader.status == ReaderStatus.ACTIVE:
         await store.run(set_status, reader.chat_id, ReaderStatus.STOPPED, now)
-        note = "Stopped: no more digests there"
+        note = _("Stopped: no more digests there")
     elif pressed.verb == ChannelVerb.RESUME and reader.status == ReaderStatus.STOPPED:
         await store.run(
             subscribe,
@@ -197,7 +210,7 @@ async def _stop_or_resume(update: Update, context: BotContext, pressed: ChannelB
             kind=reader.kind,
             title=reader.title,
         )
-        note = "Resumed"
+        note = _("Resumed")
     _LOGGER.info("channel %s: %s by %s", reader.chat_id, pressed.verb, query.from_user.id)
     await query.answer(note)
     updated = await store.run(get_reader, reader.chat_id)

@@ -10,6 +10,7 @@ from bot.chat.replies import answer_stale
 from bot.chat.screens import Screen, back_row, heading, show
 from bot.chat.target import editing, reading
 from bot.context import BotContext
+from bot.i18n import N_, _, ngettext
 from digest.render import LinkPreviews
 from digest.settings_callbacks import OrderWord, PreviewWord, ShapeOrder, ShapePreviews, ShapeSize
 from storage.db import utcnow
@@ -17,16 +18,26 @@ from storage.reader_settings import set_shape
 from storage.readers import DIGEST_SIZES, DigestOrder, Reader
 
 PREVIEWS = {
-    LinkPreviews.OFF: "off",
-    LinkPreviews.FIRST: "first entry",
-    LinkPreviews.ALL: "every entry",
+    LinkPreviews.OFF: N_("off"),
+    LinkPreviews.FIRST: N_("first entry"),
+    LinkPreviews.ALL: N_("every entry"),
 }
-ORDERS = {DigestOrder.RANKED: "best first", DigestOrder.NEWEST: "newest first"}
+ORDERS = {DigestOrder.RANKED: N_("best first"), DigestOrder.NEWEST: N_("newest first")}
+# The same orders as buttons (a capital, where the language writes one).
+ORDER_BUTTONS = {DigestOrder.RANKED: N_("Best first"), DigestOrder.NEWEST: N_("Newest first")}
 
 
 def shape_text(reader: Reader) -> str:
     shape = reader.shape
-    return f"{shape.size} entries, {ORDERS[shape.order]}, link previews {PREVIEWS[shape.previews]}"
+    return _("{entries}, {order}, link previews {previews}").format(
+        entries=_entries(shape.size),
+        order=_(ORDERS[shape.order]),
+        previews=_(PREVIEWS[shape.previews]),
+    )
+
+
+def _entries(n: int) -> str:
+    return ngettext("{n} entry", "{n} entries", n).format(n=n)
 
 
 def shape_screen(update: Update, reader: Reader) -> Screen:
@@ -35,23 +46,20 @@ def shape_screen(update: Update, reader: Reader) -> Screen:
     def mark(on: bool, label: str) -> str:
         return ("✅ " if on else "") + label
 
-    text = (
-        f"{heading(reader, 'Digest shape')}\nNow: {shape_text(reader)}.\n"
-        "Every entry's preview means one message per entry."
-    )
+    now = _("Now: {shape}.").format(shape=shape_text(reader))
+    title = heading(reader, N_("Digest shape"))
+    text = f"{title}\n{now}\n" + _("Every entry's preview means one message per entry.")
     keyboard = (
-        tuple(
-            ShapeSize(chat, n).button(mark(shape.size == n, f"{n} entries")) for n in DIGEST_SIZES
-        ),
+        tuple(ShapeSize(chat, n).button(mark(shape.size == n, _entries(n))) for n in DIGEST_SIZES),
         tuple(
             ShapePreviews(chat, PreviewWord(p.value)).button(
-                mark(shape.previews is p, f"Previews: {label}")
+                mark(shape.previews is p, _("Previews: {label}").format(label=_(label)))
             )
             for p, label in PREVIEWS.items()
         ),
         tuple(
-            ShapeOrder(chat, OrderWord(o.value)).button(mark(shape.order is o, label.capitalize()))
-            for o, label in ORDERS.items()
+            ShapeOrder(chat, OrderWord(o.value)).button(mark(shape.order is o, _(label)))
+            for o, label in ORDER_BUTTONS.items()
         ),
         back_row(chat),
     )

@@ -10,6 +10,7 @@ from bot.chat.replies import answer_stale, edit
 from bot.chat.screens import Screen, back_row, heading, rows, show
 from bot.chat.target import editing, reading
 from bot.context import BotContext
+from bot.i18n import N_, _
 from digest.assemble import provider_key
 from digest.html import escape
 from digest.keyboard import Button
@@ -36,12 +37,13 @@ def _label(name: str) -> str:
 
 def sources_screen(update: Update, reader: Reader, muted: list[MutedSource]) -> Screen:
     chat = reader.chat_id
-    lines = [heading(reader, "Muted sources")]
+    lines = [heading(reader, N_("Muted sources"))]
     if muted:
-        lines.append("You never see: " + ", ".join(escape(m.provider) for m in muted))
-        lines.append("A story they cover still comes through its other sources.")
+        names = ", ".join(escape(m.provider) for m in muted)
+        lines.append(_("You never see: {sources}").format(sources=names))
+        lines.append(_("A story they cover still comes through its other sources."))
     else:
-        lines.append("None. Mute one with 🔇 under any digest.")
+        lines.append(_("None. Mute one with 🔇 under any digest."))
     buttons = [SourceUnmute(chat, m.id).button(f"🔈 {_label(m.provider)}") for m in muted]
     return "\n".join(lines), (*rows(buttons, 2), back_row(chat))
 
@@ -72,7 +74,9 @@ async def on_unmute_button(update: Update, context: BotContext) -> None:
     if reader is None:
         return
     name = await context.services.db.run(unmute_source, reader.chat_id, pressed.muted_id)
-    await query.answer(f"{_label(name)} is back" if name else "Not muted any more")
+    await query.answer(
+        _("{source} is back").format(source=_label(name)) if name else _("Not muted any more")
+    )
     await open_sources(update, context, reader.chat_id)
 
 
@@ -93,7 +97,7 @@ async def on_mute_button(update: Update, context: BotContext) -> None:
     store = context.services.db
     sent = await store.run(sent_digest, message.chat_id, message.message_id)
     if sent is None:
-        await answer_stale(query, "This digest is no longer stored.")
+        await answer_stale(query, N_("This digest is no longer stored."))
         return
     own = keyboard_from_json(sent.keyboard_json)
     if isinstance(pressed, MuteMenu):
@@ -103,20 +107,22 @@ async def on_mute_button(update: Update, context: BotContext) -> None:
             for article_id, name in sent.sources
         ]
         menu: list[tuple[Button, ...]] = rows(buttons, 2)
-        menu.append((MuteBack(reader.chat_id).button("◀ Back"),))
+        menu.append((MuteBack(reader.chat_id).button(_("◀ Back")),))
         await edit(message, message.text_html, tuple(menu))
         return
     if isinstance(pressed, MuteProvider):
         name = await store.run(article_provider, pressed.article_id)
         if name is None:
-            await answer_stale(query, "That source is no longer known.")
+            await answer_stale(query, N_("That source is no longer known."))
             return
         added = await store.run(mute_source, reader.chat_id, name, provider_key(name), utcnow())
         _LOGGER.info("reader %s muted %r", reader.chat_id, name)
         await query.answer(
-            f"Muted {_label(name)}: you will not see it again. /sources to undo."
-            if added
-            else f"{_label(name)} was muted already."
+            (
+                _("Muted {source}: you will not see it again. /sources to undo.")
+                if added
+                else _("{source} was muted already.")
+            ).format(source=_label(name))
         )
     else:
         await query.answer()
@@ -124,4 +130,4 @@ async def on_mute_button(update: Update, context: BotContext) -> None:
 
 
 def sources_summary(muted_names: list[str]) -> str:
-    return ", ".join(escape(n) for n in muted_names) if muted_names else "none"
+    return ", ".join(escape(n) for n in muted_names) if muted_names else _("none")

@@ -6,6 +6,7 @@ from telegram import Update
 
 from bot.chat.replies import NOT_ALLOWED, answer, is_admin
 from bot.context import BotContext
+from bot.i18n import _
 from bot.stats_view import stats_lines
 from digest.html import escape
 from storage.stats import gather_stats
@@ -14,7 +15,7 @@ from storage.stats import gather_stats
 async def cmd_stats(update: Update, context: BotContext) -> None:
     """Readers, articles, rejected files, outbox and schedule at a glance."""
     if not is_admin(update, context):
-        await answer(update, NOT_ALLOWED)
+        await answer(update, _(NOT_ALLOWED))
         return
     stats = await context.services.db.run(gather_stats)
     lines = stats_lines(stats, context.settings.timezone, escape=escape, short=True)

@@ -33,45 +33,50 @@ from telegram.constants import ChatType
 from bot.chat.replies import answer
 from bot.chat.rights import RightsUnknown, is_anonymous_admin, membership
 from bot.context import BotContext
+from bot.i18n import N_, _
 from digest.html import escape
 from storage.readers import ChatKind, Reader, ReaderStatus, get_reader
 
 _LOGGER = logging.getLogger(__name__)
-NOT_SUBSCRIBED = "You are not subscribed yet. Send /start to begin."
-UNSUBSCRIBED = "You unsubscribed; /start to come back (your settings are kept)."
-GROUP_NOT_SUBSCRIBED = "This group is not subscribed yet: an administrator sends /start here."
-GROUP_UNSUBSCRIBED = (
+NOT_SUBSCRIBED = N_("You are not subscribed yet. Send /start to begin.")
+UNSUBSCRIBED = N_("You unsubscribed; /start to come back (your settings are kept).")
+GROUP_NOT_SUBSCRIBED = N_("This group is not subscribed yet: an administrator sends /start here.")
+GROUP_UNSUBSCRIBED = N_(
     "This group unsubscribed; an administrator sends /start to bring it back (its settings "
     "are kept)."
 )
-NOT_YOURS = "This button belongs to another chat's settings."
-GROUP_ADMINS_ONLY = "Only this group's administrators can change its settings."
-IN_A_CHANNEL = "Buttons do nothing in a channel. Write to me in a private chat instead."
-RIGHTS_UNKNOWN = "I could not check your rights with Telegram just now. Try again in a minute."
+NOT_YOURS = N_("This button belongs to another chat's settings.")
+GROUP_ADMINS_ONLY = N_("Only this group's administrators can change its settings.")
+IN_A_CHANNEL = N_("Buttons do nothing in a channel. Write to me in a private chat instead.")
+RIGHTS_UNKNOWN = N_("I could not check your rights with Telegram just now. Try again in a minute.")
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 POPUP_CHARS = 200  # Telegram's limit on a callback query's answer
 
 
 def channel_admins_only(reader: Reader) -> str:
-    return f"Only administrators of {subscription_name(reader)} can change its settings."
+    return _("Only administrators of {name} can change its settings.").format(
+        name=subscription_name(reader)
+    )
 
 
 def channel_unseen(reader: Reader) -> str:
-    return (
-        f"I cannot see who administers {subscription_name(reader)}: I am not its "
-        "administrator any more. Make me one again (with “Post messages”), then try again."
-    )
+    return _(
+        "I cannot see who administers {name}: I am not its administrator any more. Make me "
+        "one again (with “Post messages”), then try again."
+    ).format(name=subscription_name(reader))
 
 
 def not_active(reader: Reader) -> str:
     """Why a stopped or paused subscription refuses a change (plain text)."""
+    name = subscription_name(reader)
     if reader.is_channel:
         if reader.status == ReaderStatus.STOPPED:
-            return f"{subscription_name(reader)} is stopped: Resume it on its /channels screen."
-        return f"{subscription_name(reader)} is paused: {reader.paused_reason or 'I cannot post'}."
+            return _("{name} is stopped: Resume it on its /channels screen.").format(name=name)
+        reason = reader.paused_reason or _("I cannot post")
+        return _("{name} is paused: {reason}.").format(name=name, reason=reason)
     if reader.status == ReaderStatus.STOPPED:
-        return GROUP_UNSUBSCRIBED if reader.is_group else UNSUBSCRIBED
-    return GROUP_NOT_SUBSCRIBED if reader.is_group else NOT_SUBSCRIBED
+        return _(GROUP_UNSUBSCRIBED if reader.is_group else UNSUBSCRIBED)
+    return _(GROUP_NOT_SUBSCRIBED if reader.is_group else NOT_SUBSCRIBED)
 
 
 async def _refuse(update: Update, text: str) -> None:
@@ -123,7 +128,7 @@ async def _resolve(
     if chat is None:
         return None
     if chat.type == ChatType.CHANNEL:
-        await _refuse(update, IN_A_CHANNEL)
+        await _refuse(update, _(IN_A_CHANNEL))
         return None
     if chat_id is not None and chat_id != chat.id:
         reader = await _managed_channel(update, context, chat, chat_id)
@@ -131,7 +136,7 @@ async def _resolve(
         reader = await context.services.db.run(get_reader, chat.id)
         group = chat.type in GROUP_TYPES
         if reader is None:
-            await _refuse(update, GROUP_NOT_SUBSCRIBED if group else NOT_SUBSCRIBED)
+            await _refuse(update, _(GROUP_NOT_SUBSCRIBED if group else NOT_SUBSCRIBED))
             return None
         if change and group and not await require_group_admin(update, context):
             return None
@@ -150,14 +155,14 @@ async def _managed_channel(
     reader = await context.services.db.run(get_reader, chat_id)
     user = update.effective_user
     if chat.type != ChatType.PRIVATE or reader is None or not reader.is_channel or user is None:
-        await _refuse(update, NOT_YOURS)
+        await _refuse(update, _(NOT_YOURS))
         return None
     try:
         found = await membership(
             context.bot, context.services.members, chat_id, user.id, ChatType.CHANNEL
         )
     except RightsUnknown:
-        await _refuse(update, RIGHTS_UNKNOWN)
+        await _refuse(update, _(RIGHTS_UNKNOWN))
         return None
     if not found.is_admin:
         _LOGGER.info("user %s refused: not an administrator of channel %s", user.id, chat_id)
@@ -177,16 +182,16 @@ async def require_group_admin(update: Update, context: BotContext) -> bool:
     if is_anonymous_admin(update):
         return True
     if user is None:
-        await _refuse(update, GROUP_ADMINS_ONLY)
+        await _refuse(update, _(GROUP_ADMINS_ONLY))
         return False
     try:
         found = await membership(context.bot, context.services.members, chat.id, user.id, chat.type)
     except RightsUnknown:
-        await _refuse(update, RIGHTS_UNKNOWN)
+        await _refuse(update, _(RIGHTS_UNKNOWN))
         return False
     if not found.is_admin:
         _LOGGER.info("user %s refused: not an administrator of group %s", user.id, chat.id)
-        await _refuse(update, GROUP_ADMINS_ONLY)
+        await _refuse(update, _(GROUP_ADMINS_ONLY))
         return False
     return True
 
@@ -195,7 +200,7 @@ def subscription_name(reader: Reader) -> str:
     """How screens name a subscription, as plain text: "📢 Tech News" for a channel,
     "👥 Team chat" for a group, "your chat" for a reader's own private chat."""
     if reader.kind == ChatKind.PRIVATE:
-        return "your chat"
+        return _("your chat")
     name = reader.title[:64] if reader.title else str(reader.chat_id)
     return f"📢 {name}" if reader.is_channel else f"👥 {name}"
 
@@ -210,4 +215,5 @@ def marked(reader: Reader, text: str) -> str:
     screens live in a private chat among the reader's own; other screens are unchanged."""
     if not reader.is_channel:
         return text
-    return f"<b>Settings for {subscription_title(reader)}</b>\n\n{text}"
+    title = _("Settings for {name}").format(name=subscription_title(reader))
+    return f"<b>{title}</b>\n\n{text}"

@@ -17,6 +17,7 @@ from bot.chat.replies import answer_stale
 from bot.chat.screens import Screen, show
 from bot.chat.target import editing, marked, reading
 from bot.context import BotContext
+from bot.i18n import _
 from digest.callbacks import decode_any
 from digest.html import escape
 from digest.keyboard import Button, Keyboard
@@ -46,13 +47,13 @@ def topics_view(
     page = min(max(page, 0), pages - 1)
     chosen = [t.name for t in topics if t.id in selected]
     if not topics:
-        text = "No topics yet: no articles have been stored. Try again later."
+        text = _("No topics yet: no articles have been stored. Try again later.")
     else:
-        summary = ", ".join(escape(n) for n in chosen) if chosen else "none — you get everything"
-        text = (
+        summary = ", ".join(escape(n) for n in chosen) if chosen else _("none — you get everything")
+        text = _(
             "<b>Pick your topics</b>\nTap to select or unselect. With none selected you get "
-            f"every story.\n\nSelected: {summary}"
-        )
+            "every story.\n\nSelected: {summary}"
+        ).format(summary=summary)
     shown = topics[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rows: list[tuple[Button, ...]] = [
         tuple(
@@ -69,8 +70,8 @@ def topics_view(
                 TopicsPage(chat_id, (page + 1) % pages).button("▶"),
             )
         )
-    footer = (TopicsDone(chat_id).button("Done"),)
-    rows.append((TopicsClear(chat_id, page).button("Clear all"), *footer) if chosen else footer)
+    footer = (TopicsDone(chat_id).button(_("Done")),)
+    rows.append((TopicsClear(chat_id, page).button(_("Clear all")), *footer) if chosen else footer)
     return text, tuple(rows)
 
 
@@ -83,7 +84,7 @@ def topics_screen(reader: Reader, topics: Sequence[Topic], page: int = 0) -> Scr
 def topics_summary(reader: Reader, topics: Sequence[Topic]) -> str:
     """The chosen topics as plain text ("everything" when none)."""
     names = [t.name for t in topics if t.id in reader.topic_ids]
-    return ", ".join(names) or "everything (no topic chosen)"
+    return ", ".join(names) or _("everything (no topic chosen)")
 
 
 async def cmd_topics(update: Update, context: BotContext) -> None:
@@ -123,10 +124,11 @@ async def on_topics_button(update: Update, context: BotContext) -> None:
         # toggle_topic checks the id against the topics table in its transaction.
         now_selected = await store.run(toggle_topic, reader.chat_id, pressed.topic_id)
         _LOGGER.info("reader %s: topic %s -> %s", reader.chat_id, pressed.topic_id, now_selected)
-        note = {True: "Added", False: "Removed", None: "That topic no longer exists"}[now_selected]
+        notes = {True: _("Added"), False: _("Removed"), None: _("That topic no longer exists")}
+        note = notes[now_selected]
     elif isinstance(pressed, TopicsClear):
         await store.run(clear_topics, reader.chat_id)
-        note = "Cleared: you get every story"
+        note = _("Cleared: you get every story")
     await query.answer(note)
     updated = await store.run(get_reader, reader.chat_id)
     if updated is None:

@@ -17,6 +17,7 @@ from bot.chat.replies import answer, answer_stale
 from bot.chat.screens import Screen, back_row, heading, local_time, rows, show
 from bot.chat.target import editing, marked, reading
 from bot.context import BotContext
+from bot.i18n import N_, _, current_translator
 from digest.callbacks import decode_any
 from digest.html import escape
 from digest.keyboard import Button
@@ -39,8 +40,8 @@ from storage.readers import Reader
 
 _LOGGER = logging.getLogger(__name__)
 START_ZONES = 4  # common zones offered under the /start greeting
-SHARE_LOCATION = "📍 Share my location"
-USAGE = (
+SHARE_LOCATION = N_("📍 Share my location")
+USAGE = N_(
     "Send a city or a zone name, e.g. <code>/timezone berlin</code>, "
     "<code>/timezone New York</code>, <code>/timezone Asia/Tokyo</code> or "
     "<code>/timezone JST</code>; or share your location."
@@ -59,19 +60,22 @@ def _private(update: Update) -> bool:
 
 def zone_screen(update: Update, reader: Reader) -> Screen:
     chat = reader.chat_id
-    where = "share your location" if _private(update) else "type a city"
-    text = (
-        f"{heading(reader, 'Time zone')}\nNow: {escape(reader.zone.key)} "
-        f"(your digests: {reader.schedule.describe()}).\n\nPick one or {where}."
+    now = _("Now: {zone} (your digests: {schedule}).").format(
+        zone=escape(reader.zone.key), schedule=reader.schedule.describe(current_translator())
     )
+    pick = (
+        _("Pick one or share your location.") if _private(update) else _("Pick one or type a city.")
+    )
+    title = heading(reader, N_("Time zone"))
+    text = f"{title}\n{now}\n\n{pick}"
     keyboard: list[tuple[Button, ...]] = []
     spoken = _language(update)
     if spoken is not None:
         keyboard.append((ZoneOfLanguage(chat).button(f"🗣 {spoken}"),))
     keyboard.extend(rows([ZonePick(chat, i).button(z) for i, z in enumerate(COMMON_ZONES)], 3))
-    typed = PromptButton(Prompt.ZONE, chat).button("Type a city…")
+    typed = PromptButton(Prompt.ZONE, chat).button(_("Type a city…"))
     if _private(update):
-        keyboard.append((LocationAsk(chat).button(SHARE_LOCATION), typed))
+        keyboard.append((LocationAsk(chat).button(_(SHARE_LOCATION)), typed))
     else:
         keyboard.append((typed,))
     keyboard.append(back_row(chat))
@@ -88,7 +92,7 @@ def start_zone_rows(
     common = [ZonePick(chat, i).button(z) for i, z in enumerate(COMMON_ZONES[:START_ZONES])]
     found = rows([*first, *common], 3)
     if location:
-        found.append((LocationAsk(chat).button(SHARE_LOCATION),))
+        found.append((LocationAsk(chat).button(_(SHARE_LOCATION)),))
     return found
 
 
@@ -97,10 +101,10 @@ def location_keyboard(update: Update) -> ReplyKeyboardMarkup:
     spoken = _language(update)
     names = [z for z in (spoken, "UTC", "Europe/London", "America/New_York") if z]
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(SHARE_LOCATION, request_location=True)], names[:3]],
+        [[KeyboardButton(_(SHARE_LOCATION), request_location=True)], names[:3]],
         resize_keyboard=True,
         one_time_keyboard=True,
-        input_field_placeholder="a city, e.g. Berlin",
+        input_field_placeholder=_("a city, e.g. Berlin"),
     )
 
 
@@ -121,8 +125,11 @@ async def _set_zone(update: Update, context: BotContext, reader: Reader, zone: s
 def _done(reader: Reader) -> str:
     return marked(
         reader,
-        f"Done: time zone {escape(reader.zone.key)}. Your digests come at "
-        f"{reader.schedule.describe()}; next: {local_time(reader.next_digest_at, reader)}.",
+        _("Done: time zone {zone}. Your digests come at {schedule}; next: {when}.").format(
+            zone=escape(reader.zone.key),
+            schedule=reader.schedule.describe(current_translator()),
+            when=local_time(reader.next_digest_at, reader),
+        ),
     )
 
 
@@ -136,7 +143,7 @@ async def change_zone(
         return True
     if not text.strip():
         await show(update, zone_screen(update, reader))
-        await ask_zone(update, "Or share your location:")
+        await ask_zone(update, _("Or share your location:"))
         return True
     choice = resolve_zone(text)
     shown = escape(" ".join(text.split())[:60])
@@ -149,23 +156,32 @@ async def change_zone(
         if choice.fixed_zone is None:
             await answer(
                 update,
-                f"{offset} is a fixed offset I have no zone for. Send your city instead, e.g. "
-                "<code>/timezone Kolkata</code>: a city's zone also follows its summer time.",
+                _(
+                    "{offset} is a fixed offset I have no zone for. Send your city instead, "
+                    "e.g. <code>/timezone Kolkata</code>: a city's zone also follows its "
+                    "summer time."
+                ).format(offset=offset),
             )
             return True
+        use = _("Use {offset}").format(offset=offset)
         await answer(
             update,
-            f"{offset} is a fixed offset: it never changes for summer time, so where clocks "
-            "go forward your digest would come an hour off for half the year. Better: send "
-            "your city, e.g. <code>/timezone berlin</code>. Use the fixed offset anyway?",
-            ((ZoneFixed(reader.chat_id, choice.offset_minutes).button(f"Use {offset}"),),),
+            _(
+                "{offset} is a fixed offset: it never changes for summer time, so where clocks "
+                "go forward your digest would come an hour off for half the year. Better: send "
+                "your city, e.g. <code>/timezone berlin</code>. Use the fixed offset anyway?"
+            ).format(offset=offset),
+            ((ZoneFixed(reader.chat_id, choice.offset_minutes).button(use),),),
         )
         return True
     if choice.options:
         listed = ", ".join(f"<code>{escape(o)}</code>" for o in choice.options)
-        await answer(update, f"“{shown}” could be {listed}. Send the one you mean.")
+        could = _("“{typed}” could be {options}. Send the one you mean.")
+        await answer(update, could.format(typed=shown, options=listed))
         return True
-    await answer(update, f"“{shown}” is not a time zone I know. {USAGE} /help lists what I can do.")
+    unknown = _("“{typed}” is not a time zone I know.").format(typed=shown)
+    help_line = _("/help lists what I can do.")
+    await answer(update, f"{unknown} {_(USAGE)} {help_line}")
     return False
 
 
@@ -205,7 +221,7 @@ async def on_zone_button(update: Update, context: BotContext) -> None:
             await context.services.db.run(
                 set_prompt, query.from_user.id, reader.chat_id, Prompt.ZONE, now + PROMPT_TTL, now
             )
-        await ask_zone(update, "Tap “📍 Share my location” below (or send a city):")
+        await ask_zone(update, _("Tap “📍 Share my location” below (or send a city):"))
         return
     assert pressed is None or isinstance(pressed, ZonePick | ZoneOfLanguage | ZoneFixed)
     zone: str | None = None
@@ -222,7 +238,7 @@ async def on_zone_button(update: Update, context: BotContext) -> None:
     if reader is None:
         return
     updated = await _set_zone(update, context, reader, zone)
-    await query.answer(f"Time zone: {zone}")
+    await query.answer(_("Time zone: {zone}").format(zone=zone))
     if isinstance(pressed, ZoneFixed) or not _on_zone_screen(update, reader.chat_id):
         await answer(update, _done(updated))
     else:
@@ -240,7 +256,7 @@ async def apply_location(update: Update, context: BotContext, chat_id: int | Non
         return
     zone = await context.services.zone_finder.zone_at(location.latitude, location.longitude)
     if zone is None:
-        await answer(update, f"I found no time zone at that spot. {USAGE}")
+        await answer(update, _("I found no time zone at that spot.") + " " + _(USAGE))
         return
     updated = await _set_zone(update, context, reader, zone)
     await answer_removing_keyboard(update, _done(updated))

@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from bot.i18n import translator
 from digest.assemble import Digest, DigestPool, NothingNew
 from digest.render import EntryCache, render_digest
+from digest.texts import day_label
 from digest.votes import VoteWeights
 from storage.articles import candidates_since
 from storage.candidates import article_revision
@@ -77,8 +79,12 @@ def digest_messages(
     A group's digest goes to its forum topic; a channel's has no buttons: a subscriber's
     tap would post into the channel for everyone.
     """
+    texts = translator(reader.language)  # one tick speaks to readers of every language
     mine = reader.kind == ChatKind.PRIVATE
-    heading = f"{'Your digest' if mine else 'Digest'} · {now.astimezone(reader.zone):%a %d %b}"
+    # TRANSLATORS: a digest's heading, before its day: "Your digest · Mon 05 Jan" (a
+    # private chat), "Digest · Mon 05 Jan" (a group or channel).
+    title = texts.gettext("Your digest") if mine else texts.gettext("Digest")
+    heading = f"{title} · {day_label(now.astimezone(reader.zone).date(), texts.language)}"
     return [
         OutgoingMessage(
             chat_id=reader.chat_id,
@@ -99,6 +105,7 @@ def digest_messages(
             cache=cache,
             previews=reader.shape.previews,
             mute_chat=None if reader.is_channel else reader.chat_id,
+            texts=texts,
         )
     ]
 

@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.i18n import translator
 from storage.outbox import OutboxStatus, StatusCounts, push_counts
 from storage.outbox_results import RecordSummary
 from storage.pushes import get_push
@@ -18,16 +19,22 @@ _LOGGER = logging.getLogger(__name__)
 PROGRESS_EVERY = 2.0  # seconds between progress edits of one push
 
 
-def progress_text(counts: StatusCounts, audience: int) -> str:
+def progress_text(counts: StatusCounts, audience: int, language: str | None = None) -> str:
     sent, failed, dropped, pending = (
         counts[OutboxStatus.SENT],
         counts[OutboxStatus.FAILED] + counts.get(OutboxStatus.EXPIRED, 0),
         counts[OutboxStatus.DROPPED],
         counts[OutboxStatus.PENDING],
     )
+    # The admin's preview message: written in the language they confirmed it in.
+    texts = translator(language)
     if pending:
-        return f"Sending: {sent} sent, {failed + dropped} failed, {pending} pending of {audience}."
-    return f"Done: {sent} sent, {failed + dropped} failed (of {audience})."
+        return texts.gettext(
+            "Sending: {sent} sent, {failed} failed, {pending} pending of {audience}."
+        ).format(sent=sent, failed=failed + dropped, pending=pending, audience=audience)
+    return texts.gettext("Done: {sent} sent, {failed} failed (of {audience}).").format(
+        sent=sent, failed=failed + dropped, audience=audience
+    )
 
 
 class PushProgress:

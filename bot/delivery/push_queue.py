@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from digest.render import render_breaking, render_breaking_text
+from bot.i18n import SOURCE_LANGUAGE, SUPPORTED_LANGUAGES, translator
+from digest.render import breaking_heading, render_breaking, render_breaking_text
 from digest.urls import is_http_url
 from storage.articles import article_by_id, article_by_url
 from storage.db import utcnow
@@ -39,7 +40,7 @@ def draft_push(db: Database, target: str, created_by: int | None, zone: ZoneInfo
             now=now,
         )
         return PushDraft(push.id, text, push.audience, article.title)
-    text = "🔴 <b>Breaking</b>\n\n" + render_breaking_text(target)
+    text = f"{breaking_heading()}\n\n" + render_breaking_text(target)
     if len(text) > MAX_MESSAGE:
         text = render_breaking_text(target)
     push = create_push(
@@ -48,13 +49,24 @@ def draft_push(db: Database, target: str, created_by: int | None, zone: ZoneInfo
     return PushDraft(push.id, text, push.audience, None)
 
 
-def confirm_push(db: Database, push_id: int) -> int | None:
-    """Queue a previewed push for its audience as of now; None if it was not awaiting."""
+def confirm_push(db: Database, push_id: int, zone: ZoneInfo | None = None) -> int | None:
+    """Queue a previewed push for its audience as of now; None if it was not awaiting.
+
+    Readers of another language get its own "Breaking" label and date (``zone``: the
+    one the preview was drafted in); the article text is the same for everyone."""
     push = get_push(db, push_id)
     if push is None:
         return None
     topic_ids = None
+    translated: dict[str, str] = {}
+    others = [translator(x) for x in SUPPORTED_LANGUAGES if x != SOURCE_LANGUAGE]
     if push.article_id is not None:
         article = article_by_id(db, push.article_id)
         topic_ids = article.topic_ids if article is not None else frozenset()
-    return start_push(db, push_id, topic_ids, utcnow())
+        if article is not None and zone is not None:
+            translated = {t.language: render_breaking(article, tz=zone, texts=t) for t in others}
+    elif push.text.startswith(breaking_heading()):
+        rest = push.text[len(breaking_heading()) :]
+        translated = {t.language: breaking_heading(t) + rest for t in others}
+    translated = {k: v for k, v in translated.items() if len(v) <= MAX_MESSAGE}
+    return start_push(db, push_id, topic_ids, utcnow(), texts_by_language=translated)

@@ -95,18 +95,22 @@ class Offline:
         thread_id: int | None = None,
         anonymous: bool = False,
         reply_to: JsonDict | None = None,
+        language_code: str | None = None,
     ) -> list[RecordedCall]:
         """The user writes ``text`` (a leading /command gets its bot_command entity).
 
         ``chat``: a group's JSON (see :func:`group`) instead of the private chat;
         ``thread_id``: in that forum topic; ``anonymous``: as the group (an anonymous admin);
-        ``reply_to``: a message (the bot's, as it sent it) this one replies to.
+        ``reply_to``: a message (the bot's, as it sent it) this one replies to;
+        ``language_code``: the user's Telegram language (an IETF tag such as ``de-AT``).
         """
         message: JsonDict = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": chat or {"id": user_id, "type": "private", "first_name": first_name},
-            "from": GROUP_ANONYMOUS_BOT if anonymous else user(user_id, first_name),
+            "from": (
+                GROUP_ANONYMOUS_BOT if anonymous else user(user_id, first_name, language_code)
+            ),
             "text": text,
         }
         if anonymous:
@@ -144,6 +148,7 @@ class Offline:
         *,
         on_keyboard: bool = True,
         chat_id: int | None = None,
+        language_code: str | None = None,
     ) -> tuple[RecordedCall, list[RecordedCall]]:
         """Press a button under a bot message: (the query's one answer, every call made).
 
@@ -164,7 +169,7 @@ class Offline:
             {
                 "callback_query": {
                     "id": query_id,
-                    "from": user(user_id),
+                    "from": user(user_id, language_code=language_code),
                     "message": message,
                     "chat_instance": f"ci-{user_id}",
                     "data": data,
@@ -224,8 +229,11 @@ class Offline:
         return self.request.messages[(chat_id, message_id)]
 
 
-def user(user_id: int, first_name: str = "Ann") -> JsonDict:
-    return {"id": user_id, "is_bot": False, "first_name": first_name}
+def user(user_id: int, first_name: str = "Ann", language_code: str | None = None) -> JsonDict:
+    found: JsonDict = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if language_code is not None:
+        found["language_code"] = language_code
+    return found
 
 
 def group(

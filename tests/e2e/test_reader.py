@@ -180,6 +180,11 @@ async def test_settings_validation_stop_and_restart(tmp_path: Path) -> None:
         # The command menu was registered, admins with their own scope.
         assert any(c["command"] == "topics" for c in api.commands["all_private_chats"])
         assert any(c["command"] == "breaking" for c in api.commands[f"chat:{ADMIN_ID}"])
+        # ... in every language too: a Russian client shows Russian descriptions.
+        russian = {c["command"]: c["description"] for c in api.commands["all_private_chats|ru"]}
+        assert russian["stop"] == "Отписаться"
+        assert any(c["command"] == "breaking" for c in api.commands[f"chat:{ADMIN_ID}|de"])
+        assert "language" in {c["command"] for c in api.commands["all_group_chats|es"]}
 
         # A restart on the same database keeps everything.
         async with running_bot(settings):

@@ -7,6 +7,10 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from babel.messages.pofile import read_po
+
+from bot.i18n import translator
+from bot.i18n_tools import TEMPLATE
 from bot.settings import Settings
 from storage.db import to_db_time, utcnow
 from tests.botapi import FakeBotApi, SentMessage
@@ -138,29 +142,42 @@ async def test_every_settings_screen_and_back(tmp_path: Path) -> None:
         assert [e for e in api.errors if e.method != "getUpdates"] == []
 
 
+def _template_ids() -> list[str]:
+    with TEMPLATE.open("rb") as source:
+        return [m.id for m in read_po(source) if isinstance(m.id, str) and m.id]
+
+
 async def test_zone_from_the_start_question_a_location_and_a_city(tmp_path: Path) -> None:
+    german = translator("de")  # a German user: the bot answers in German
+    done_text = german.gettext(
+        "Done: time zone {zone}. Your digests come at {schedule}; next: {when}."
+    ).split("{zone}")[0]
     async with FakeBotApi() as api:
         api.add_user(ANN, language_code="de")
         settings = make_settings(api, tmp_path)
         async with running_bot(settings):
             await api.send_text(ANN, "/start")
-            greeting = await api.wait_for_message(ANN, lambda m: "Where are you?" in m.plain_text)
+            greeting = await api.wait_for_message(ANN)
+            hello = german.gettext(
+                next(m for m in _template_ids() if m.startswith("Hello, {name}!"))
+            )
+            assert greeting.plain_text == hello.format(name="Reader", when="08:00 (UTC)")
             assert any(b["text"] == "🗣 Europe/Berlin" for b in greeting.buttons())  # language
             await api.press_button(ANN, greeting.message_id, f"zq:{ANN}")
-            question = await api.wait_for_message(
-                ANN, lambda m: "Share my location" in m.plain_text
-            )
+            ask = german.gettext("Tap “📍 Share my location” below (or send a city):")
+            question = await api.wait_for_message(ANN, lambda m: m.plain_text == ask)
             keyboard = question.reply_markup or {}
             assert keyboard["keyboard"][0][0]["request_location"] is True
             await api.send_location(ANN, 35.68, 139.69)
-            done = await api.wait_for_message(ANN, lambda m: "Done: time zone" in m.plain_text)
+            done = await api.wait_for_message(ANN, lambda m: done_text in m.plain_text)
             assert "Asia/Tokyo" in done.plain_text
             assert "Europe/Lisbon" in (await _command(api, ANN, "/timezone lisbon")).plain_text
             explained = await _command(api, ANN, "/timezone UTC+2")
-            assert "fixed offset" in explained.plain_text
+            assert any(b["text"] == german.gettext("Use {offset}").format(offset="UTC+02:00")
+                       or b.get("callback_data") == f"zf:{ANN}:120" for b in explained.buttons())  # fmt: skip
             await api.press_button(ANN, explained.message_id, f"zf:{ANN}:120")
             fixed = await api.wait_for_message(ANN, lambda m: "Etc/GMT-2" in m.plain_text)
-            assert "Done" in fixed.plain_text
+            assert done_text in fixed.plain_text
         assert [e for e in api.errors if e.method != "getUpdates"] == []
 
 
