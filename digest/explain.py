@@ -83,40 +83,63 @@ class StoryFactors:
     own_vote: int = 0  # the reader's vote on this story: +1, -1, 0
 
 
-def _age(age: timedelta) -> str:
+def _age(age: timedelta, texts: Texts) -> str:
     minutes = max(int(age.total_seconds() // 60), 0)
     if minutes < 60:
-        return f"{minutes} min old"
+        # TRANSLATORS: a story's age in the "Why this?" pop-up.
+        return texts.ngettext("{n} min old", "{n} min old", minutes).format(n=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h old"
-    return f"{minutes // (24 * 60)} days old"
+        hours = minutes // 60
+        return texts.ngettext("{n} h old", "{n} h old", hours).format(n=hours)
+    days = minutes // (24 * 60)
+    return texts.ngettext("{n} day old", "{n} days old", days).format(n=days)
 
 
 def _factor(value: float) -> str:
     return f"×{value:.2f}".rstrip("0").rstrip(".")
 
 
-def explain_story(f: StoryFactors, limit: int = POPUP_LIMIT) -> str:
+def explain_story(f: StoryFactors, limit: int = POPUP_LIMIT, texts: Texts = SOURCE_TEXTS) -> str:
     """ "Why this?" as one pop-up (≤ ``limit`` characters, plain text), e.g.
     "Topic: AI · quality 80 · heat 120 · 4 sources · 3 h old · your votes: topic ×1.26,
-    Reuters ×0.79"."""
-    quality = "quality unknown (counted 30)" if f.quality is None else f"quality {f.quality}"
-    heat = f"heat {f.heat}" if f.heat is not None and f.heat > 0 else "no heat"
-    sources = f"{f.sources} source{'s' if f.sources != 1 else ''}"
+    Reuters ×0.79"; ``texts``: the reader's language (topic and provider names as stored)."""
+    quality = (
+        texts.gettext("quality unknown (counted 30)")
+        if f.quality is None
+        else texts.gettext("quality {n}").format(n=f.quality)
+    )
+    heat = (
+        texts.gettext("heat {n}").format(n=f.heat)
+        if f.heat is not None and f.heat > 0
+        else texts.gettext("no heat")
+    )
+    sources = texts.ngettext("{n} source", "{n} sources", f.sources).format(n=f.sources)
     votes: list[str] = []
     if round(f.topic_factor, 2) != 1:
-        votes.append(f"topic {_factor(f.topic_factor)}")
+        # TRANSLATORS: the reader's votes' weight on the story's topics: "topic ×1.26".
+        votes.append(texts.gettext("topic {factor}").format(factor=_factor(f.topic_factor)))
     if round(f.provider_factor, 2) != 1:
         votes.append(f"{f.provider[:30]} {_factor(f.provider_factor)}")
     if f.own_vote:
-        votes.append("you voted 👍" if f.own_vote > 0 else "you voted 👎")
-    tail = " · ".join(
-        [quality, heat, sources, _age(f.age), "your votes: " + (", ".join(votes) or "none")]
+        mine = texts.gettext("you voted 👍") if f.own_vote > 0 else texts.gettext("you voted 👎")
+        votes.append(mine)
+    your_votes = (
+        texts.gettext("your votes: {votes}").format(votes=", ".join(votes))
+        if votes
+        else texts.gettext("your votes: none")
     )
+    tail = " · ".join([quality, heat, sources, _age(f.age, texts), your_votes])
     room = limit - utf16_len(tail) - len(" · ")
-    names = ", ".join(f.topics) if f.topics else "any (no topic)"
-    label = "Topics: " if len(f.topics) > 1 else "Topic: "
-    head = label + names
+    if f.topics:
+        names = ", ".join(f.topics)
+        label = (
+            texts.gettext("Topics: {names}")
+            if len(f.topics) > 1
+            else texts.gettext("Topic: {names}")
+        )
+    else:
+        names, label = texts.gettext("any (no topic)"), texts.gettext("Topic: {names}")
+    head = label.format(names=names)
     if utf16_len(head) > room:
         head = head[: max(room - 1, 0)].rstrip(", ") + "…"
     text = f"{head} · {tail}"

@@ -9,6 +9,9 @@ digest does, and the plain title and description lose control and bidi character
 The offset Telegram echoes back for the next page is the position of the page's first
 story in the query's ranked list, canonical ASCII decimal; anything else (a forged or
 stale offset) means the first page.
+
+The card's own words (the coverage line, "Untitled", the month) are in ``texts``' language:
+the language of whoever sends the query, as it is their message.
 """
 
 from __future__ import annotations
@@ -17,8 +20,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from babel.dates import format_date
+
 from digest.html import MAX_MESSAGE, clean, escape, link, truncate_html
 from digest.model import Candidate
+from digest.texts import SOURCE_TEXTS, Texts
 
 PAGE_SIZE = 20  # results per answer (Telegram allows 50; cards are up to 4 KB each)
 MAX_STORIES = 100  # stories a query offers in all, over its pages
@@ -31,7 +37,6 @@ MAX_CARD_TITLE = 300
 MAX_CARD_EXCERPT = 600
 MAX_PROVIDER = 64
 _CANONICAL_POSITION = re.compile(r"[1-9][0-9]{0,5}")  # ASCII only; "0" is the first page anyway
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,41 +83,52 @@ def page_of(stories: tuple[InlineStory, ...], position: int) -> tuple[tuple[Inli
     return page, encode_offset(after) if more else ""
 
 
-def story_date(moment: datetime, tz: tzinfo) -> str:
-    """``14 Jun 2023, 11:29`` in ``tz``: cards live on in chats, so the year is always shown."""
+def story_date(moment: datetime, tz: tzinfo, language: str = SOURCE_TEXTS.language) -> str:
+    """``14 Jun 2023, 11:29`` in ``tz`` (the month in ``language``): cards live on in chats,
+    so the year is always shown."""
     local = moment.astimezone(tz)
-    day = f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
+    day = format_date(local.date(), "d MMM y", locale=language)
     return f"{day}, {local.hour:02d}:{local.minute:02d}"
 
 
-def _source_line(lead: Candidate, tz: tzinfo) -> str:
+def _source_line(lead: Candidate, tz: tzinfo, texts: Texts) -> str:
     provider = clean(lead.provider, MAX_PROVIDER)
-    return " · ".join(part for part in (provider, story_date(lead.published_at, tz)) if part)
+    when = story_date(lead.published_at, tz, texts.language)
+    return " · ".join(part for part in (provider, when) if part)
 
 
-def _coverage_line(count: int) -> str:
-    return f"🗞 {count} other source{'' if count == 1 else 's'} on this story"
+def _coverage_line(count: int, texts: Texts) -> str:
+    line = texts.ngettext(
+        "{n} other source on this story", "{n} other sources on this story", count
+    ).format(n=count)
+    return f"🗞 {escape(line)}"
 
 
-def render_card(story: InlineStory, *, tz: tzinfo) -> str:
+def _title(lead: Candidate, limit: int, texts: Texts) -> str:
+    return (
+        clean(lead.title, limit) or clean(lead.provider, MAX_PROVIDER) or texts.gettext("Untitled")
+    )
+
+
+def render_card(story: InlineStory, *, tz: tzinfo, texts: Texts = SOURCE_TEXTS) -> str:
     """The story card sent into the chat: headline link, source · date, excerpt, coverage."""
     lead = story.lead
-    title = clean(lead.title, MAX_CARD_TITLE) or clean(lead.provider, MAX_PROVIDER) or "Untitled"
-    lines = [f"<b>{link(lead.web_url, title)}</b>", f"<i>{escape(_source_line(lead, tz))}</i>"]
+    title = _title(lead, MAX_CARD_TITLE, texts)
+    source_line = escape(_source_line(lead, tz, texts))
+    lines = [f"<b>{link(lead.web_url, title)}</b>", f"<i>{source_line}</i>"]
     excerpt = clean(lead.excerpt, MAX_CARD_EXCERPT)
     if excerpt:
         lines += ["", escape(excerpt)]
     if story.other_coverage > 0:
-        lines += ["", _coverage_line(story.other_coverage)]
+        lines += ["", _coverage_line(story.other_coverage, texts)]
     return truncate_html("\n".join(lines), MAX_MESSAGE)
 
 
-def inline_result(story: InlineStory, *, tz: tzinfo) -> InlineResult:
+def inline_result(story: InlineStory, *, tz: tzinfo, texts: Texts = SOURCE_TEXTS) -> InlineResult:
     lead = story.lead
-    title = clean(lead.title, MAX_RESULT_TITLE) or clean(lead.provider, MAX_PROVIDER) or "Untitled"
     return InlineResult(
         id=f"a{lead.id}",
-        title=title,
-        description=clean(_source_line(lead, tz), MAX_RESULT_DESCRIPTION),
-        card=render_card(story, tz=tz),
+        title=_title(lead, MAX_RESULT_TITLE, texts),
+        description=clean(_source_line(lead, tz, texts), MAX_RESULT_DESCRIPTION),
+        card=render_card(story, tz=tz, texts=texts),
     )

@@ -52,6 +52,7 @@ MAX_NAMED_SOURCES = 3  # providers named on an entry's sources line; the rest ar
 MAX_CARD_ITEMS = 30  # coverage lines on a story card
 BUTTONS_PER_ROW = 5
 
+
 class LinkPreviews(StrEnum):
     """Link previews under a digest (a message shows at most one)."""
 

@@ -17,6 +17,7 @@ from telegram.error import BadRequest
 from bot.chat.replies import answer, answer_stale, edit
 from bot.chat.target import editing, reading
 from bot.context import BotContext
+from bot.i18n import N_, _, current_translator, ngettext
 from digest.callbacks import FollowingUnfollow, FollowStory, FollowVerb
 from digest.follow import MAX_FOLLOWS, follow_button, render_following, toggled
 from digest.keyboard import Button, Keyboard
@@ -30,16 +31,23 @@ from storage.follows import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-FOLLOWED = "🔔 Following: I tell you when other sources cover this story."
-UNFOLLOWED = "🔕 Unfollowed."
-STORY_GONE = "That story is no longer stored."
-FULL = f"You follow {MAX_FOLLOWS} stories already: unfollow one in /following first."
+FOLLOWED = N_("🔔 Following: I tell you when other sources cover this story.")
+UNFOLLOWED = N_("🔕 Unfollowed.")
+STORY_GONE = N_("That story is no longer stored.")
+
+
+def full_note() -> str:
+    return ngettext(
+        "You follow {n} story already: unfollow one in /following first.",
+        "You follow {n} stories already: unfollow one in /following first.",
+        MAX_FOLLOWS,
+    ).format(n=MAX_FOLLOWS)
 
 
 async def follow_button_for(context: BotContext, chat_id: int, article_id: int) -> Button:
-    """The 🔔 / 🔕 button for a story in ``chat_id``, as it stands."""
+    """The 🔔 / 🔕 button for a story in ``chat_id``, as it stands, in the update's language."""
     following = await context.services.db.run(is_following, chat_id, article_id)
-    return follow_button(article_id, following=following)
+    return follow_button(article_id, following=following, texts=current_translator())
 
 
 async def follow_row(context: BotContext, chat_id: int, article_id: int) -> tuple[Button, ...]:
@@ -53,7 +61,7 @@ async def cmd_following(update: Update, context: BotContext) -> None:
     if reader is None:
         return
     stories = await context.services.db.run(followed_stories, reader.chat_id)
-    text, keyboard = render_following(stories, tz=reader.zone)
+    text, keyboard = render_following(stories, tz=reader.zone, texts=current_translator())
     await answer(update, text, keyboard)
 
 
@@ -90,19 +98,23 @@ async def on_follow_button(update: Update, context: BotContext) -> None:
             await answer_stale(query, STORY_GONE)
             return
         if outcome == FollowOutcome.FULL:
-            await query.answer(FULL, show_alert=True)
+            await query.answer(full_note(), show_alert=True)
             return
-        await query.answer(FOLLOWED)
+        await query.answer(_(FOLLOWED))
     else:
         if not await db.run(unfollow_story, reader.chat_id, pressed.article_id):
             await answer_stale(query)  # forged, or unfollowed elsewhere already
             return
-        await query.answer(UNFOLLOWED)
+        await query.answer(_(UNFOLLOWED))
     _LOGGER.info("chat %s: %s story %s", reader.chat_id, pressed.verb, pressed.article_id)
     message = query.message
     if isinstance(message, Message) and message.text_html:
         try:
-            await edit(message, message.text_html, toggled(_keyboard_of(message), pressed))
+            await edit(
+                message,
+                message.text_html,
+                toggled(_keyboard_of(message), pressed, current_translator()),
+            )
         except BadRequest as exc:  # too old to edit, or deleted: the follow stands
             _LOGGER.info("follow button not turned: %s", exc.message)
 
@@ -123,9 +135,9 @@ async def on_following_button(update: Update, context: BotContext) -> None:
     if not await db.run(unfollow_story, reader.chat_id, pressed.article_id):
         await answer_stale(query)
         return
-    await query.answer(UNFOLLOWED)
+    await query.answer(_(UNFOLLOWED))
     _LOGGER.info("chat %s: unfollowed story %s", reader.chat_id, pressed.article_id)
     stories = await db.run(followed_stories, reader.chat_id)
-    text, keyboard = render_following(stories, tz=reader.zone)
+    text, keyboard = render_following(stories, tz=reader.zone, texts=current_translator())
     if isinstance(query.message, Message):
         await edit(query.message, text, keyboard)

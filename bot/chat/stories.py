@@ -29,6 +29,7 @@ from bot.chat.related import related_for_article
 from bot.chat.replies import NO_PREVIEW, answer_stale, edit
 from bot.chat.target import IN_A_CHANNEL
 from bot.context import BotContext
+from bot.i18n import N_, _, current_translator
 from bot.markup import inline_markup
 from digest.assemble import Entry, provider_key
 from digest.callbacks import StoryBack, StoryOpen, StoryWhy
@@ -51,7 +52,7 @@ from storage.topics import topics_by_ids
 from storage.votes import vote_on, weights_of
 
 _LOGGER = logging.getLogger(__name__)
-UNCHANGEABLE = "This digest can no longer be changed; /digest sends a new one."
+UNCHANGEABLE = N_("This digest can no longer be changed; /digest sends a new one.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ async def pressed_on(query: CallbackQuery, update: Update) -> Message | None:
     channel or when the message is out of reach."""
     chat = update.effective_chat
     if chat is not None and chat.type == ChatType.CHANNEL:
-        await query.answer(IN_A_CHANNEL, show_alert=True)
+        await query.answer(_(IN_A_CHANNEL), show_alert=True)
         return None
     message = query.message
     if chat is None or not isinstance(message, Message):
@@ -162,10 +163,11 @@ async def on_story_open(update: Update, context: BotContext) -> None:
         await answer_stale(query)
         return
     zone = await _zone_of(context, chat_id)
-    text = render_story_card(opened.card, tz=zone)
+    texts = current_translator()
+    text = render_story_card(opened.card, tz=zone, texts=texts)
     follow = await follow_button_for(context, chat_id, pressed.article_id)
     keyboard = story_card_buttons(
-        pressed.article_id, opened.digest.outbox_id, vote=opened.vote, follow=follow
+        pressed.article_id, opened.digest.outbox_id, vote=opened.vote, follow=follow, texts=texts
     )
     try:
         await edit(message, text, keyboard)
@@ -201,6 +203,7 @@ async def on_story_back(update: Update, context: BotContext) -> None:
         tz=zone,
         now=sent.rendered_at,
         preview_url=sent.preview_url,
+        texts=current_translator(),
     )
     preview = LinkPreviewOptions(url=again.preview_url) if again.preview_url else NO_PREVIEW
     try:
@@ -236,4 +239,4 @@ async def on_story_why(update: Update, context: BotContext) -> None:
     if factors is None:
         await answer_stale(query)
         return
-    await query.answer(explain_story(factors), show_alert=True)
+    await query.answer(explain_story(factors, texts=current_translator()), show_alert=True)

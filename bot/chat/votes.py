@@ -26,6 +26,7 @@ from bot.chat.rights import RightsUnknown, membership
 from bot.chat.stories import pressed_on, story_on_message
 from bot.chat.target import GROUP_TYPES, RIGHTS_UNKNOWN, reading
 from bot.context import BotContext
+from bot.i18n import N_, _, current_translator
 from bot.markup import inline_markup
 from digest.assemble import provider_key
 from digest.callbacks import StoryVote
@@ -36,7 +37,7 @@ from storage.topics import topics_by_ids
 from storage.votes import cast_vote
 
 _LOGGER = logging.getLogger(__name__)
-GROUP_ADMINS_VOTE = (
+GROUP_ADMINS_VOTE = N_(
     "In a group only its administrators' votes shape its digest, so yours was not counted. "
     "Vote on your own digest in a private chat with me."
 )
@@ -79,13 +80,23 @@ def vote_on_story(
 
 
 def vote_note(cast: VoteCast) -> str:
-    """The pop-up after a vote (plain text, ≤ 200 characters)."""
+    """The pop-up after a vote (plain text, ≤ 200 characters), in the update's language."""
     if not cast.vote:
-        return "Vote taken back."
+        return _("Vote taken back.")
     about = ", ".join(clean(name, 40) for name in (*cast.topics[:3], cast.provider) if name)
-    more = "more" if cast.vote > 0 else "fewer"
-    note = f"{'👍' if cast.vote > 0 else '👎'} Noted: {more} stories like this"
-    return (f"{note} ({about})." if about else f"{note}.")[:200]
+    if cast.vote > 0:
+        note = (
+            _("👍 Noted: more stories like this ({about}).")
+            if about
+            else _("👍 Noted: more stories like this.")
+        )
+    else:
+        note = (
+            _("👎 Noted: fewer stories like this ({about}).")
+            if about
+            else _("👎 Noted: fewer stories like this.")
+        )
+    return note.format(about=about)[:200]
 
 
 async def on_vote_button(update: Update, context: BotContext) -> None:
@@ -110,10 +121,10 @@ async def on_vote_button(update: Update, context: BotContext) -> None:
                 context.bot, context.services.members, chat.id, user.id, chat.type
             )
         except RightsUnknown:
-            await query.answer(RIGHTS_UNKNOWN, show_alert=True)
+            await query.answer(_(RIGHTS_UNKNOWN), show_alert=True)
             return
         if not found.is_admin:
-            await query.answer(GROUP_ADMINS_VOTE, show_alert=True)
+            await query.answer(_(GROUP_ADMINS_VOTE), show_alert=True)
             return
     if await reading(update, context) is None:  # not subscribed (a pop-up said so)
         return
@@ -132,7 +143,13 @@ async def on_vote_button(update: Update, context: BotContext) -> None:
     _LOGGER.info("chat %s: vote %+d on story %s", chat.id, cast.vote, pressed.article_id)
     await query.answer(vote_note(cast))
     follow = await follow_button_for(context, chat.id, pressed.article_id)
-    keyboard = story_card_buttons(pressed.article_id, cast.outbox_id, vote=cast.vote, follow=follow)
+    keyboard = story_card_buttons(
+        pressed.article_id,
+        cast.outbox_id,
+        vote=cast.vote,
+        follow=follow,
+        texts=current_translator(),
+    )
     try:
         await message.edit_reply_markup(inline_markup(keyboard))
     except BadRequest as exc:  # the vote is stored; only its ✓ mark is not shown

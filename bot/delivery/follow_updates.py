@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from bot.i18n import translator
 from digest.follow import (
     UPDATE_GAP,
     QuietAction,
@@ -134,6 +135,7 @@ def queue_due_updates(db: Database, now: datetime) -> int:
 def _messages(
     by_chat: dict[int, list[StoryNews]], silent: dict[int, bool], readers: dict[int, Reader]
 ) -> Sequence[OutgoingMessage]:
+    """Each chat's update messages, in its own language (one run speaks to every follower)."""
     return [
         OutgoingMessage(
             chat_id,
@@ -145,5 +147,5 @@ def _messages(
             disable_notification=silent[chat_id],
         )
         for chat_id, news in by_chat.items()
-        for text, keyboard in render_updates(news)
+        for text, keyboard in render_updates(news, translator(readers[chat_id].language))
     ]

@@ -45,7 +45,7 @@ async def test_words_find_stories_and_choosing_one_sends_its_card(tmp_path: Path
             assert answer.titles() == ["Robots learn to fold laundry"]
             [result] = answer.results
             assert result["description"].startswith("Robot Times · ")
-            assert (answer.cache_time, answer.is_personal, answer.next_offset) == (60, False, "")
+            assert (answer.cache_time, answer.is_personal, answer.next_offset) == (60, True, "")
             card = api.choose_inline_result(answer.query_id, result["id"])
             assert card.plain_text.startswith("Robots learn to fold laundry\nRobot Times · ")
             assert "A lab taught robots <b>everything</b> & more." in card.plain_text
