@@ -45,6 +45,7 @@ TRUE_METHODS = frozenset(
         "deleteMessage",
         "deleteWebhook",
         "close",
+        "answerInlineQuery",  # Telegram answers True; the results are in the call
         "logOut",
     }
 )
