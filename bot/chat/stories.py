@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -32,6 +33,7 @@ from bot.context import BotContext
 from bot.i18n import N_, _, current_translator
 from bot.markup import inline_markup
 from digest.assemble import Entry, provider_key
+from digest.callback_data import CallbackData
 from digest.callbacks import StoryBack, StoryOpen, StoryWhy
 from digest.explain import StoryFactors, explain_story
 from digest.model import Candidate, RelatedLink
@@ -53,6 +55,7 @@ from storage.votes import vote_on, weights_of
 
 _LOGGER = logging.getLogger(__name__)
 UNCHANGEABLE = N_("This digest can no longer be changed; /digest sends a new one.")
+ButtonT = TypeVar("ButtonT", bound=CallbackData)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,24 @@ async def pressed_on(query: CallbackQuery, update: Update) -> Message | None:
     return message
 
 
+async def pressed_story_button(
+    update: Update, button: type[ButtonT]
+) -> tuple[CallbackQuery, ButtonT, Message] | None:
+    """The query, its decoded ``button`` and the digest message it was pressed on; None
+    (after a pop-up) for data ``button`` does not accept, in a channel, or out of reach."""
+    query = update.callback_query
+    if query is None:
+        return None
+    pressed = button.decode(query.data)
+    if pressed is None:
+        await answer_stale(query)
+        return None
+    message = await pressed_on(query, update)
+    if message is None:
+        return None
+    return query, pressed, message
+
+
 async def _zone_of(context: BotContext, chat_id: int) -> ZoneInfo:
     reader = await context.services.db.run(get_reader, chat_id)
     return reader.zone if reader is not None else context.settings.timezone
@@ -145,16 +166,10 @@ async def _zone_of(context: BotContext, chat_id: int) -> ZoneInfo:
 
 async def on_story_open(update: Update, context: BotContext) -> None:
     """🗞 under a digest entry: the digest message becomes the story's card."""
-    query = update.callback_query
-    if query is None:
+    found = await pressed_story_button(update, StoryOpen)
+    if found is None:
         return
-    pressed = StoryOpen.decode(query.data)
-    if pressed is None:
-        await answer_stale(query)
-        return
-    message = await pressed_on(query, update)
-    if message is None:
-        return
+    query, pressed, message = found
     chat_id = message.chat.id
     opened = await context.services.db.run(
         open_story, chat_id, message.message_id, pressed.article_id
@@ -180,16 +195,10 @@ async def on_story_open(update: Update, context: BotContext) -> None:
 
 async def on_story_back(update: Update, context: BotContext) -> None:
     """◀ Back on a story card: the digest message as it was."""
-    query = update.callback_query
-    if query is None:
+    found = await pressed_story_button(update, StoryBack)
+    if found is None:
         return
-    pressed = StoryBack.decode(query.data)
-    if pressed is None:
-        await answer_stale(query)
-        return
-    message = await pressed_on(query, update)
-    if message is None:
-        return
+    query, pressed, message = found
     db = context.services.db
     sent = await db.run(sent_digest, pressed.outbox_id)
     if sent is None or (sent.chat_id, sent.message_id) != (message.chat.id, message.message_id):
@@ -223,16 +232,10 @@ async def on_story_back(update: Update, context: BotContext) -> None:
 
 async def on_story_why(update: Update, context: BotContext) -> None:
     """ "Why this?" on a card: the factors of the story's place, to the presser alone."""
-    query = update.callback_query
-    if query is None:
+    found = await pressed_story_button(update, StoryWhy)
+    if found is None:
         return
-    pressed = StoryWhy.decode(query.data)
-    if pressed is None:
-        await answer_stale(query)
-        return
-    message = await pressed_on(query, update)
-    if message is None:
-        return
+    query, pressed, message = found
     factors = await context.services.db.run(
         why_story, message.chat.id, message.message_id, pressed.article_id, utcnow()
     )

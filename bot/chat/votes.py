@@ -23,7 +23,7 @@ from telegram.error import BadRequest
 from bot.chat.following import follow_button_for
 from bot.chat.replies import answer_stale
 from bot.chat.rights import RightsUnknown, membership
-from bot.chat.stories import pressed_on, story_on_message
+from bot.chat.stories import pressed_story_button, story_on_message
 from bot.chat.target import GROUP_TYPES, RIGHTS_UNKNOWN, reading
 from bot.context import BotContext
 from bot.i18n import N_, _, current_translator
@@ -101,29 +101,23 @@ def vote_note(cast: VoteCast) -> str:
 
 async def on_vote_button(update: Update, context: BotContext) -> None:
     """sv:<up|down>:<article id> on a story card."""
-    query = update.callback_query
-    if query is None:
+    found = await pressed_story_button(update, StoryVote)
+    if found is None:
         return
-    pressed = StoryVote.decode(query.data)
-    if pressed is None:
-        await answer_stale(query)
-        return
-    message = await pressed_on(query, update)
-    if message is None:
-        return
+    query, pressed, message = found
     chat, user = message.chat, update.effective_user
     if chat.type in GROUP_TYPES:
         if user is None:
             await answer_stale(query)
             return
         try:
-            found = await membership(
+            member = await membership(
                 context.bot, context.services.members, chat.id, user.id, chat.type
             )
         except RightsUnknown:
             await query.answer(_(RIGHTS_UNKNOWN), show_alert=True)
             return
-        if not found.is_admin:
+        if not member.is_admin:
             await query.answer(_(GROUP_ADMINS_VOTE), show_alert=True)
             return
     if await reading(update, context) is None:  # not subscribed (a pop-up said so)
