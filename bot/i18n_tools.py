@@ -10,10 +10,9 @@ balance. No compiled files: :mod:`bot.i18n` compiles the .po files when first us
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,27 +162,7 @@ def check(languages: Iterable[str] = SUPPORTED_LANGUAGES) -> list[Problem]:
     return problems
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.i18n_tools", description=__doc__)
-    parser.add_argument("command", choices=["extract", "check"])
-    parser.add_argument(
-        "--languages",
-        default=",".join(SUPPORTED_LANGUAGES),
-        help="comma-separated catalogues to update (default: all); others are left alone",
-    )
-    args = parser.parse_args(argv)
-    chosen = [x for x in args.languages.split(",") if x in SUPPORTED_LANGUAGES]
-    if args.command == "extract":
-        for path in extract(chosen):
-            print(f"updated {path.relative_to(ROOT)}")
-        print(f"template {TEMPLATE.relative_to(ROOT)}")
-    problems = check()
-    for problem in problems:
-        print(problem)
-    counts = {lang: sum(p.language == lang for p in problems) for lang in SUPPORTED_LANGUAGES}
-    print("problems: " + ", ".join(f"{k} {v}" for k, v in counts.items() if k != SOURCE_LANGUAGE))
-    return 1 if problems else 0
+if __name__ == "__main__":  # the command lives with the other command-line output
+    from bot.cli.catalogues import main
 
-
-if __name__ == "__main__":
     sys.exit(main())
