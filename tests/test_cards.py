@@ -10,16 +10,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digest.assemble import PROVIDER_CAP, Digest, DigestPool, Entry
+from digest.entries import distinct_sources, sources_line
 from digest.model import Article, Provider, RelatedLink
 from digest.parts import DigestPart
 from digest.reading import count_words, reading_label, reading_minutes
 from digest.render import (
-    StoryCard,
-    distinct_sources,
     render_digest,
     render_part,
+)
+from digest.story_card import (
+    StoryCard,
     render_story_card,
-    sources_line,
     story_card_buttons,
 )
 from tests.factories import NOW, candidate

@@ -39,10 +39,12 @@ from digest.explain import StoryFactors, explain_story
 from digest.model import Candidate, RelatedLink
 from digest.parts import DigestPart
 from digest.render import (
+    render_part,
+)
+from digest.story_card import (
     StoryCard,
     card_items,
     card_sources,
-    render_part,
     render_story_card,
     story_card_buttons,
 )

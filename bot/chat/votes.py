@@ -31,7 +31,9 @@ from bot.markup import inline_markup
 from digest.assemble import provider_key
 from digest.callbacks import StoryVote
 from digest.html import clean
-from digest.render import story_card_buttons
+from digest.story_card import (
+    story_card_buttons,
+)
 from storage.db import utcnow
 from storage.topics import topics_by_ids
 from storage.votes import cast_vote
