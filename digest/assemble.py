@@ -41,7 +41,7 @@ digest would show without votes keeps at least its best story.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -53,9 +53,9 @@ from digest.cluster import cluster_stories
 from digest.keywords import KeywordFilter, Searchable, TermIndex, fold
 from digest.model import Candidate
 from digest.rank import rank_scored
+from digest.variety import PROVIDER_CAP, reorder_by_votes
 from digest.votes import VoteWeights
 
-PROVIDER_CAP = 2  # entries per provider while other providers have stories
 OVERSAMPLE = 3  # a voter's digest is chosen from the best OVERSAMPLE * cap stories
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -381,58 +381,13 @@ class DigestPool:
         """``cap`` stories of the best OVERSAMPLE * cap, by the reader's weighted scores."""
         window = self._walk(elig, OVERSAMPLE * cap, OVERSAMPLE * PROVIDER_CAP)
         provider_of, scores, factor = self._provider_of, self._scores, weights.story_factor
-        weighted = sorted(
+        return reorder_by_votes(
             window,
-            key=lambda s: scores[s.bit] * factor(s.entry.lead.topic_ids, provider_of[s.bit]),
-            reverse=True,
-        )  # stable: equal weighted scores keep their rank order
-        picked = _choose(weighted, cap, provider_of)
-
-        # No topic disappears by votes alone: each topic the digest would show without
-        # votes keeps its best story by the weighted order.
-        def shown_topics(stories: Iterable[_Story]) -> set[int]:
-            found: set[int] = set()
-            for story in stories:
-                found |= story.entry.lead.topic_ids
-            return found & topic_ids if topic_ids else found
-
-        missing = shown_topics(_choose(window, cap, provider_of)) - shown_topics(picked)
-        if not missing:
-            return picked
-        required: list[int] = []
-        for i, story in enumerate(weighted):
-            if missing & story.entry.lead.topic_ids and len(required) < cap:
-                required.append(i)
-                missing -= story.entry.lead.topic_ids
-        return _choose(weighted, cap, provider_of, frozenset(required))
-
-
-def _choose(
-    order: Sequence[_Story],
-    cap: int,
-    provider_of: Sequence[str],
-    required: frozenset[int] = frozenset(),
-) -> list[_Story]:
-    """At most ``cap`` of ``order`` (indices in ``required`` always), in order, at most
-    PROVIDER_CAP led by one provider; then the ones that gave way, if room is left."""
-    counts: dict[str, int] = {}
-    keep = [i in required for i in range(len(order))]
-    for i in required:
-        key = provider_of[order[i].bit]
-        counts[key] = counts.get(key, 0) + 1
-    taken = len(required)
-    waiting: list[int] = []
-    for i, story in enumerate(order):
-        if taken >= cap:
-            break
-        if keep[i]:
-            continue
-        key = provider_of[story.bit]
-        if key and counts.get(key, 0) >= PROVIDER_CAP:
-            waiting.append(i)
-            continue
-        counts[key] = counts.get(key, 0) + 1
-        keep[i] = True
-        taken += 1
-    late = waiting[: max(cap - taken, 0)]
-    return [s for i, s in enumerate(order) if keep[i]] + [order[i] for i in late]
+            cap,
+            provider=lambda s: provider_of[s.bit],
+            topics=lambda s: s.entry.lead.topic_ids,
+            weighted_score=lambda s: (
+                scores[s.bit] * factor(s.entry.lead.topic_ids, provider_of[s.bit])
+            ),
+            topic_ids=topic_ids,
+        )
