@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from digest.model import Candidate
 from digest.urls import is_http_url, normalize_url
-from storage.db import from_db_time, to_db_time
+from storage.db import from_db_time, in_chunks, marks, to_db_time
 
 _CANDIDATE_COLUMNS = (
     "a.id, a.url, a.web_url, a.title, a.published_at, a.ingested_at, a.excerpt, "
@@ -103,11 +103,6 @@ def _candidates(db: Database, where: str, params: Sequence[object]) -> list[Cand
     return found
 
 
-def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def candidates_since(db: Database, since: datetime) -> list[Candidate]:
     """Every article ingested after ``since``: the pool a digest tick ranks."""
     return _candidates(db, "a.ingested_at > ?", (to_db_time(since),))
@@ -127,7 +122,7 @@ def article_by_url(db: Database, url: str) -> Candidate | None:
 
 def articles_by_ids(db: Database, ids: Sequence[int]) -> list[Candidate]:
     found: list[Candidate] = []
-    for chunk in _chunks(list(ids), 900):
-        found.extend(_candidates(db, f"a.id IN ({','.join('?' * len(chunk))})", chunk))
+    for chunk in in_chunks(list(ids)):
+        found.extend(_candidates(db, f"a.id IN ({marks(chunk)})", chunk))
     order = {article_id: i for i, article_id in enumerate(ids)}
     return sorted(found, key=lambda c: order[c.id])

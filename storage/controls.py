@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -10,9 +10,7 @@ from enum import StrEnum
 from sqlite_utils import Database
 
 from digest.keywords import MAX_TERMS, KeywordFilter, Term, make_term
-from storage.db import to_db_time, write_transaction
-
-_CHUNK = 900  # ids per IN (...): under SQLite's variable limit
+from storage.db import in_chunks, to_db_time, write_transaction
 
 
 class KeywordKind(StrEnum):
@@ -42,11 +40,6 @@ class MutedSource:
     provider: str
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
 def keywords_of(db: Database, chat_id: int) -> list[StoredKeyword]:
     """A subscription's keywords, include list first, each in the order added."""
     return [
@@ -61,7 +54,7 @@ def keywords_of(db: Database, chat_id: int) -> list[StoredKeyword]:
 def keyword_filters(db: Database, chat_ids: Sequence[int]) -> dict[int, KeywordFilter]:
     """The filters of those subscriptions that have keywords (others are absent)."""
     lists: dict[int, tuple[list[Term], list[Term]]] = {}
-    for chunk in _chunks(list(chat_ids)):
+    for chunk in in_chunks(list(chat_ids)):
         for chat_id, kind, term in db.execute(
             "SELECT chat_id, kind, term FROM reader_keywords "
             f"WHERE chat_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
@@ -139,7 +132,7 @@ def muted_sources(db: Database, chat_id: int) -> list[MutedSource]:
 def muted_keys(db: Database, chat_ids: Sequence[int]) -> dict[int, frozenset[str]]:
     """The muted provider keys of those subscriptions that muted any."""
     found: dict[int, set[str]] = {}
-    for chunk in _chunks(list(chat_ids)):
+    for chunk in in_chunks(list(chat_ids)):
         for chat_id, key in db.execute(
             "SELECT chat_id, provider_key FROM reader_muted "
             f"WHERE chat_id IN ({','.join('?' * len(chunk))})",

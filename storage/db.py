@@ -11,14 +11,18 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlite_utils import Database
 
 from storage.schema import MIGRATIONS
+
+SQL_VARIABLES = 900  # values per IN (...) list, under SQLite's bound-parameter limit
+ItemT = TypeVar("ItemT")
 
 _DB_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -173,3 +177,14 @@ def set_state(db: Database, key: str, value: str) -> None:
 def get_state(db: Database, key: str) -> str | None:
     row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def in_chunks(items: Sequence[ItemT], size: int = SQL_VARIABLES) -> Iterable[Sequence[ItemT]]:
+    """``items`` in slices small enough for one ``IN (...)`` list each."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def marks(items: Sequence[object]) -> str:
+    """``?,?,?``: one placeholder per item, for an ``IN (...)`` list."""
+    return ",".join("?" * len(items))

@@ -13,30 +13,29 @@ The rules (what matches, when a follower hears) are :mod:`digest.follow`'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 
 from sqlite_utils import Database
 
 from digest.follow import (
-    EXPIRY,
     MAX_FOLLOWS,
     FollowedStory,
-    StoryMember,
-    is_expired,
-    shared_words_needed,
     title_words,
 )
 from digest.model import Candidate
 from digest.titles import titles_match
 from storage.articles import article_by_id, articles_by_ids
-from storage.db import from_db_time, get_state, set_state, to_db_time, write_transaction
-from storage.readers import READER_COLUMNS, Reader, reader_from_row
+from storage.db import (
+    from_db_time,
+    in_chunks,
+    marks,
+    to_db_time,
+    write_transaction,
+)
 from storage.search import linked_articles, title_matches
 
-CHUNK = 900  # parameters per IN (...) list, under SQLite's limit
 WATERMARK = "follow_seen_article_id"  # state: articles up to this id were matched
 
 
@@ -45,15 +44,6 @@ class FollowOutcome(StrEnum):
     ALREADY = "already"
     GONE = "gone"  # the article is not stored (any more)
     FULL = "full"  # the chat follows MAX_FOLLOWS stories already
-
-
-def _chunks(items: Sequence[object], size: int = CHUNK) -> Iterable[Sequence[object]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _marks(items: Sequence[object]) -> str:
-    return ",".join("?" * len(items))
 
 
 # -- following and unfollowing ------------------------------------------------------------
@@ -92,7 +82,7 @@ def follow_story(
             (article_id, now_text, now_text),
         ).rowcount
         if created:
-            _add_members(db, article_id, story_member_ids(db, article), now_text)
+            add_members(db, article_id, story_member_ids(db, article), now_text)
         (seen,) = db.execute(
             "SELECT max_seq FROM follow_stories WHERE article_id = ?", (article_id,)
         ).fetchone()
@@ -109,7 +99,7 @@ def unfollow_story(db: Database, chat_id: int, article_id: int) -> bool:
         gone = db.execute(
             "DELETE FROM follows WHERE chat_id = ? AND story_id = ?", (chat_id, article_id)
         ).rowcount
-        _drop_unfollowed(db, [article_id])
+        drop_unfollowed(db, [article_id])
     return bool(gone)
 
 
@@ -148,7 +138,7 @@ def move_follows(db: Database, old_chat_id: int, new_chat_id: int) -> None:
     db.execute("DELETE FROM follows WHERE chat_id = ?", (old_chat_id,))
 
 
-def _add_members(db: Database, story_id: int, article_ids: Sequence[int], now_text: str) -> int:
+def add_members(db: Database, story_id: int, article_ids: Sequence[int], now_text: str) -> int:
     """Record articles as known coverage of a story; how many were new to it."""
     conn = db.conn
     added = 0
@@ -158,9 +148,9 @@ def _add_members(db: Database, story_id: int, article_ids: Sequence[int], now_te
             "VALUES (?, ?, ?)",
             (story_id, article_id, now_text),
         ).rowcount
-    for chunk in _chunks(list(article_ids)):
+    for chunk in in_chunks(list(article_ids)):
         titles = conn.execute(
-            f"SELECT id, title FROM articles WHERE id IN ({_marks(chunk)})", chunk
+            f"SELECT id, title FROM articles WHERE id IN ({marks(chunk)})", chunk
         ).fetchall()
         conn.executemany(
             "INSERT OR IGNORE INTO follow_words (word, article_id) VALUES (?, ?)",
@@ -174,7 +164,7 @@ def _add_members(db: Database, story_id: int, article_ids: Sequence[int], now_te
     return added
 
 
-def _drop_unfollowed(db: Database, story_ids: Iterable[int]) -> None:
+def drop_unfollowed(db: Database, story_ids: Iterable[int]) -> None:
     """Delete those of ``story_ids`` nobody follows, with their members and their words."""
     conn = db.conn
     for story_id in story_ids:
@@ -188,193 +178,10 @@ def _drop_unfollowed(db: Database, story_ids: Iterable[int]) -> None:
         ]
         conn.execute("DELETE FROM follow_members WHERE story_id = ?", (story_id,))
         conn.execute("DELETE FROM follow_stories WHERE article_id = ?", (story_id,))
-        for chunk in _chunks(members):
+        for chunk in in_chunks(members):
             # A word row stays while its article is a member of another followed story.
             conn.execute(
-                f"DELETE FROM follow_words WHERE article_id IN ({_marks(chunk)}) AND NOT EXISTS "
+                f"DELETE FROM follow_words WHERE article_id IN ({marks(chunk)}) AND NOT EXISTS "
                 "(SELECT 1 FROM follow_members m WHERE m.article_id = follow_words.article_id)",
                 chunk,
             )
-
-
-# -- the matching job ---------------------------------------------------------------------
-
-
-def matched_up_to(db: Database) -> int | None:
-    """The last article id the job matched (None: it never ran)."""
-    value = get_state(db, WATERMARK)
-    return int(value) if value is not None else None
-
-
-def set_matched_up_to(db: Database, article_id: int) -> None:
-    set_state(db, WATERMARK, str(article_id))
-
-
-def newest_article_id(db: Database) -> int:
-    return int(db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0])
-
-
-def articles_after(db: Database, article_id: int, limit: int) -> list[Candidate]:
-    """The next ``limit`` articles stored after ``article_id``, by id."""
-    ids = [
-        i
-        for (i,) in db.execute(
-            "SELECT id FROM articles WHERE id > ? ORDER BY id LIMIT ?", (article_id, limit)
-        )
-    ]
-    return articles_by_ids(db, ids)
-
-
-def candidate_members(db: Database, new: Sequence[Candidate]) -> list[StoryMember]:
-    """The stored members of followed stories that may be on a story with one of ``new``:
-    linked from or to one, sharing a link with one, or having one of the words a
-    near-identical title must share (:func:`digest.follow.lookup_tokens`). Index lookups
-    driven by the new articles: the cost does not grow with the number of followed stories
-    beyond the postings those lookups read."""
-    conn = db.conn
-    keys = sorted({key for c in new for key in (c.url, *c.related_urls)})
-    article_ids: set[int] = set()
-    for chunk in _chunks(keys):
-        marks = _marks(chunk)
-        article_ids.update(
-            a
-            for (a,) in conn.execute(
-                f"SELECT m.article_id FROM articles a JOIN follow_members m "
-                f"ON m.article_id = a.id WHERE a.url IN ({marks})",
-                chunk,
-            )
-        )
-        article_ids.update(
-            a
-            for (a,) in conn.execute(
-                f"SELECT DISTINCT r.article_id FROM related_links r JOIN follow_members m "
-                f"ON m.article_id = r.article_id WHERE r.url IN ({marks})",
-                chunk,
-            )
-        )
-    for c in new:
-        words = sorted(title_words(c.title))
-        if not words:
-            continue
-        article_ids.update(
-            a
-            for (a,) in conn.execute(
-                f"SELECT article_id FROM follow_words WHERE word IN ({_marks(words)}) "
-                "GROUP BY article_id HAVING count(*) >= ?",
-                (*words, shared_words_needed(frozenset(words))),
-            )
-        )
-    if not article_ids:
-        return []
-    ordered = sorted(article_ids)
-    articles = {c.id: c for c in articles_by_ids(db, ordered)}
-    members: list[StoryMember] = []
-    for chunk in _chunks(ordered):
-        for story_id, article_id in conn.execute(
-            f"SELECT story_id, article_id FROM follow_members WHERE article_id IN "
-            f"({_marks(chunk)}) ORDER BY story_id, article_id",
-            chunk,
-        ):
-            found = articles.get(article_id)
-            if found is not None:
-                members.append(StoryMember(story_id, found))
-    return members
-
-
-def add_coverage(
-    db: Database, found: Mapping[int, Sequence[int]], matched_up_to: int, now: datetime
-) -> int:
-    """Record new coverage (story id → article ids) and the last article id matched, in
-    one transaction; returns how many (story, article) pairs were new."""
-    now_text = to_db_time(now)
-    added = 0
-    with write_transaction(db):
-        for story_id, article_ids in found.items():
-            fresh = _add_members(db, story_id, article_ids, now_text)
-            if fresh:
-                db.execute(
-                    "UPDATE follow_stories SET last_news_at = ? WHERE article_id = ?",
-                    (now_text, story_id),
-                )
-            added += fresh
-        set_matched_up_to(db, matched_up_to)
-    return added
-
-
-@dataclass(frozen=True, slots=True)
-class DueFollow:
-    """A follower with news not yet told, whose last update is 3 hours old or more."""
-
-    chat_id: int
-    story_id: int
-    seen_seq: int
-
-
-def due_follows(db: Database, told_before: datetime) -> list[DueFollow]:
-    """Follows with members after their ``seen_seq`` and no update since ``told_before``."""
-    return [
-        DueFollow(chat_id, story_id, seen)
-        for chat_id, story_id, seen in db.execute(
-            "SELECT f.chat_id, f.story_id, f.seen_seq FROM follows f "
-            "JOIN follow_stories s ON s.article_id = f.story_id "
-            "WHERE s.max_seq > f.seen_seq AND (f.last_update_at IS NULL OR f.last_update_at <= ?) "
-            "ORDER BY f.chat_id, f.story_id",
-            (to_db_time(told_before),),
-        )
-    ]
-
-
-def members_after(db: Database, after: Mapping[int, int]) -> dict[int, list[tuple[int, int]]]:
-    """Per story, its members ``(seq, article id)`` with a seq above ``after[story]``."""
-    found: dict[int, list[tuple[int, int]]] = {}
-    for story_id, seq in after.items():
-        found[story_id] = [
-            (s, a)
-            for s, a in db.execute(
-                "SELECT seq, article_id FROM follow_members WHERE story_id = ? AND seq > ? "
-                "ORDER BY seq",
-                (story_id, seq),
-            )
-        ]
-    return found
-
-
-def followers(db: Database, chat_ids: Sequence[int]) -> dict[int, Reader]:
-    """The subscriptions of ``chat_ids`` (topics, keywords and mutes left out)."""
-    found: dict[int, Reader] = {}
-    for chunk in _chunks(sorted(set(chat_ids))):
-        for row in db.execute(
-            f"SELECT {READER_COLUMNS} FROM readers WHERE chat_id IN ({_marks(chunk)})", chunk
-        ):
-            reader = reader_from_row(row, frozenset())
-            found[reader.chat_id] = reader
-    return found
-
-
-def mark_told(db: Database, told: Sequence[tuple[int, int, int]], now: datetime) -> None:
-    """Followers ``(chat id, story id, seq)`` were told of their story up to ``seq`` now
-    (inside the caller's transaction, with the queued messages)."""
-    db.conn.executemany(
-        "UPDATE follows SET seen_seq = ?, last_update_at = ? WHERE chat_id = ? AND story_id = ?",
-        [(seq, to_db_time(now), chat_id, story_id) for chat_id, story_id, seq in told],
-    )
-
-
-def expire_follows(db: Database, now: datetime) -> int:
-    """Unfollow stories 14 days without news (digest.follow.is_expired); how many follows."""
-    rows = db.execute(
-        "SELECT f.chat_id, f.story_id, s.last_news_at, f.followed_at FROM follow_stories s "
-        "JOIN follows f ON f.story_id = s.article_id WHERE s.last_news_at <= ?",
-        (to_db_time(now - EXPIRY),),
-    ).fetchall()
-    ended = [
-        (chat_id, story_id)
-        for chat_id, story_id, news, followed in rows
-        if is_expired(from_db_time(news), from_db_time(followed), now)
-    ]
-    if not ended:
-        return 0
-    with write_transaction(db):
-        db.conn.executemany("DELETE FROM follows WHERE chat_id = ? AND story_id = ?", ended)
-        _drop_unfollowed(db, sorted({story_id for _, story_id in ended}))
-    return len(ended)

@@ -9,12 +9,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.delivery.follow_updates import run_follow_updates
+from storage.follow_matching import matched_up_to
 from storage.follows import (
     FollowOutcome,
     follow_story,
     followed_stories,
     is_following,
-    matched_up_to,
     unfollow_story,
 )
 from storage.outbox import PRIORITY_DIGEST, MessageKind

@@ -26,21 +26,23 @@ from digest.follow import (
 )
 from storage.articles import articles_by_ids
 from storage.db import write_transaction
-from storage.follows import (
-    DueFollow,
+from storage.follow_matching import (
     add_coverage,
-    anyone_follows,
     articles_after,
     candidate_members,
+    matched_up_to,
+    newest_article_id,
+    set_matched_up_to,
+)
+from storage.follow_news import (
+    DueFollow,
     due_follows,
     expire_follows,
     followers,
     mark_told,
-    matched_up_to,
     members_after,
-    newest_article_id,
-    set_matched_up_to,
 )
+from storage.follows import anyone_follows
 from storage.outbox import PRIORITY_DIGEST, MessageKind, OutgoingMessage, enqueue
 from storage.readers import QuietMode, Reader, ReaderStatus
 
