@@ -9,11 +9,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from digest.follow import (
-    StoryMember,
-    shared_words_needed,
-    title_words,
-)
+from digest.follow import StoryMember, shared_words_needed, title_words
 from digest.model import Candidate
 from storage.articles import articles_by_ids
 from storage.db import (

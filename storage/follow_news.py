@@ -9,10 +9,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from digest.follow import (
-    EXPIRY,
-    is_expired,
-)
+from digest.follow import EXPIRY, is_expired
 from storage.db import (
     from_db_time,
     in_chunks,

@@ -19,11 +19,7 @@ from enum import StrEnum
 
 from sqlite_utils import Database
 
-from digest.follow import (
-    MAX_FOLLOWS,
-    FollowedStory,
-    title_words,
-)
+from digest.follow import MAX_FOLLOWS, FollowedStory, title_words
 from digest.model import Candidate
 from digest.titles import titles_match
 from storage.articles import article_by_id, articles_by_ids

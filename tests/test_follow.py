@@ -17,17 +17,19 @@ from digest.follow import (
     StoryMember,
     StoryNews,
     count_sources,
-    follow_button,
     is_expired,
     new_coverage,
     quiet_action,
-    render_following,
-    render_updates,
     shared_words_needed,
     story_news,
     title_words,
-    toggled,
     update_due,
+)
+from digest.follow_messages import (
+    follow_button,
+    render_following,
+    render_updates,
+    toggled,
 )
 from digest.titles import titles_match
 from tests.factories import NOW, candidate

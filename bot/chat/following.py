@@ -19,7 +19,8 @@ from bot.chat.target import editing, reading
 from bot.context import BotContext
 from bot.i18n import N_, _, current_translator, ngettext
 from digest.callbacks import FollowingUnfollow, FollowStory, FollowVerb
-from digest.follow import MAX_FOLLOWS, follow_button, render_following, toggled
+from digest.follow import MAX_FOLLOWS
+from digest.follow_messages import follow_button, render_following, toggled
 from digest.keyboard import Button, Keyboard
 from storage.db import utcnow
 from storage.follows import (

@@ -15,15 +15,8 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from bot.i18n import translator
-from digest.follow import (
-    UPDATE_GAP,
-    QuietAction,
-    StoryNews,
-    new_coverage,
-    quiet_action,
-    render_updates,
-    story_news,
-)
+from digest.follow import UPDATE_GAP, QuietAction, StoryNews, new_coverage, quiet_action, story_news
+from digest.follow_messages import render_updates
 from storage.articles import articles_by_ids
 from storage.db import write_transaction
 from storage.follow_matching import (
