@@ -8,34 +8,15 @@ import pytest
 from sqlite_utils import Database
 
 from bot.chat.votes import GROUP_ADMINS_VOTE
-from bot.markup import inline_markup
 from storage.db import utcnow
 from storage.follows import is_following
-from storage.outbox import pending_batch
-from storage.outbox_results import SendResult, record_results
 from storage.votes import vote_on, weights_of
 from tests.chat.harness import READER, Offline, count, group
+from tests.chat.stories import deliver, fed_story
 from tests.factories import article, store_by_title
 
 ADMIN, MEMBER = 601, 602
 NEWSROOM = group()
-
-
-async def deliver(offline: Offline, db: Database) -> list[dict[str, Any]]:
-    """The sender's part, in short: each pending row sent, its message id recorded."""
-    results, sent = [], []
-    for row in pending_batch(db, utcnow(), limit=100):
-        message = await offline.bot.send_message(
-            chat_id=row.chat_id,
-            message_thread_id=row.thread_id,
-            text=row.text,
-            parse_mode="HTML",
-            reply_markup=inline_markup(row.keyboard),
-        )
-        results.append(SendResult(row.id, row.chat_id, "sent", message_id=message.message_id))
-        sent.append(offline.message(row.chat_id, message.message_id))
-    record_results(db, results, utcnow())
-    return sent
 
 
 def buttons(message: dict[str, Any]) -> list[str]:
@@ -50,15 +31,7 @@ def story(db: Database) -> dict[str, int]:
     now = utcnow()
     return store_by_title(
         db,
-        article(
-            "Fed raises rates", "https://reuters.example/fed", ["Economy"], now=now,
-            provider=("Reuters", "reuters.example"), body="word " * 700,
-            related=[("Fed: the BBC's take", "https://bbc.example/fed", "BBC")],
-        ),
-        article(
-            "Fed: the BBC's take", "https://bbc.example/fed", ["Economy"], now=now,
-            provider=("BBC", "bbc.example"), quality=40,
-        ),
+        *fed_story(now),
         article("Chips <get> faster", "https://ap.example/chips", ["AI"], now=now,
                 provider=("AP", "ap.example"), quality=30),
         at=now,

@@ -13,7 +13,7 @@ from bot.delivery.follow_updates import run_follow_updates
 from bot.i18n import translator
 from storage.db import utcnow
 from tests.chat.harness import OTHER, READER, Offline
-from tests.chat.test_story_cards import deliver
+from tests.chat.stories import deliver, fed_story
 from tests.factories import article, store_articles, store_by_title
 
 RUSSIAN = translator("ru")
@@ -24,15 +24,7 @@ def fed(db: Database) -> int:
     now = utcnow()
     ids = store_by_title(
         db,
-        article(
-            "Fed raises rates", "https://reuters.example/fed", ["Economy"], now=now,
-            provider=("Reuters", "reuters.example"), body="word " * 700,
-            related=[("Fed: the BBC's take", "https://bbc.example/fed", "BBC")],
-        ),
-        article(
-            "Fed: the BBC's take", "https://bbc.example/fed", ["Economy"], now=now,
-            provider=("BBC", "bbc.example"), quality=40,
-        ),
+        *fed_story(now),
         at=now,
     )  # fmt: skip
     return ids["Fed raises rates"]
